@@ -1,0 +1,981 @@
+/*
+ * pe_codec.c
+ *		The stored format of a profile value: encoder and validating decoder.
+ *
+ * docs/FORMAT.md is the specification.  The decoder trusts nothing: binary
+ * COPY and the receive function hand it arbitrary bytes, so every length,
+ * index and ordering rule is checked, and a value is accepted only when it
+ * is exactly what the encoder would write for the tree it describes.  That
+ * makes decode-then-encode byte-stable (for raw bodies, and for compressed
+ * ones at the same zstd level and library version).
+ *
+ * zstd runs in streaming mode over 1 MB pieces with the interrupt hook
+ * called in between; its contexts allocate through the PeCtx allocator, so
+ * a longjmp out of the hook leaks nothing outside the caller's memory.
+ */
+#define ZSTD_STATIC_LINKING_ONLY
+#include <stdio.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "pe_codec.h"
+
+/* Interrupt checks every this many nodes (a power of two). */
+#define CODEC_INTERRUPT_EVERY	8192
+/* zstd input handed over per call, between interrupt checks. */
+#define ZSTD_PIECE				((size_t) 1 << 20)
+#define VARINT_MAX_BYTES		10
+#define NO_NAME					UINT32_MAX
+
+bool
+pe_is_native(const uint8_t *data, size_t len)
+{
+	return len >= 4 && data[0] == PE_MAGIC0 && data[1] == PE_MAGIC1 &&
+		data[2] == PE_MAGIC2 && data[3] == PE_MAGIC3;
+}
+
+static inline uint64_t
+zigzag_encode(int64_t v)
+{
+	return ((uint64_t) v << 1) ^ (uint64_t) (v >> 63);
+}
+
+static inline int64_t
+zigzag_decode(uint64_t u)
+{
+	return (int64_t) (u >> 1) ^ -(int64_t) (u & 1);
+}
+
+/* Order names by bytes, shorter first on a common prefix (as pe_tree.c). */
+static int
+name_cmp(const PeStrtab *st, uint32_t a, uint32_t b)
+{
+	uint32_t	la = st->len[a];
+	uint32_t	lb = st->len[b];
+	int			c = memcmp(st->buf + st->off[a], st->buf + st->off[b], la < lb ? la : lb);
+
+	if (c != 0)
+		return c;
+	return (la > lb) - (la < lb);
+}
+
+/* zstd allocates through the caller's allocator (see the file header). */
+static void *
+zstd_alloc(void *opaque, size_t size)
+{
+	PeCtx	   *ctx = opaque;
+
+	return ctx->alloc.alloc(ctx->alloc.arg, size);
+}
+
+static void
+zstd_free(void *opaque, void *ptr)
+{
+	PeCtx	   *ctx = opaque;
+
+	if (ptr)
+		ctx->alloc.free(ctx->alloc.arg, ptr);
+}
+
+static ZSTD_customMem
+zstd_mem(PeCtx *ctx)
+{
+	ZSTD_customMem mem = {zstd_alloc, zstd_free, ctx};
+
+	return mem;
+}
+
+
+/* ---------------------------------------------------------------- */
+/* Encoding                                                           */
+/* ---------------------------------------------------------------- */
+
+/* A growable output buffer; after a failed allocation writes are no-ops. */
+typedef struct ByteBuf
+{
+	PeCtx	   *ctx;
+	uint8_t    *data;
+	size_t		len;
+	size_t		cap;
+	bool		failed;
+} ByteBuf;
+
+static bool
+buf_reserve(ByteBuf *b, size_t more)
+{
+	size_t		cap;
+	uint8_t    *p;
+
+	if (b->failed)
+		return false;
+	if (b->len + more <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more)
+		cap *= 2;
+	p = pe_realloc(b->ctx, b->data, cap);
+	if (p == NULL)
+	{
+		b->failed = true;
+		return false;
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+static inline void
+put_varint(ByteBuf *b, uint64_t v)
+{
+	uint8_t    *p;
+
+	if (!buf_reserve(b, VARINT_MAX_BYTES))
+		return;
+	p = b->data + b->len;
+	while (v >= 0x80)
+	{
+		*p++ = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t) v;
+	b->len = p - b->data;
+}
+
+static void
+put_bytes(ByteBuf *b, const void *s, size_t len)
+{
+	put_varint(b, len);
+	if (!buf_reserve(b, len))
+		return;
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+}
+
+/* Writes a header string; refuses what a reader would refuse. */
+static bool
+put_meta_string(ByteBuf *b, const char *s, const char *what)
+{
+	size_t		len;
+
+	if (s == NULL)
+		s = "";
+	len = strlen(s);
+	if (!pe_utf8_valid(s, len))
+		return pe_fail(b->ctx, PE_ERR_ARG, "cannot store profile: %s is not valid UTF-8", what);
+	put_bytes(b, s, len);
+	return true;
+}
+
+static bool
+put_meta(ByteBuf *b, const PeMeta *m)
+{
+	PeCtx	   *ctx = b->ctx;
+
+	if (m->nvalues < 1 || m->nvalues > PE_MAX_VALUES)
+		return pe_fail(ctx, PE_ERR_ARG, "cannot store profile with %u sample types", m->nvalues),
+			pe_set_detail(ctx, "A stored profile has between 1 and %d sample types.", PE_MAX_VALUES),
+			false;
+	if (m->default_type < -1 || m->default_type >= (int32_t) m->nvalues)
+		return pe_fail(ctx, PE_ERR_ARG, "cannot store profile: default sample type %d out of range",
+					   m->default_type);
+	put_varint(b, m->nvalues);
+	for (uint32_t i = 0; i < m->nvalues; i++)
+		if (!put_meta_string(b, m->types[i].type, "a sample type") ||
+			!put_meta_string(b, m->types[i].unit, "a sample unit"))
+			return false;
+	if (!put_meta_string(b, m->period_type.type, "the period type") ||
+		!put_meta_string(b, m->period_type.unit, "the period unit"))
+		return false;
+	put_varint(b, zigzag_encode(m->period));
+	put_varint(b, zigzag_encode(m->time_nanos));
+	put_varint(b, zigzag_encode(m->duration_nanos));
+	put_varint(b, (uint64_t) (m->default_type + 1));
+	return true;
+}
+
+/*
+ * Number the names in first-use order of the walk and write the table.
+ * Also refuses what a reader would refuse: duplicate siblings, bad UTF-8.
+ */
+static bool
+put_names(ByteBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
+{
+	PeCtx	   *ctx = t->ctx;
+	uint32_t   *last_name;
+	uint32_t	nstrings = 0;
+	bool		ok = false;
+
+	last_name = pe_alloc(ctx, sizeof(uint32_t) * (o->n + 1));
+	if (last_name == NULL)
+		return false;
+	for (uint32_t s = 0; s < t->names.n; s++)
+		table_index[s] = NO_NAME;
+	last_name[1] = NO_NAME;
+	for (uint32_t i = 1; i < o->n; i++)
+	{
+		uint32_t	d = o->depth[i];
+		uint32_t	name = t->name[o->node[i]];
+
+		if (last_name[d] == name)
+		{
+			pe_fail(ctx, PE_ERR_ARG, "cannot store call tree with two sibling frames named \"%s\"",
+					pe_strtab_get(&t->names, name, NULL));
+			goto done;
+		}
+		last_name[d] = name;
+		last_name[d + 1] = NO_NAME;
+		if (table_index[name] == NO_NAME)
+			table_index[name] = nstrings++;
+	}
+	put_varint(b, nstrings);
+	for (uint32_t i = 1, next = 0; i < o->n; i++)
+	{
+		uint32_t	name = t->name[o->node[i]];
+		uint32_t	len;
+		const char *s;
+
+		if (table_index[name] != next)
+			continue;
+		next++;
+		s = pe_strtab_get(&t->names, name, &len);
+		if (!pe_utf8_valid(s, len))
+		{
+			pe_fail(ctx, PE_ERR_ARG, "cannot store profile: a frame name is not valid UTF-8");
+			goto done;
+		}
+		put_bytes(b, s, len);
+	}
+	ok = true;
+done:
+	pe_free(ctx, last_name);
+	return ok;
+}
+
+/* The body columns: up counts, name indexes, then one self column per value. */
+static void
+put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_index)
+{
+	uint32_t	nv = t->meta.nvalues;
+
+	put_varint(b, o->n - 1);
+	for (uint32_t i = 1; i < o->n; i++)
+	{
+		put_varint(b, o->depth[i - 1] + 1 - o->depth[i]);
+		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(t->ctx);
+	}
+	for (uint32_t i = 1; i < o->n; i++)
+	{
+		put_varint(b, table_index[t->name[o->node[i]]]);
+		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(t->ctx);
+	}
+	for (uint32_t v = 0; v < nv; v++)
+		for (uint32_t i = 0; i < o->n; i++)
+		{
+			put_varint(b, zigzag_encode(t->self[(size_t) o->node[i] * nv + v]));
+			if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+				pe_check_interrupts(t->ctx);
+		}
+}
+
+/*
+ * Compress body into dst (capacity dstcap) as one zstd frame with content
+ * size and checksum.  *fits is false when the frame would not fit.
+ */
+static bool
+zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
+			 uint8_t *dst, size_t dstcap, size_t *dstlen, bool *fits)
+{
+	ZSTD_CCtx  *cctx = ZSTD_createCCtx_advanced(zstd_mem(ctx));
+	ZSTD_outBuffer out = {dst, dstcap, 0};
+	ZSTD_inBuffer in = {body, 0, 0};
+	size_t		rc;
+
+	*fits = false;
+	if (cctx == NULL)
+		return pe_fail(ctx, PE_ERR_NOMEM, "out of memory creating a zstd compression context");
+	rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+	if (!ZSTD_isError(rc))
+		rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	if (!ZSTD_isError(rc))
+		rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+	if (!ZSTD_isError(rc))
+		rc = ZSTD_CCtx_setPledgedSrcSize(cctx, body_len);
+	while (!ZSTD_isError(rc))
+	{
+		ZSTD_EndDirective mode;
+
+		in.size = body_len - in.pos > ZSTD_PIECE ? in.pos + ZSTD_PIECE : body_len;
+		mode = in.size == body_len ? ZSTD_e_end : ZSTD_e_continue;
+		rc = ZSTD_compressStream2(cctx, &out, &in, mode);
+		if (ZSTD_isError(rc))
+			break;
+		if (mode == ZSTD_e_end && rc == 0)
+		{
+			*fits = true;
+			*dstlen = out.pos;
+			break;
+		}
+		/* Output full with work left: compression does not pay. */
+		if (out.pos == out.size)
+			break;
+		pe_check_interrupts(ctx);
+	}
+	ZSTD_freeCCtx(cctx);
+	if (ZSTD_isError(rc))
+		return pe_fail(ctx, PE_ERR_NOMEM, "cannot compress profile: %s", ZSTD_getErrorName(rc));
+	return true;
+}
+
+/* Write the 12-byte header at p. */
+static void
+put_header(uint8_t *p, uint8_t flags, uint32_t body_len)
+{
+	p[0] = PE_MAGIC0;
+	p[1] = PE_MAGIC1;
+	p[2] = PE_MAGIC2;
+	p[3] = PE_MAGIC3;
+	p[4] = PE_FORMAT_VERSION;
+	p[5] = flags;
+	p[6] = 0;
+	p[7] = 0;
+	p[8] = (uint8_t) body_len;
+	p[9] = (uint8_t) (body_len >> 8);
+	p[10] = (uint8_t) (body_len >> 16);
+	p[11] = (uint8_t) (body_len >> 24);
+}
+
+bool
+pe_encode(const PeTree *t, int zstd_level, size_t room,
+		  uint8_t **out, size_t *outlen)
+{
+	PeCtx	   *ctx = t->ctx;
+	size_t		head = room + PE_HEADER_SIZE;
+	ByteBuf		b = {ctx, NULL, 0, 0, false};
+	PeOrder		order = {0};
+	uint32_t   *table_index = NULL;
+	uint8_t    *packed = NULL;
+	size_t		body_len;
+	bool		ok = false;
+
+	*out = NULL;
+	*outlen = 0;
+	/* The body is built behind room + header, so raw needs no copy. */
+	if (!buf_reserve(&b, head + 64))
+		goto done;
+	b.len = head;
+	if (!put_meta(&b, &t->meta))
+		goto done;
+	if (!pe_tree_preorder(t, true, &order))
+		goto done;
+	table_index = pe_alloc(ctx, sizeof(uint32_t) * t->names.n);
+	if (table_index == NULL || !put_names(&b, t, &order, table_index))
+		goto done;
+	put_columns(&b, t, &order, table_index);
+	if (b.failed)
+		goto done;
+
+	body_len = b.len - head;
+	if (body_len > UINT32_MAX || body_len > ctx->limits.max_decoded_bytes)
+	{
+		pe_fail(ctx, PE_ERR_LIMIT, "profile too large to store (%zu bytes uncompressed)", body_len);
+		pe_set_detail(ctx, "The limit is %zu bytes (profile_ext.max_decoded_bytes, at most 4 GB).",
+					  ctx->limits.max_decoded_bytes);
+		goto done;
+	}
+
+	if (zstd_level > 0 && body_len > 1)
+	{
+		size_t		clen = 0;
+		bool		fits;
+
+		packed = pe_alloc(ctx, head + body_len - 1);
+		if (packed == NULL ||
+			!zstd_deflate(ctx, b.data + head, body_len, zstd_level,
+						  packed + head, body_len - 1, &clen, &fits))
+			goto done;
+		if (fits)
+		{
+			uint8_t    *shrunk = pe_realloc(ctx, packed, head + clen);
+
+			if (shrunk == NULL)
+				goto done;
+			packed = NULL;
+			put_header(shrunk + room, PE_FLAG_ZSTD, (uint32_t) body_len);
+			*out = shrunk;
+			*outlen = PE_HEADER_SIZE + clen;
+			ok = true;
+			goto done;
+		}
+	}
+	put_header(b.data + room, 0, (uint32_t) body_len);
+	*out = b.data;
+	*outlen = b.len - room;
+	b.data = NULL;
+	ok = true;
+done:
+	pe_free(ctx, b.data);
+	pe_free(ctx, packed);
+	pe_free(ctx, table_index);
+	pe_order_free(ctx, &order);
+	return ok;
+}
+
+
+/* ---------------------------------------------------------------- */
+/* Decoding                                                           */
+/* ---------------------------------------------------------------- */
+
+typedef enum VarintStatus
+{
+	VARINT_OK,
+	VARINT_TRUNCATED,
+	VARINT_TOO_LONG,
+	VARINT_NOT_MINIMAL
+} VarintStatus;
+
+/* A cursor over the (uncompressed) body. */
+typedef struct Reader
+{
+	PeCtx	   *ctx;
+	const uint8_t *data;
+	size_t		len;
+	size_t		pos;
+	VarintStatus status;		/* why the last get_varint failed */
+} Reader;
+
+/*
+ * Read an unsigned LEB128 varint: at most 10 bytes, no bits past 64, and
+ * the shortest form only (a later byte of 0 would be a second encoding).
+ */
+static inline bool
+get_varint(Reader *r, uint64_t *out)
+{
+	uint64_t	v = 0;
+
+	for (int i = 0; i < VARINT_MAX_BYTES; i++)
+	{
+		uint8_t		byte;
+
+		if (r->pos >= r->len)
+		{
+			r->status = VARINT_TRUNCATED;
+			return false;
+		}
+		byte = r->data[r->pos++];
+		if (i == VARINT_MAX_BYTES - 1 && byte > 1)
+			break;
+		v |= (uint64_t) (byte & 0x7F) << (7 * i);
+		if ((byte & 0x80) == 0)
+		{
+			if (byte == 0 && i > 0)
+			{
+				r->status = VARINT_NOT_MINIMAL;
+				return false;
+			}
+			*out = v;
+			return true;
+		}
+	}
+	r->status = VARINT_TOO_LONG;
+	return false;
+}
+
+/* "what" with an optional number: "the name of node 12". */
+static const char *
+describe(char *buf, size_t size, const char *what, int64_t index)
+{
+	if (index < 0)
+		return what;
+	snprintf(buf, size, "%s %lld", what, (long long) index);
+	return buf;
+}
+
+/* Report why get_varint failed while reading what (index -1: none). */
+static bool
+varint_fail(Reader *r, const char *what, int64_t index)
+{
+	char		buf[128];
+	const char *w = describe(buf, sizeof(buf), what, index);
+
+	if (r->status == VARINT_TRUNCATED)
+	{
+		pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: body ends inside %s", w);
+		pe_set_detail(r->ctx, "The body is %zu bytes long.", r->len);
+	}
+	else if (r->status == VARINT_TOO_LONG)
+		pe_fail(r->ctx, PE_ERR_CORRUPT,
+				"corrupt profile value: varint of %s at body offset %zu exceeds 64 bits", w, r->pos);
+	else
+	{
+		pe_fail(r->ctx, PE_ERR_CORRUPT,
+				"corrupt profile value: non-minimal varint of %s at body offset %zu", w, r->pos);
+		pe_set_detail(r->ctx, "Varints must use as few bytes as possible, so that each profile has one encoding.");
+	}
+	return false;
+}
+
+static bool
+get_u32(Reader *r, uint32_t *out, uint32_t max, const char *what, int64_t index)
+{
+	uint64_t	v;
+	char		buf[128];
+
+	if (!get_varint(r, &v))
+		return varint_fail(r, what, index);
+	if (v > max)
+		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %s is %llu, more than %u",
+					   describe(buf, sizeof(buf), what, index), (unsigned long long) v, max);
+	*out = (uint32_t) v;
+	return true;
+}
+
+static bool
+get_i64(Reader *r, int64_t *out, const char *what, int64_t index)
+{
+	uint64_t	v;
+
+	if (!get_varint(r, &v))
+		return varint_fail(r, what, index);
+	*out = zigzag_decode(v);
+	return true;
+}
+
+/* A length-prefixed string: in bounds, valid UTF-8, no NUL. */
+static bool
+get_string(Reader *r, const char **s, uint32_t *len, const char *what, int64_t index)
+{
+	uint64_t	v;
+	char		buf[128];
+
+	if (!get_varint(r, &v))
+		return varint_fail(r, what, index);
+	if (v > r->len - r->pos)
+		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %s runs past the end of the body",
+					   describe(buf, sizeof(buf), what, index)),
+			pe_set_detail(r->ctx, "Its length is %llu; %zu bytes remain.",
+						  (unsigned long long) v, r->len - r->pos),
+			false;
+	*s = (const char *) r->data + r->pos;
+	*len = (uint32_t) v;
+	if (!pe_utf8_valid(*s, *len))
+		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %s is not valid UTF-8",
+					   describe(buf, sizeof(buf), what, index)),
+			pe_set_detail(r->ctx, "Strings in a profile value are UTF-8 without NUL bytes."),
+			false;
+	r->pos += v;
+	return true;
+}
+
+/* A header string, copied NUL-terminated. */
+static bool
+get_meta_string(Reader *r, char **out, const char *what, int64_t index)
+{
+	const char *s;
+	uint32_t	len;
+
+	if (!get_string(r, &s, &len, what, index))
+		return false;
+	*out = pe_strndup(r->ctx, s, len);
+	return *out != NULL;
+}
+
+static bool
+get_meta(Reader *r, PeMeta *m)
+{
+	PeCtx	   *ctx = r->ctx;
+	uint32_t	dflt;
+
+	memset(m, 0, sizeof(*m));
+	if (!get_u32(r, &m->nvalues, PE_MAX_VALUES, "the number of sample types", -1))
+		return false;
+	if (m->nvalues == 0)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: no sample types"),
+			pe_set_detail(ctx, "A stored profile has between 1 and %d sample types.", PE_MAX_VALUES),
+			false;
+	m->types = pe_alloc0(ctx, sizeof(PeSampleType) * m->nvalues);
+	if (m->types == NULL)
+		return false;
+	for (uint32_t i = 0; i < m->nvalues; i++)
+		if (!get_meta_string(r, &m->types[i].type, "the type of sample type", i) ||
+			!get_meta_string(r, &m->types[i].unit, "the unit of sample type", i))
+			return false;
+	if (!get_meta_string(r, &m->period_type.type, "the period type", -1) ||
+		!get_meta_string(r, &m->period_type.unit, "the period unit", -1) ||
+		!get_i64(r, &m->period, "the period", -1) ||
+		!get_i64(r, &m->time_nanos, "the time", -1) ||
+		!get_i64(r, &m->duration_nanos, "the duration", -1) ||
+		!get_u32(r, &dflt, m->nvalues, "the default sample type", -1))
+		return false;
+	m->default_type = (int32_t) dflt - 1;
+	return true;
+}
+
+/*
+ * The frame-name table: intern every string, map table index to name id.
+ * Strings must be distinct (the writer interns them).
+ */
+static bool
+get_names(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map)
+{
+	PeCtx	   *ctx = r->ctx;
+	bool		empty_seen = false;
+
+	if (!get_u32(r, nstrings, UINT32_MAX / 2, "the number of names", -1))
+		return false;
+	/* Every string takes at least its length byte. */
+	if (*nstrings > r->len - r->pos)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u names declared in %zu remaining bytes",
+					   *nstrings, r->len - r->pos);
+	*map = pe_alloc(ctx, sizeof(uint32_t) * (*nstrings ? *nstrings : 1));
+	if (*map == NULL)
+		return false;
+	for (uint32_t i = 0; i < *nstrings; i++)
+	{
+		const char *s;
+		uint32_t	len;
+		uint32_t	before = t->names.n;
+		uint32_t	id;
+
+		if (!get_string(r, &s, &len, "name", i))
+			return false;
+		id = pe_strtab_intern(&t->names, s, len);
+		if (id == PE_NO_NODE)
+			return false;
+		if (id != before && (id != 0 || empty_seen))
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u repeats an earlier name", i),
+				pe_set_detail(ctx, "The names of a profile value are distinct."),
+				false;
+		if (id == 0)
+			empty_seen = true;
+		(*map)[i] = id;
+		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(ctx);
+	}
+	return true;
+}
+
+/* Up counts to depths: a node is at most one level below its predecessor. */
+static bool
+get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
+{
+	uint32_t	prev = 0;
+
+	for (uint32_t i = 0; i < nnodes; i++)
+	{
+		uint64_t	up;
+
+		if (!get_varint(r, &up))
+			return varint_fail(r, "the up count of node", i + 1);
+		if (up > prev)
+			return pe_fail(r->ctx, PE_ERR_CORRUPT,
+						   "corrupt profile value: node %u climbs %llu levels from depth %u",
+						   i + 1, (unsigned long long) up, prev),
+				pe_set_detail(r->ctx, "A node's up count is at most the previous node's depth, so that every node but the root has a parent."),
+				false;
+		depth[i] = prev + 1 - (uint32_t) up;
+		prev = depth[i];
+		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(r->ctx);
+	}
+	return true;
+}
+
+/*
+ * The name column: build the nodes.  Names must appear in first-use order
+ * and siblings strictly increase by name bytes; path[d] is the node at
+ * depth d on the way down, last[d] the previous child's name at depth d.
+ */
+static bool
+get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
+		  uint32_t nstrings, const uint32_t *map, uint32_t *path, uint32_t *last)
+{
+	PeCtx	   *ctx = r->ctx;
+	uint32_t	next_new = 0;
+
+	path[0] = 0;
+	last[1] = NO_NAME;
+	for (uint32_t i = 0; i < nnodes; i++)
+	{
+		uint32_t	node = i + 1;
+		uint32_t	d = depth[i];
+		uint32_t	index;
+		uint32_t	name;
+
+		if (!get_u32(r, &index, UINT32_MAX, "the name of node", node))
+			return false;
+		if (index >= nstrings)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u has name index %u out of range",
+						   node, index),
+				pe_set_detail(ctx, "The value has %u names.", nstrings),
+				false;
+		if (index > next_new)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u uses name %u before name %u",
+						   node, index, next_new),
+				pe_set_detail(ctx, "Names are stored in the order in which nodes first use them."),
+				false;
+		if (index == next_new)
+			next_new++;
+		name = map[index];
+		if (last[d] != NO_NAME)
+		{
+			int			c = name_cmp(&t->names, last[d], name);
+
+			if (c == 0)
+				return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u repeats the name of its previous sibling",
+							   node),
+					pe_set_detail(ctx, "Siblings have distinct names."),
+					false;
+			if (c > 0)
+				return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u is out of order", node),
+					pe_set_detail(ctx, "Siblings are sorted by the bytes of their names."),
+					false;
+		}
+		last[d] = name;
+		last[d + 1] = NO_NAME;
+		if (pe_tree_append(t, path[d - 1], name) != node)
+			return false;
+		path[d] = node;
+		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(ctx);
+	}
+	if (next_new != nstrings)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is never used", next_new),
+			pe_set_detail(ctx, "The name table holds only the names of the call tree."),
+			false;
+	return true;
+}
+
+/* The self columns, root first; then refuse all-zero subtrees. */
+static bool
+get_selves(Reader *r, PeTree *t, uint8_t *nonzero)
+{
+	uint32_t	nv = t->meta.nvalues;
+	uint32_t	n = t->nnodes;
+
+	for (uint32_t v = 0; v < nv; v++)
+		for (uint32_t node = 0; node < n; node++)
+		{
+			if (!get_i64(r, &t->self[(size_t) node * nv + v], "a value of node", node))
+				return false;
+			if ((node & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+				pe_check_interrupts(r->ctx);
+		}
+	if (r->pos != r->len)
+		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %zu bytes after the last column",
+					   r->len - r->pos);
+
+	/* Children have higher numbers than parents: one backward pass. */
+	memset(nonzero, 0, n);
+	for (uint32_t node = n; node-- > 1;)
+	{
+		for (uint32_t v = 0; !nonzero[node] && v < nv; v++)
+			nonzero[node] = t->self[(size_t) node * nv + v] != 0;
+		if (!nonzero[node])
+			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u and all its descendants have only zero values",
+						   node),
+				pe_set_detail(r->ctx, "All-zero subtrees are left out of a stored profile."),
+				false;
+		nonzero[t->parent[node]] = 1;
+	}
+	return true;
+}
+
+/* Parse a whole body into t (t is initialized here). */
+static bool
+parse_body(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t)
+{
+	Reader		r = {ctx, body, body_len, 0, VARINT_OK};
+	PeMeta		meta;
+	uint32_t	nstrings = 0;
+	uint32_t	nnodes;
+	uint32_t   *map = NULL;
+	uint32_t   *depth = NULL;
+	uint32_t   *path = NULL;
+	uint32_t   *last = NULL;
+	uint8_t    *nonzero = NULL;
+	bool		ok = false;
+
+	if (!get_meta(&r, &meta))
+	{
+		pe_meta_free(ctx, &meta);
+		return false;
+	}
+	ok = pe_tree_init(ctx, t, &meta);
+	pe_meta_free(ctx, &meta);
+	if (!ok)
+		return false;
+	ok = false;
+	if (!get_names(&r, t, &nstrings, &map) ||
+		!get_u32(&r, &nnodes, UINT32_MAX - 2, "the number of nodes", -1))
+		goto done;
+	if ((uint64_t) nnodes + 1 > ctx->limits.max_nodes)
+	{
+		pe_fail(ctx, PE_ERR_LIMIT, "call tree exceeds profile_ext.max_nodes (%u nodes)",
+				ctx->limits.max_nodes);
+		pe_set_detail(ctx, "The stored profile has %llu nodes.", (unsigned long long) nnodes + 1);
+		goto done;
+	}
+	/* Each node takes at least one byte per column. */
+	if ((uint64_t) nnodes * (2 + t->meta.nvalues) > r.len - r.pos)
+	{
+		pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u nodes declared in %zu remaining bytes",
+				nnodes, r.len - r.pos);
+		goto done;
+	}
+	depth = pe_alloc(ctx, sizeof(uint32_t) * (nnodes ? nnodes : 1));
+	path = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
+	last = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 2));
+	nonzero = pe_alloc(ctx, nnodes + 1);
+	if (!depth || !path || !last || !nonzero)
+		goto done;
+	ok = get_depths(&r, nnodes, depth) &&
+		get_nodes(&r, t, nnodes, depth, nstrings, map, path, last) &&
+		get_selves(&r, t, nonzero);
+done:
+	pe_free(ctx, map);
+	pe_free(ctx, depth);
+	pe_free(ctx, path);
+	pe_free(ctx, last);
+	pe_free(ctx, nonzero);
+	return ok;
+}
+
+/*
+ * Decompress a zstd body of exactly body_len bytes.  The frame must be the
+ * whole input, declare its content size and carry a checksum.
+ */
+static bool
+zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, uint8_t **out)
+{
+	ZSTD_frameHeader fh;
+	ZSTD_DCtx  *dctx;
+	ZSTD_outBuffer o;
+	size_t		consumed = 0;
+	size_t		rc;
+	bool		stuck = false;
+	uint8_t    *body;
+
+	rc = ZSTD_getFrameHeader(&fh, src, srclen);
+	if (ZSTD_isError(rc) || rc != 0 || fh.frameType != ZSTD_frame)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad zstd frame header"),
+			pe_set_detail(ctx, "The body is flagged as zstd-compressed but does not start with a zstd frame."),
+			false;
+	if (fh.frameContentSize != body_len)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body size does not match the header"),
+			pe_set_detail(ctx, "The header declares %u bytes, the zstd frame %llu.",
+						  body_len, (unsigned long long) fh.frameContentSize),
+			false;
+	if (!fh.checksumFlag || fh.dictID != 0)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: zstd frame without checksum or with a dictionary"),
+			pe_set_detail(ctx, "Stored bodies are single zstd frames with a content checksum and no dictionary."),
+			false;
+	rc = ZSTD_findFrameCompressedSize(src, srclen);
+	if (ZSTD_isError(rc) || rc != srclen)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body is truncated or followed by other data"),
+			pe_set_detail(ctx, "The body is %zu bytes; it must be exactly one zstd frame.", srclen),
+			false;
+
+	body = pe_alloc(ctx, body_len ? body_len : 1);
+	if (body == NULL)
+		return false;
+	dctx = ZSTD_createDCtx_advanced(zstd_mem(ctx));
+	if (dctx == NULL)
+	{
+		pe_free(ctx, body);
+		return pe_fail(ctx, PE_ERR_NOMEM, "out of memory creating a zstd decompression context");
+	}
+	o.dst = body;
+	o.size = body_len;
+	o.pos = 0;
+	rc = ZSTD_DCtx_setParameter(dctx, ZSTD_d_stableOutBuffer, 1);
+	while (!ZSTD_isError(rc))
+	{
+		size_t		end = srclen - consumed > ZSTD_PIECE ? consumed + ZSTD_PIECE : srclen;
+		ZSTD_inBuffer in = {src, end, consumed};
+		size_t		out_before = o.pos;
+
+		rc = ZSTD_decompressStream(dctx, &o, &in);
+		if (ZSTD_isError(rc) || rc == 0)
+			break;
+		/* No progress with all input given: the frame is cut short. */
+		if (end == srclen && in.pos == consumed && o.pos == out_before)
+		{
+			stuck = true;
+			break;
+		}
+		consumed = in.pos;
+		pe_check_interrupts(ctx);
+	}
+	ZSTD_freeDCtx(dctx);
+	if (ZSTD_isError(rc) || stuck || o.pos != body_len)
+	{
+		pe_free(ctx, body);
+		pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: cannot decompress the body");
+		pe_set_detail(ctx, "zstd reports: %s.",
+					  ZSTD_isError(rc) ? ZSTD_getErrorName(rc) :
+					  stuck ? "frame is truncated" : "wrong decompressed size");
+		return false;
+	}
+	*out = body;
+	return true;
+}
+
+bool
+pe_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
+{
+	uint32_t	body_len;
+	uint8_t    *inflated = NULL;
+	const uint8_t *body;
+	bool		ok;
+
+	memset(t, 0, sizeof(*t));
+	if (len < PE_HEADER_SIZE)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: too short"),
+			pe_set_detail(ctx, "The value has %zu bytes; the header alone has %d.", len, PE_HEADER_SIZE),
+			false;
+	if (!pe_is_native(data, len))
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad magic bytes"),
+			pe_set_detail(ctx, "A stored profile starts with the bytes 7F 50 52 46; this one starts with %02X %02X %02X %02X.",
+						  data[0], data[1], data[2], data[3]),
+			false;
+	if (data[4] != PE_FORMAT_VERSION)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "unsupported profile format version %u", data[4]),
+			pe_set_detail(ctx, "This build of profile_ext reads format version %d only.", PE_FORMAT_VERSION),
+			false;
+	if (data[5] & ~PE_FLAG_ZSTD)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: unknown flag bits 0x%02X",
+					   data[5] & ~PE_FLAG_ZSTD),
+			pe_set_detail(ctx, "Format version 1 defines only flag bit 0 (zstd-compressed body)."),
+			false;
+	if (data[6] != 0 || data[7] != 0)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: reserved header bytes are not zero"),
+			false;
+	body_len = (uint32_t) data[8] | (uint32_t) data[9] << 8 |
+		(uint32_t) data[10] << 16 | (uint32_t) data[11] << 24;
+	if (body_len > ctx->limits.max_decoded_bytes)
+		return pe_fail(ctx, PE_ERR_LIMIT, "profile value exceeds profile_ext.max_decoded_bytes"),
+			pe_set_detail(ctx, "Its body is %u bytes; the limit is %zu.", body_len, ctx->limits.max_decoded_bytes),
+			false;
+
+	if (data[5] & PE_FLAG_ZSTD)
+	{
+		if (!zstd_inflate(ctx, data + PE_HEADER_SIZE, len - PE_HEADER_SIZE, body_len, &inflated))
+			return false;
+		body = inflated;
+	}
+	else
+	{
+		if (body_len != len - PE_HEADER_SIZE)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: body length does not match the header"),
+				pe_set_detail(ctx, "The header declares %u bytes; %zu follow it.", body_len, len - PE_HEADER_SIZE),
+				false;
+		body = data + PE_HEADER_SIZE;
+	}
+	ok = parse_body(ctx, body, body_len, t);
+	pe_free(ctx, inflated);
+	if (!ok)
+		pe_tree_free(t);
+	return ok;
+}

@@ -1,0 +1,149 @@
+/*
+ * pe_core.c
+ *		Allocation and error helpers of the core (see pe_core.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pe_core.h"
+
+static void *
+malloc_alloc(void *arg, size_t size)
+{
+	return malloc(size ? size : 1);
+}
+
+static void *
+malloc_realloc(void *arg, void *ptr, size_t size)
+{
+	return realloc(ptr, size ? size : 1);
+}
+
+static void
+malloc_free(void *arg, void *ptr)
+{
+	free(ptr);
+}
+
+void
+pe_ctx_init_malloc(PeCtx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->alloc.alloc = malloc_alloc;
+	ctx->alloc.realloc = malloc_realloc;
+	ctx->alloc.free = malloc_free;
+	ctx->limits.max_decoded_bytes = PE_DEFAULT_MAX_DECODED_BYTES;
+	ctx->limits.max_stack_depth = PE_DEFAULT_MAX_STACK_DEPTH;
+	ctx->limits.max_nodes = PE_DEFAULT_MAX_NODES;
+}
+
+bool
+pe_fail(PeCtx *ctx, PeErrCode code, const char *fmt,...)
+{
+	va_list		ap;
+
+	/* Keep the first error: later ones are usually consequences. */
+	if (ctx->err.code != PE_OK)
+	{
+		ctx->err.detail_open = false;
+		return false;
+	}
+	ctx->err.code = code;
+	ctx->err.detail_open = true;
+	ctx->err.detail[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(ctx->err.msg, sizeof(ctx->err.msg), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+void
+pe_set_detail(PeCtx *ctx, const char *fmt,...)
+{
+	va_list		ap;
+
+	/* A detail belongs to the error just recorded, not to an ignored one. */
+	if (!ctx->err.detail_open)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err.detail, sizeof(ctx->err.detail), fmt, ap);
+	va_end(ap);
+}
+
+void *
+pe_alloc(PeCtx *ctx, size_t size)
+{
+	void	   *p = ctx->alloc.alloc(ctx->alloc.arg, size);
+
+	if (p == NULL)
+		pe_fail(ctx, PE_ERR_NOMEM, "out of memory allocating %zu bytes", size);
+	return p;
+}
+
+void *
+pe_alloc0(PeCtx *ctx, size_t size)
+{
+	void	   *p = pe_alloc(ctx, size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+void *
+pe_realloc(PeCtx *ctx, void *ptr, size_t size)
+{
+	void	   *p;
+
+	if (ptr == NULL)
+		return pe_alloc(ctx, size);
+	p = ctx->alloc.realloc(ctx->alloc.arg, ptr, size);
+	if (p == NULL)
+		pe_fail(ctx, PE_ERR_NOMEM, "out of memory allocating %zu bytes", size);
+	return p;
+}
+
+void
+pe_free(PeCtx *ctx, void *ptr)
+{
+	if (ptr)
+		ctx->alloc.free(ctx->alloc.arg, ptr);
+}
+
+char *
+pe_strndup(PeCtx *ctx, const char *s, size_t len)
+{
+	char	   *p = pe_alloc(ctx, len + 1);
+
+	if (p)
+	{
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+bool
+pe_grow(PeCtx *ctx, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+	uint64_t	newcap;
+	void	   *p;
+
+	if (need <= *cap)
+		return true;
+	newcap = *cap ? (uint64_t) *cap * 2 : 16;
+	while (newcap < need)
+		newcap *= 2;
+	if (newcap > UINT32_MAX - 1)
+		newcap = UINT32_MAX - 1;
+	if (newcap < need)
+		return pe_fail(ctx, PE_ERR_LIMIT, "too many elements (%u)", need);
+	p = pe_realloc(ctx, *arr, (size_t) newcap * elem);
+	if (p == NULL)
+		return false;
+	*arr = p;
+	*cap = (uint32_t) newcap;
+	return true;
+}

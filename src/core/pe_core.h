@@ -1,0 +1,107 @@
+/*
+ * pe_core.h
+ *		The allocator, error and limits interface of the pure C core.
+ *
+ * Nothing under src/core includes postgres.h.  The PostgreSQL layer passes
+ * a PeCtx whose allocator is backed by a memory context and whose interrupt
+ * hook is CHECK_FOR_INTERRUPTS(); unit tests and fuzz targets pass malloc.
+ *
+ * Every fallible core function returns false (or NULL) and fills ctx->err;
+ * the caller turns that into an ERROR.  The interrupt hook may longjmp, so
+ * core code keeps every allocation in the allocator (never raw malloc) and
+ * calls the hook only between library calls.
+ */
+#ifndef PE_CORE_H
+#define PE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum PeErrCode
+{
+	PE_OK = 0,
+	PE_ERR_PPROF,				/* input is not valid pprof */
+	PE_ERR_CORRUPT,				/* stored value fails validation */
+	PE_ERR_TEXT,				/* malformed text input (folded stacks) */
+	PE_ERR_LIMIT,				/* a configured limit was exceeded */
+	PE_ERR_OVERFLOW,			/* a value would overflow 64 bits */
+	PE_ERR_INCOMPATIBLE,		/* profiles of different kinds combined */
+	PE_ERR_ARG,					/* bad argument (unknown sample type, ...) */
+	PE_ERR_NOMEM				/* allocator returned NULL */
+} PeErrCode;
+
+typedef struct PeError
+{
+	PeErrCode	code;
+	char		msg[256];
+	char		detail[512];
+	bool		detail_open;	/* pe_set_detail applies to the last pe_fail */
+} PeError;
+
+typedef struct PeAlloc
+{
+	void	   *(*alloc) (void *arg, size_t size);
+	void	   *(*realloc) (void *arg, void *ptr, size_t size);
+	void		(*free) (void *arg, void *ptr);
+	void	   *arg;
+} PeAlloc;
+
+typedef struct PeLimits
+{
+	size_t		max_decoded_bytes;	/* decompressed input, pprof or stored */
+	uint32_t	max_stack_depth;	/* frames in one sample */
+	uint32_t	max_nodes;		/* nodes in one call tree */
+} PeLimits;
+
+#define PE_DEFAULT_MAX_DECODED_BYTES	((size_t) 256 * 1024 * 1024)
+#define PE_DEFAULT_MAX_STACK_DEPTH		200000
+#define PE_DEFAULT_MAX_NODES			10000000
+
+typedef struct PeCtx
+{
+	PeAlloc		alloc;
+	PeLimits	limits;
+	void		(*check_interrupts) (void);	/* may be NULL; may longjmp */
+	PeError		err;
+} PeCtx;
+
+/* A context backed by malloc, for tests, fuzzing and tools. */
+extern void pe_ctx_init_malloc(PeCtx *ctx);
+
+/* Allocation helpers: NULL (with ctx->err set) when the allocator fails. */
+extern void *pe_alloc(PeCtx *ctx, size_t size);
+extern void *pe_alloc0(PeCtx *ctx, size_t size);
+extern void *pe_realloc(PeCtx *ctx, void *ptr, size_t size);
+extern void pe_free(PeCtx *ctx, void *ptr);
+extern char *pe_strndup(PeCtx *ctx, const char *s, size_t len);
+
+/* Grow *arr (of elem bytes each) so that it holds at least need elements. */
+extern bool pe_grow(PeCtx *ctx, void **arr, uint32_t *cap, uint32_t need,
+					size_t elem);
+
+/* Record an error; always returns false so callers can "return pe_fail()". */
+extern bool pe_fail(PeCtx *ctx, PeErrCode code, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+extern void pe_set_detail(PeCtx *ctx, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+
+static inline void
+pe_check_interrupts(PeCtx *ctx)
+{
+	if (ctx->check_interrupts)
+		ctx->check_interrupts();
+}
+
+/* Checked 64-bit addition: false and PE_ERR_OVERFLOW on overflow. */
+static inline bool
+pe_add64(PeCtx *ctx, int64_t *acc, int64_t v)
+{
+	if (__builtin_add_overflow(*acc, v, acc))
+		return pe_fail(ctx, PE_ERR_OVERFLOW, "profile value out of range"),
+			pe_set_detail(ctx, "Adding the values overflows a 64-bit integer."),
+			false;
+	return true;
+}
+
+#endif							/* PE_CORE_H */

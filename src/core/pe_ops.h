@@ -1,0 +1,63 @@
+/*
+ * pe_ops.h
+ *		What queries ask of a tree: flame graph rows, top functions,
+ *		focus/ignore filtering, diffs.
+ */
+#ifndef PE_OPS_H
+#define PE_OPS_H
+
+#include "pe_tree.h"
+
+/* Special names in flame rows. */
+#define PE_ROW_TOTAL	(UINT32_MAX - 1)	/* the root */
+#define PE_ROW_OTHER	(UINT32_MAX - 2)	/* folded lighter siblings */
+
+typedef struct PeFlameRow
+{
+	uint32_t	level;
+	uint32_t	name;			/* string id, PE_ROW_TOTAL or PE_ROW_OTHER */
+	int64_t		value[2];		/* inclusive: base (and target) */
+	int64_t		self[2];		/* exclusive */
+} PeFlameRow;
+
+/*
+ * Flame graph rows of columns cols[0..ncols-1] (1 or 2) in pre-order,
+ * siblings by name, one root row.  max_nodes > 0 keeps the max_nodes
+ * heaviest nodes (weight: largest |total| over the columns, ancestors
+ * always kept) and folds each parent's dropped children into one "other"
+ * row placed after its kept siblings.
+ */
+extern bool pe_flame_rows(const PeTree *t, const uint32_t *cols, int ncols,
+						  uint32_t max_nodes, PeFlameRow **rows,
+						  uint32_t *nrows);
+
+/*
+ * Union of two trees with one value column each: column 0 from base's
+ * column vb, column 1 from target's column vt.
+ */
+extern bool pe_tree_union2(PeCtx *ctx, const PeTree *base, uint32_t vb,
+						   const PeTree *target, uint32_t vt, PeTree *out);
+
+typedef struct PeTopRow
+{
+	uint32_t	name;
+	int64_t		self;
+	int64_t		total;			/* counted once per stack (recursion-aware) */
+} PeTopRow;
+
+/* Per-function self and total of column v, in pprof -top order. */
+extern bool pe_top(const PeTree *t, uint32_t v, PeTopRow **rows,
+				   uint32_t *nrows);
+
+/*
+ * pprof -focus / -ignore: keep the self values of stacks that contain a
+ * frame with focus[name] set (all stacks when focus is NULL) and no frame
+ * with ignore[name] set.  focus/ignore are indexed by name id.
+ */
+extern bool pe_tree_filter(const PeTree *t, const uint8_t *focus,
+						   const uint8_t *ignore, PeTree *out);
+
+/* Copy a tree (same names, same node indexes). */
+extern bool pe_tree_copy(PeCtx *ctx, const PeTree *src, PeTree *out);
+
+#endif							/* PE_OPS_H */

@@ -1,0 +1,958 @@
+/*
+ * pe_pprof_decode.c
+ *		pprof (profile.proto, gzipped or plain) into a call tree.
+ *
+ * protobuf-c unpacks the message into an arena taken from the PeCtx
+ * allocator, so unpacking costs a few large allocations, and the arena is
+ * released in one sweep.  The profile is then validated the way pprof's
+ * own reader does (string indexes, unique ids, references, value counts)
+ * and folded into a PeTree: each sample's frames run from root to leaf,
+ * inlined lines expanded, and each location's frame names are computed
+ * once, so the per-sample work is one child lookup per frame.
+ *
+ * Deliberate differences from pprof's reader:
+ * - id 0 is accepted for functions, locations and mappings when it is
+ *   unique, where pprof refuses it.  A Line whose function_id is 0 while no
+ *   function has id 0 means "no function", like a location without lines.
+ * - a .NET profiler writes every function with id 0 (the field left out)
+ *   and one function per location, lines naming function ids equal to the
+ *   location ids.  When all functions have id 0 and there are as many
+ *   functions as locations, function i takes the id of location i, as
+ *   Grafana Pyroscope does for these files.  Refusing real profiler output
+ *   would help nobody; everything else about ids stays strict.
+ * - frames without a function name are named by the location's address,
+ *   "0x" followed by lowercase hex digits.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pe_pprof.h"
+#include "profile.pb-c.h"
+
+typedef Perftools__Profiles__Profile PbProfile;
+typedef Perftools__Profiles__Sample PbSample;
+typedef Perftools__Profiles__Location PbLocation;
+typedef Perftools__Profiles__Function PbFunction;
+typedef Perftools__Profiles__Mapping PbMapping;
+typedef Perftools__Profiles__ValueType PbValueType;
+
+#define ARENA_MIN_BLOCK		((size_t) 64 * 1024)
+#define ARENA_MAX_BLOCK		((size_t) 64 * 1024 * 1024)
+#define ARENA_ALIGN			((size_t) 8)
+#define INTERRUPT_SAMPLES	1024
+#define INTERRUPT_ITEMS		4096
+#define NOT_EXPANDED		UINT32_MAX
+#define NO_INDEX			UINT32_MAX
+
+/* ---------------------------------------------------------------------
+ * Arena: bump allocation in blocks taken from the PeCtx allocator.
+ * --------------------------------------------------------------------- */
+
+typedef struct ArenaBlock
+{
+	struct ArenaBlock *next;
+} ArenaBlock;
+
+#define ARENA_HEADER	((sizeof(ArenaBlock) + 15) & ~(size_t) 15)
+
+typedef struct Arena
+{
+	PeCtx	   *ctx;
+	ArenaBlock *blocks;
+	char	   *cur;
+	char	   *end;
+	size_t		next_size;		/* size of the next shared block */
+} Arena;
+
+static void
+arena_init(Arena *a, PeCtx *ctx, size_t hint)
+{
+	memset(a, 0, sizeof(*a));
+	a->ctx = ctx;
+	a->next_size = hint < ARENA_MIN_BLOCK ? ARENA_MIN_BLOCK :
+		hint > ARENA_MAX_BLOCK ? ARENA_MAX_BLOCK : hint;
+}
+
+/* Take a block of size usable bytes from the allocator and link it in. */
+static char *
+arena_new_block(Arena *a, size_t size)
+{
+	ArenaBlock *b;
+
+	if (size > SIZE_MAX - ARENA_HEADER)
+	{
+		pe_fail(a->ctx, PE_ERR_NOMEM, "out of memory decoding pprof");
+		return NULL;
+	}
+	b = pe_alloc(a->ctx, ARENA_HEADER + size);
+	if (b == NULL)
+		return NULL;
+	b->next = a->blocks;
+	a->blocks = b;
+	return (char *) b + ARENA_HEADER;
+}
+
+/* ProtobufCAllocator.alloc, also used for the decoder's own arrays. */
+static void *
+arena_alloc(void *arg, size_t size)
+{
+	Arena	   *a = arg;
+	char	   *p;
+
+	if (size > SIZE_MAX - ARENA_ALIGN)
+	{
+		pe_fail(a->ctx, PE_ERR_NOMEM, "out of memory decoding pprof");
+		return NULL;
+	}
+	size = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+	if ((size_t) (a->end - a->cur) >= size)
+	{
+		p = a->cur;
+		a->cur += size;
+		return p;
+	}
+	/* Big requests get a block of their own; the current one stays open. */
+	if (size > a->next_size / 4)
+		return arena_new_block(a, size);
+	p = arena_new_block(a, a->next_size);
+	if (p == NULL)
+		return NULL;
+	a->cur = p + size;
+	a->end = p + a->next_size;
+	if (a->next_size < ARENA_MAX_BLOCK)
+		a->next_size *= 2;
+	return p;
+}
+
+/* ProtobufCAllocator.free: memory goes back with the whole arena. */
+static void
+arena_free_noop(void *arg, void *ptr)
+{
+}
+
+static void *
+arena_array(Arena *a, size_t n, size_t elem)
+{
+	size_t		bytes;
+
+	if (__builtin_mul_overflow(n, elem, &bytes))
+	{
+		pe_fail(a->ctx, PE_ERR_NOMEM, "out of memory decoding pprof");
+		return NULL;
+	}
+	return arena_alloc(a, bytes);
+}
+
+static void
+arena_release(Arena *a)
+{
+	while (a->blocks)
+	{
+		ArenaBlock *next = a->blocks->next;
+
+		pe_free(a->ctx, a->blocks);
+		a->blocks = next;
+	}
+	a->cur = a->end = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Id maps: uint64 id -> index, dense when the ids are, hashed otherwise.
+ * --------------------------------------------------------------------- */
+
+typedef struct IdMap
+{
+	uint32_t   *dense;			/* id -> index + 1, when ids are small */
+	uint64_t	ndense;
+	uint64_t   *keys;			/* open addressing otherwise */
+	uint32_t   *vals;			/* index + 1; 0 = empty slot */
+	uint64_t	mask;
+} IdMap;
+
+static inline uint64_t
+idmap_hash(uint64_t id)
+{
+	id ^= id >> 33;
+	id *= UINT64_C(0xff51afd7ed558ccd);
+	id ^= id >> 33;
+	return id;
+}
+
+/* Index of id, or NO_INDEX. */
+static inline uint32_t
+idmap_get(const IdMap *m, uint64_t id)
+{
+	uint64_t	i;
+
+	if (m->dense)
+		return id < m->ndense ? m->dense[id] - 1 : NO_INDEX;
+	if (m->vals == NULL)
+		return NO_INDEX;
+	for (i = idmap_hash(id) & m->mask; m->vals[i] != 0; i = (i + 1) & m->mask)
+		if (m->keys[i] == id)
+			return m->vals[i] - 1;
+	return NO_INDEX;
+}
+
+/*
+ * Index n messages by their id field (at the same offset in Function,
+ * Location and Mapping).  A repeated id is an error naming what.
+ */
+static bool
+idmap_build(Arena *a, IdMap *m, void *const *msgs, size_t n, size_t id_offset,
+			const char *what)
+{
+	PeCtx	   *ctx = a->ctx;
+	uint64_t	max_id = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (n == 0)
+		return true;
+	if (n >= NO_INDEX)
+		return pe_fail(ctx, PE_ERR_LIMIT, "pprof profile has too many %s entries (%zu)",
+					   what, n);
+	for (size_t k = 0; k < n; k++)
+	{
+		uint64_t	id = *(const uint64_t *) ((const char *) msgs[k] + id_offset);
+
+		if (id > max_id)
+			max_id = id;
+	}
+
+	if (max_id <= (uint64_t) n * 4 + 1024)
+	{
+		m->ndense = max_id + 1;
+		m->dense = arena_array(a, m->ndense, sizeof(uint32_t));
+		if (m->dense == NULL)
+			return false;
+		memset(m->dense, 0, m->ndense * sizeof(uint32_t));
+	}
+	else
+	{
+		uint64_t	nslots = 16;
+
+		while (nslots < (uint64_t) n * 2)
+			nslots *= 2;
+		m->keys = arena_array(a, nslots, sizeof(uint64_t));
+		m->vals = arena_array(a, nslots, sizeof(uint32_t));
+		if (m->keys == NULL || m->vals == NULL)
+			return false;
+		memset(m->vals, 0, nslots * sizeof(uint32_t));
+		m->mask = nslots - 1;
+	}
+
+	for (size_t k = 0; k < n; k++)
+	{
+		uint64_t	id = *(const uint64_t *) ((const char *) msgs[k] + id_offset);
+		uint32_t   *slot;
+
+		if (m->dense)
+			slot = &m->dense[id];
+		else
+		{
+			uint64_t	i = idmap_hash(id) & m->mask;
+
+			while (m->vals[i] != 0 && m->keys[i] != id)
+				i = (i + 1) & m->mask;
+			m->keys[i] = id;
+			slot = &m->vals[i];
+		}
+		if (*slot != 0)
+		{
+			pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: duplicate %s id %" PRIu64,
+					what, id);
+			pe_set_detail(ctx, "Entries %u and %zu of the %s table both have id %" PRIu64 ".",
+						  *slot - 1, k, what, id);
+			return false;
+		}
+		*slot = (uint32_t) k + 1;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * The string table, with true lengths.
+ * --------------------------------------------------------------------- */
+
+/* Read one protobuf varint at *pp, advancing it; false when malformed. */
+static bool
+read_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t	r = 0;
+
+	for (int shift = 0; shift < 64 && p < end; shift += 7)
+	{
+		uint8_t		b = *p++;
+
+		r |= (uint64_t) (b & 0x7f) << shift;
+		if ((b & 0x80) == 0)
+		{
+			*v = r;
+			*pp = p;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * protobuf-c copies each string whole and adds a NUL, but hands over only
+ * the char *, so an embedded NUL would cut it short.  One pass over the
+ * top-level fields of the (already unpacked) message recovers each
+ * string_table entry's length.  False if the count does not come out right.
+ */
+static bool
+scan_string_lengths(const uint8_t *buf, size_t len, size_t nstr, size_t *slen)
+{
+	const uint8_t *p = buf;
+	const uint8_t *end = buf + len;
+	size_t		k = 0;
+
+	while (p < end)
+	{
+		uint64_t	tag;
+		uint64_t	n;
+
+		if (!read_varint(&p, end, &tag))
+			return false;
+		switch (tag & 7)
+		{
+			case 0:
+				if (!read_varint(&p, end, &n))
+					return false;
+				break;
+			case 1:
+				if (end - p < 8)
+					return false;
+				p += 8;
+				break;
+			case 2:
+				if (!read_varint(&p, end, &n) || n > (uint64_t) (end - p))
+					return false;
+				if ((tag >> 3) == 6)
+				{
+					if (k >= nstr)
+						return false;
+					slen[k++] = (size_t) n;
+				}
+				p += n;
+				break;
+			case 5:
+				if (end - p < 4)
+					return false;
+				p += 4;
+				break;
+			default:
+				return false;
+		}
+	}
+	return k == nstr;
+}
+
+/* ---------------------------------------------------------------------
+ * The decoder.
+ * --------------------------------------------------------------------- */
+
+typedef struct Decoder
+{
+	PeCtx	   *ctx;
+	Arena	   *arena;
+	const PbProfile *prof;
+	PeTree	   *tree;
+
+	size_t		nstr;
+	char	  **str;			/* prof->string_table */
+	size_t	   *slen;			/* true lengths: entries may hold NULs */
+
+	IdMap		functions;
+	IdMap		locations;
+	IdMap		mappings;
+	bool		function_ids_from_locations;	/* the .NET repair above */
+	uint32_t   *function_name;	/* name id per function, or PE_NO_NODE */
+
+	uint32_t   *loc_first;		/* first frame of each location in frames */
+	uint32_t   *loc_nframes;	/* frames of each location (inlines) */
+	uint8_t    *loc_expanded;	/* frames[] filled in for this location */
+	uint32_t   *frames;			/* name ids, root-most first per location */
+
+	uint32_t   *sample_locs;	/* scratch: one sample's location indexes */
+	size_t		sample_locs_cap;
+} Decoder;
+
+static inline bool
+string_ok(const Decoder *d, int64_t idx)
+{
+	return idx >= 0 && (uint64_t) idx < d->nstr;
+}
+
+/* Report a string index outside the table; fmt names the referrer. */
+static bool __attribute__((format(printf, 3, 4)))
+string_error(const Decoder *d, int64_t idx, const char *fmt,...)
+{
+	char		where[160];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(where, sizeof(where), fmt, ap);
+	va_end(ap);
+	pe_fail(d->ctx, PE_ERR_PPROF,
+			"invalid pprof: %s refers to string %" PRId64 ", outside the string table",
+			where, idx);
+	pe_set_detail(d->ctx, "The string table has %zu entries.", d->nstr);
+	return false;
+}
+
+/* Learn the strings' lengths and check that entry 0 is empty. */
+static bool
+load_strings(Decoder *d, const uint8_t *buf, size_t len)
+{
+	const PbProfile *prof = d->prof;
+
+	d->nstr = prof->n_string_table;
+	if (d->nstr == 0)
+	{
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: string table is empty");
+		pe_set_detail(d->ctx, "profile.proto requires a string table whose first entry is the empty string.");
+		return false;
+	}
+	d->str = prof->string_table;
+	d->slen = arena_array(d->arena, d->nstr, sizeof(size_t));
+	if (d->slen == NULL)
+		return false;
+	if (!scan_string_lengths(buf, len, d->nstr, d->slen))
+	{
+		/* Cannot happen for a message protobuf-c accepted; stay safe. */
+		for (size_t i = 0; i < d->nstr; i++)
+			d->slen[i] = strlen(prof->string_table[i]);
+	}
+	if (d->slen[0] != 0)
+	{
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: string_table[0] is not empty");
+		pe_set_detail(d->ctx, "profile.proto requires the first entry of the string table to be the empty string.");
+		return false;
+	}
+	return true;
+}
+
+/* Check the header's string references and the duration. */
+static bool
+check_header(Decoder *d)
+{
+	const PbProfile *prof = d->prof;
+
+	for (size_t i = 0; i < prof->n_sample_type; i++)
+	{
+		if (!string_ok(d, prof->sample_type[i]->type))
+			return string_error(d, prof->sample_type[i]->type, "sample type %zu", i);
+		if (!string_ok(d, prof->sample_type[i]->unit))
+			return string_error(d, prof->sample_type[i]->unit, "unit of sample type %zu", i);
+	}
+	if (prof->period_type)
+	{
+		if (!string_ok(d, prof->period_type->type))
+			return string_error(d, prof->period_type->type, "period type");
+		if (!string_ok(d, prof->period_type->unit))
+			return string_error(d, prof->period_type->unit, "period unit");
+	}
+	if (!string_ok(d, prof->default_sample_type))
+		return string_error(d, prof->default_sample_type, "default_sample_type");
+	if (!string_ok(d, prof->drop_frames))
+		return string_error(d, prof->drop_frames, "drop_frames");
+	if (!string_ok(d, prof->keep_frames))
+		return string_error(d, prof->keep_frames, "keep_frames");
+	for (size_t i = 0; i < prof->n_comment; i++)
+		if (!string_ok(d, prof->comment[i]))
+			return string_error(d, prof->comment[i], "comment %zu", i);
+
+	if (prof->duration_nanos < 0)
+	{
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: negative duration_nanos %" PRId64,
+				prof->duration_nanos);
+		pe_set_detail(d->ctx, "A profile's duration cannot be negative.");
+		return false;
+	}
+	if (prof->n_sample_type > PE_MAX_VALUES)
+	{
+		pe_fail(d->ctx, PE_ERR_LIMIT, "pprof profile has %zu sample types, more than %d",
+				prof->n_sample_type, PE_MAX_VALUES);
+		pe_set_detail(d->ctx, "At most %d sample types are supported.", PE_MAX_VALUES);
+		return false;
+	}
+	if (prof->n_sample_type == 0 && prof->n_sample > 0)
+	{
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: profile has samples but no sample types");
+		pe_set_detail(d->ctx, "Each sample value needs a sample type that says what it counts.");
+		return false;
+	}
+	return true;
+}
+
+/* The id of function i, after the .NET repair described at the top. */
+static inline uint64_t
+function_id(const Decoder *d, size_t i)
+{
+	return d->function_ids_from_locations ? d->prof->location[i]->id :
+		d->prof->function[i]->id;
+}
+
+/* True when every function has id 0 and locations can lend theirs. */
+static bool
+needs_function_id_repair(const PbProfile *prof)
+{
+	if (prof->n_function < 2 || prof->n_function != prof->n_location)
+		return false;
+	for (size_t i = 0; i < prof->n_function; i++)
+		if (prof->function[i]->id != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Index mappings, locations and functions by id, and check the string
+ * references of mappings and functions.
+ */
+static bool
+index_tables(Decoder *d)
+{
+	const PbProfile *prof = d->prof;
+
+	if (!idmap_build(d->arena, &d->mappings, (void *const *) prof->mapping,
+					 prof->n_mapping, offsetof(PbMapping, id), "mapping"))
+		return false;
+	for (size_t i = 0; i < prof->n_mapping; i++)
+	{
+		const PbMapping *m = prof->mapping[i];
+
+		if (!string_ok(d, m->filename))
+			return string_error(d, m->filename, "filename of mapping %" PRIu64, m->id);
+		if (!string_ok(d, m->build_id))
+			return string_error(d, m->build_id, "build_id of mapping %" PRIu64, m->id);
+	}
+
+	if (!idmap_build(d->arena, &d->locations, (void *const *) prof->location,
+					 prof->n_location, offsetof(PbLocation, id), "location"))
+		return false;
+
+	/* Function i gets location i's id: index the location messages. */
+	d->function_ids_from_locations = needs_function_id_repair(prof);
+	if (d->function_ids_from_locations)
+		d->functions = d->locations;
+	else if (!idmap_build(d->arena, &d->functions, (void *const *) prof->function,
+						  prof->n_function, offsetof(PbFunction, id), "function"))
+		return false;
+
+	d->function_name = arena_array(d->arena, prof->n_function, sizeof(uint32_t));
+	if (prof->n_function && d->function_name == NULL)
+		return false;
+	for (size_t i = 0; i < prof->n_function; i++)
+	{
+		const PbFunction *f = prof->function[i];
+
+		if (!string_ok(d, f->name))
+			return string_error(d, f->name, "name of function %" PRIu64, function_id(d, i));
+		if (!string_ok(d, f->system_name))
+			return string_error(d, f->system_name, "system_name of function %" PRIu64,
+								function_id(d, i));
+		if (!string_ok(d, f->filename))
+			return string_error(d, f->filename, "filename of function %" PRIu64,
+								function_id(d, i));
+		d->function_name[i] = PE_NO_NODE;
+		if ((i + 1) % INTERRUPT_ITEMS == 0)
+			pe_check_interrupts(d->ctx);
+	}
+	return true;
+}
+
+/*
+ * Check that the locations' lines name existing functions, and lay out the
+ * frames array: one frame per line, or one for a location without lines.
+ * Names are filled in lazily, for locations that samples use.
+ */
+static bool
+check_locations(Decoder *d)
+{
+	const PbProfile *prof = d->prof;
+	size_t		n = prof->n_location;
+	uint64_t	total = 0;
+
+	d->loc_first = arena_array(d->arena, n, sizeof(uint32_t));
+	d->loc_nframes = arena_array(d->arena, n, sizeof(uint32_t));
+	d->loc_expanded = arena_array(d->arena, n, sizeof(uint8_t));
+	if (n && (!d->loc_first || !d->loc_nframes || !d->loc_expanded))
+		return false;
+	if (n)
+		memset(d->loc_expanded, 0, n);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const PbLocation *loc = prof->location[i];
+		size_t		nframes = loc->n_line ? loc->n_line : 1;
+
+		for (size_t k = 0; k < loc->n_line; k++)
+		{
+			uint64_t	fid = loc->line[k]->function_id;
+
+			if (idmap_get(&d->functions, fid) == NO_INDEX && fid != 0)
+			{
+				pe_fail(d->ctx, PE_ERR_PPROF,
+						"invalid pprof: location %" PRIu64 " refers to missing function %" PRIu64,
+						loc->id, fid);
+				pe_set_detail(d->ctx, "Line %zu of location %" PRIu64 " names function id %" PRIu64 ", but no function has that id.",
+							  k, loc->id, fid);
+				return false;
+			}
+		}
+		if (total + nframes > UINT32_MAX)
+		{
+			pe_fail(d->ctx, PE_ERR_LIMIT, "pprof profile has too many location lines");
+			pe_set_detail(d->ctx, "The locations hold more than %u lines in all.",
+						  UINT32_MAX);
+			return false;
+		}
+		d->loc_first[i] = (uint32_t) total;
+		d->loc_nframes[i] = (uint32_t) nframes;
+		total += nframes;
+		if ((i + 1) % INTERRUPT_ITEMS == 0)
+			pe_check_interrupts(d->ctx);
+	}
+	d->frames = arena_array(d->arena, total ? total : 1, sizeof(uint32_t));
+	return d->frames != NULL;
+}
+
+/* Name id of function index fi, interned on first use. */
+static uint32_t
+function_name_id(Decoder *d, uint32_t fi)
+{
+	if (d->function_name[fi] == PE_NO_NODE)
+	{
+		int64_t		s = d->prof->function[fi]->name;
+
+		d->function_name[fi] = pe_strtab_intern_utf8(&d->tree->names,
+													 d->str[s], d->slen[s]);
+	}
+	return d->function_name[fi];
+}
+
+/* Name id for a frame known only by its address: "0x1f2e". */
+static uint32_t
+address_name_id(Decoder *d, uint64_t address)
+{
+	char		buf[24];
+	int			len = snprintf(buf, sizeof(buf), "0x%" PRIx64, address);
+
+	return pe_strtab_intern(&d->tree->names, buf, (size_t) len);
+}
+
+/*
+ * Fill in the frame names of location li, root-most first: line[0] is the
+ * innermost (leaf-most) frame, so lines are taken last to first.  A line
+ * without a function, or with an empty function name, is named by address.
+ */
+static bool
+expand_location(Decoder *d, uint32_t li)
+{
+	const PbLocation *loc = d->prof->location[li];
+	uint32_t   *out = d->frames + d->loc_first[li];
+	uint32_t	address_id = PE_NO_NODE;
+
+	for (size_t k = loc->n_line; k-- > 0;)
+	{
+		uint32_t	fi = idmap_get(&d->functions, loc->line[k]->function_id);
+		uint32_t	name = fi == NO_INDEX ? 0 : function_name_id(d, fi);
+
+		if (name == PE_NO_NODE)
+			return false;
+		if (name == 0)
+		{
+			if (address_id == PE_NO_NODE)
+				address_id = address_name_id(d, loc->address);
+			if (address_id == PE_NO_NODE)
+				return false;
+			name = address_id;
+		}
+		*out++ = name;
+	}
+	if (loc->n_line == 0)
+	{
+		address_id = address_name_id(d, loc->address);
+		if (address_id == PE_NO_NODE)
+			return false;
+		*out = address_id;
+	}
+	d->loc_expanded[li] = 1;
+	return true;
+}
+
+/* Make sure the scratch array holds n location indexes. */
+static bool
+reserve_sample_locs(Decoder *d, size_t n)
+{
+	size_t		cap = d->sample_locs_cap ? d->sample_locs_cap : 64;
+
+	if (n <= d->sample_locs_cap)
+		return true;
+	while (cap < n)
+		cap *= 2;
+	d->sample_locs = arena_array(d->arena, cap, sizeof(uint32_t));
+	if (d->sample_locs == NULL)
+		return false;
+	d->sample_locs_cap = cap;
+	return true;
+}
+
+/*
+ * Validate sample si and, unless all its values are zero, add it to the
+ * tree along its root-to-leaf path.  location_id[0] is the leaf.
+ */
+static bool
+add_sample(Decoder *d, size_t si)
+{
+	const PbSample *s = d->prof->sample[si];
+	PeTree	   *tree = d->tree;
+	uint64_t	depth = 0;
+	bool		all_zero = true;
+	uint32_t	node = 0;
+
+	if (s->n_value != d->prof->n_sample_type)
+	{
+		pe_fail(d->ctx, PE_ERR_PPROF,
+				"invalid pprof: sample %zu has %zu values, expected %zu (one per sample type)",
+				si, s->n_value, d->prof->n_sample_type);
+		pe_set_detail(d->ctx, "Every sample must carry one value for each of the profile's %zu sample types.",
+					  d->prof->n_sample_type);
+		return false;
+	}
+	for (size_t k = 0; k < s->n_label; k++)
+	{
+		const Perftools__Profiles__Label *l = s->label[k];
+
+		if (!string_ok(d, l->key))
+			return string_error(d, l->key, "key of label %zu of sample %zu", k, si);
+		if (!string_ok(d, l->str))
+			return string_error(d, l->str, "value of label %zu of sample %zu", k, si);
+		if (!string_ok(d, l->num_unit))
+			return string_error(d, l->num_unit, "num_unit of label %zu of sample %zu", k, si);
+	}
+
+	if (!reserve_sample_locs(d, s->n_location_id))
+		return false;
+	for (size_t k = 0; k < s->n_location_id; k++)
+	{
+		uint32_t	li = idmap_get(&d->locations, s->location_id[k]);
+
+		if (li == NO_INDEX)
+		{
+			pe_fail(d->ctx, PE_ERR_PPROF,
+					"invalid pprof: sample %zu refers to missing location %" PRIu64,
+					si, s->location_id[k]);
+			pe_set_detail(d->ctx, "Frame %zu of sample %zu (counting from 0) names location id %" PRIu64 ", but no location has that id.",
+						  k, si, s->location_id[k]);
+			return false;
+		}
+		d->sample_locs[k] = li;
+		depth += d->loc_nframes[li];
+	}
+	if (depth > d->ctx->limits.max_stack_depth)
+	{
+		pe_fail(d->ctx, PE_ERR_LIMIT,
+				"stack of sample %zu has %" PRIu64 " frames, more than profile_ext.max_stack_depth (%u)",
+				si, depth, d->ctx->limits.max_stack_depth);
+		pe_set_detail(d->ctx, "Frames are counted after expanding inlined functions.");
+		return false;
+	}
+
+	for (size_t v = 0; v < s->n_value; v++)
+		if (s->value[v] != 0)
+			all_zero = false;
+	if (all_zero)
+		return true;
+
+	for (size_t k = s->n_location_id; k-- > 0;)
+	{
+		uint32_t	li = d->sample_locs[k];
+		const uint32_t *f;
+		uint32_t	nf = d->loc_nframes[li];
+
+		if (!d->loc_expanded[li] && !expand_location(d, li))
+			return false;
+		f = d->frames + d->loc_first[li];
+		for (uint32_t j = 0; j < nf; j++)
+		{
+			node = pe_tree_child(tree, node, f[j]);
+			if (node == PE_NO_NODE)
+				return false;
+		}
+	}
+	return pe_tree_add_self(tree, node, s->value);
+}
+
+/*
+ * Build the tree's header: sample types, period type, default type.  The
+ * strings are repaired to valid UTF-8 through a scratch intern table, so
+ * they follow the same rule as frame names.
+ */
+static bool
+init_tree(Decoder *d)
+{
+	const PbProfile *prof = d->prof;
+	size_t		nv = prof->n_sample_type;
+	PeStrtab	scratch;
+	PeMeta		meta;
+	uint32_t	ids[2 * PE_MAX_VALUES + 2];
+	int64_t		refs[2 * PE_MAX_VALUES + 2];
+	size_t		nrefs = 0;
+	bool		ok = false;
+
+	memset(&meta, 0, sizeof(meta));
+	meta.nvalues = (uint32_t) nv;
+	meta.period = prof->period;
+	meta.time_nanos = prof->time_nanos;
+	meta.duration_nanos = prof->duration_nanos;
+	meta.default_type = -1;
+	meta.types = arena_array(d->arena, nv ? nv : 1, sizeof(PeSampleType));
+	if (meta.types == NULL)
+		return false;
+
+	/* pprof's default_sample_type names a sample type by its type string. */
+	if (prof->default_sample_type != 0)
+	{
+		int64_t		want = prof->default_sample_type;
+
+		for (size_t i = 0; i < nv && meta.default_type < 0; i++)
+		{
+			int64_t		have = prof->sample_type[i]->type;
+
+			if (have == want ||
+				(d->slen[have] == d->slen[want] &&
+				 memcmp(d->str[have], d->str[want], d->slen[want]) == 0))
+				meta.default_type = (int32_t) i;
+		}
+	}
+
+	for (size_t i = 0; i < nv; i++)
+	{
+		refs[nrefs++] = prof->sample_type[i]->type;
+		refs[nrefs++] = prof->sample_type[i]->unit;
+	}
+	refs[nrefs++] = prof->period_type ? prof->period_type->type : -1;
+	refs[nrefs++] = prof->period_type ? prof->period_type->unit : -1;
+
+	if (!pe_strtab_init(d->ctx, &scratch))
+		goto done;
+	for (size_t i = 0; i < nrefs; i++)
+	{
+		ids[i] = refs[i] < 0 ? 0 :
+			pe_strtab_intern_utf8(&scratch, d->str[refs[i]], d->slen[refs[i]]);
+		if (ids[i] == PE_NO_NODE)
+			goto done;
+	}
+	/* Pointers only once interning is over: the buffer may have moved. */
+	for (size_t i = 0; i < nv; i++)
+	{
+		meta.types[i].type = (char *) pe_strtab_get(&scratch, ids[2 * i], NULL);
+		meta.types[i].unit = (char *) pe_strtab_get(&scratch, ids[2 * i + 1], NULL);
+	}
+	meta.period_type.type = (char *) pe_strtab_get(&scratch, ids[2 * nv], NULL);
+	meta.period_type.unit = (char *) pe_strtab_get(&scratch, ids[2 * nv + 1], NULL);
+	ok = pe_tree_init(d->ctx, d->tree, &meta);
+done:
+	pe_strtab_free(&scratch);
+	return ok;
+}
+
+/* Validate an unpacked profile and fold its samples into d->tree. */
+static bool
+decode_profile(Decoder *d)
+{
+	const PbProfile *prof = d->prof;
+
+	if (!check_header(d) ||
+		!index_tables(d) ||
+		!check_locations(d))
+		return false;
+	if (!init_tree(d))
+		return false;
+	for (size_t si = 0; si < prof->n_sample; si++)
+	{
+		if (!add_sample(d, si))
+			return false;
+		if ((si + 1) % INTERRUPT_SAMPLES == 0)
+			pe_check_interrupts(d->ctx);
+	}
+	return true;
+}
+
+/*
+ * Decode pprof data (gzip detected by content) into *t.  On failure *t is
+ * left empty (pe_tree_free on it is harmless) and ctx->err says why.
+ */
+bool
+pe_pprof_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
+{
+	uint8_t    *inflated = NULL;
+	const uint8_t *buf = data;
+	Arena		arena;
+	ProtobufCAllocator pballoc;
+	Decoder		d;
+	bool		ok = false;
+
+	memset(t, 0, sizeof(*t));
+	if (len == 0)
+	{
+		pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: empty input");
+		pe_set_detail(ctx, "A pprof profile is a gzipped or plain profile.proto message.");
+		return false;
+	}
+	if (pe_is_gzip(data, len))
+	{
+		if (!pe_gunzip(ctx, data, len, &inflated, &len))
+			return false;
+		buf = inflated;
+	}
+	else if (len > ctx->limits.max_decoded_bytes)
+	{
+		pe_fail(ctx, PE_ERR_LIMIT,
+				"decompressed profile exceeds profile_ext.max_decoded_size (%zu bytes)",
+				ctx->limits.max_decoded_bytes);
+		pe_set_detail(ctx, "The plain protobuf input is %zu bytes long.", len);
+		return false;
+	}
+
+	/* The unpacked message is several times the size of the wire form. */
+	arena_init(&arena, ctx, len < ARENA_MAX_BLOCK / 4 ? len * 4 : ARENA_MAX_BLOCK);
+	pballoc.alloc = arena_alloc;
+	pballoc.free = arena_free_noop;
+	pballoc.allocator_data = &arena;
+	memset(&d, 0, sizeof(d));
+	d.ctx = ctx;
+	d.arena = &arena;
+	d.tree = t;
+
+	d.prof = perftools__profiles__profile__unpack(&pballoc, len, buf);
+	if (d.prof == NULL)
+	{
+		if (ctx->err.code == PE_OK)
+		{
+			pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: not a profile.proto message");
+			pe_set_detail(ctx, "The %zu bytes%s do not parse as a protocol buffers Profile message.",
+						  len, inflated ? " inflated from gzip" : "");
+		}
+	}
+	else if (load_strings(&d, buf, len))
+	{
+		/* Everything needed is in the arena now: drop the inflated copy. */
+		pe_free(ctx, inflated);
+		inflated = NULL;
+		ok = decode_profile(&d);
+	}
+
+	arena_release(&arena);
+	pe_free(ctx, inflated);
+	if (!ok)
+		pe_tree_free(t);
+	return ok;
+}

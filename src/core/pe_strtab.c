@@ -1,0 +1,203 @@
+/*
+ * pe_strtab.c
+ *		Interned frame names (see pe_tree.h).
+ *
+ * Strings live back to back in one buffer, so a table of a million names
+ * costs a handful of allocations.  Lookups use open addressing on a hash of
+ * the bytes; slots hold id + 1 so that zero means empty.
+ */
+#include <string.h>
+
+#include "pe_hash.h"
+#include "pe_tree.h"
+
+bool
+pe_strtab_init(PeCtx *ctx, PeStrtab *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->ctx = ctx;
+	return pe_strtab_intern(st, "", 0) == 0;
+}
+
+void
+pe_strtab_free(PeStrtab *st)
+{
+	pe_free(st->ctx, st->off);
+	pe_free(st->ctx, st->len);
+	pe_free(st->ctx, st->buf);
+	pe_free(st->ctx, st->slots);
+	memset(st, 0, sizeof(*st));
+}
+
+static bool
+strtab_rehash(PeStrtab *st, uint32_t nslots)
+{
+	uint32_t   *slots = pe_alloc0(st->ctx, (size_t) nslots * sizeof(uint32_t));
+
+	if (slots == NULL)
+		return false;
+	for (uint32_t id = 0; id < st->n; id++)
+	{
+		uint64_t	h = pe_hash_bytes(st->buf + st->off[id], st->len[id]);
+		uint32_t	i = (uint32_t) h & (nslots - 1);
+
+		while (slots[i] != 0)
+			i = (i + 1) & (nslots - 1);
+		slots[i] = id + 1;
+	}
+	pe_free(st->ctx, st->slots);
+	st->slots = slots;
+	st->nslots = nslots;
+	return true;
+}
+
+uint32_t
+pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
+{
+	uint64_t	h;
+	uint32_t	i;
+	uint32_t	id;
+
+	if (len > UINT32_MAX / 2)
+		return pe_fail(st->ctx, PE_ERR_LIMIT, "frame name too long (%zu bytes)", len),
+			PE_NO_NODE;
+	/* Keep the load factor at most one half. */
+	if ((uint64_t) (st->n + 1) * 2 > st->nslots &&
+		!strtab_rehash(st, st->nslots ? st->nslots * 2 : 64))
+		return PE_NO_NODE;
+
+	h = pe_hash_bytes(s, len);
+	i = (uint32_t) h & (st->nslots - 1);
+	while (st->slots[i] != 0)
+	{
+		id = st->slots[i] - 1;
+		if (st->len[id] == len && memcmp(st->buf + st->off[id], s, len) == 0)
+			return id;
+		i = (i + 1) & (st->nslots - 1);
+	}
+
+	if (st->buflen + len + 1 > UINT32_MAX)
+		return pe_fail(st->ctx, PE_ERR_LIMIT, "frame names exceed 4 GB"), PE_NO_NODE;
+	if (st->buflen + len + 1 > st->bufcap)
+	{
+		size_t		cap = st->bufcap ? st->bufcap * 2 : 4096;
+		char	   *buf;
+
+		while (cap < st->buflen + len + 1)
+			cap *= 2;
+		buf = pe_realloc(st->ctx, st->buf, cap);
+		if (buf == NULL)
+			return PE_NO_NODE;
+		st->buf = buf;
+		st->bufcap = cap;
+	}
+	if (st->n + 1 > st->cap)
+	{
+		uint32_t	cap = st->cap;
+
+		if (!pe_grow(st->ctx, (void **) &st->off, &cap, st->n + 1, sizeof(uint32_t)))
+			return PE_NO_NODE;
+		cap = st->cap;
+		if (!pe_grow(st->ctx, (void **) &st->len, &cap, st->n + 1, sizeof(uint32_t)))
+			return PE_NO_NODE;
+		st->cap = cap;
+	}
+	id = st->n++;
+	st->off[id] = (uint32_t) st->buflen;
+	st->len[id] = (uint32_t) len;
+	if (len)
+		memcpy(st->buf + st->buflen, s, len);
+	st->buf[st->buflen + len] = '\0';
+	st->buflen += len + 1;
+	st->slots[i] = id + 1;
+	return id;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid or NUL. */
+static int
+utf8_seq_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0];
+	int			n;
+	uint32_t	cp;
+
+	if (c == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t) n > avail)
+		return 0;
+	for (int i = 1; i < n; i++)
+	{
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		(cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+bool
+pe_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		int			n = utf8_seq_len(p + i, len - i);
+
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+uint32_t
+pe_strtab_intern_utf8(PeStrtab *st, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	char	   *fixed;
+	size_t		o = 0;
+	uint32_t	id;
+
+	if (pe_utf8_valid(s, len))
+		return pe_strtab_intern(st, s, len);
+
+	/* Each bad byte becomes U+FFFD (3 bytes): at most 3x the input. */
+	fixed = pe_alloc(st->ctx, len * 3 + 1);
+	if (fixed == NULL)
+		return PE_NO_NODE;
+	for (size_t i = 0; i < len;)
+	{
+		int			n = utf8_seq_len(p + i, len - i);
+
+		if (n == 0)
+		{
+			memcpy(fixed + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			i++;
+		}
+		else
+		{
+			memcpy(fixed + o, p + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	id = pe_strtab_intern(st, fixed, o);
+	pe_free(st->ctx, fixed);
+	return id;
+}

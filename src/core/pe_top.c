@@ -1,0 +1,210 @@
+/*
+ * pe_top.c
+ *		Per-function flat and cumulative values, as pprof -top prints them.
+ *
+ * flat (self) of a function is the sum of the self values of its nodes.
+ * cum (total) counts each stack once even when the function recurses: the
+ * pre-order walk keeps, per name, how many times it is on the current
+ * root-to-node path, and a node's inclusive total is added only when its
+ * name was not already on the path.  That is linear in the number of nodes.
+ */
+#include <string.h>
+
+#include "pe_ops.h"
+
+/* How often long loops call the interrupt hook (a power of two). */
+#define INTERRUPT_EVERY 4096
+
+static inline uint64_t
+magnitude(int64_t v)
+{
+	return v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+}
+
+/* Compare two names by bytes, shorter first on a common prefix. */
+static int
+compare_names(const PeStrtab *names, uint32_t a, uint32_t b)
+{
+	uint32_t	la;
+	uint32_t	lb;
+	const char *sa = pe_strtab_get(names, a, &la);
+	const char *sb = pe_strtab_get(names, b, &lb);
+	int			c = memcmp(sa, sb, la < lb ? la : lb);
+
+	if (c != 0)
+		return c;
+	return (la > lb) - (la < lb);
+}
+
+/*
+ * pprof's flat order (FlatNameOrder): |flat| descending, then name
+ * ascending, then |cum| descending.  The one place that defines the order.
+ */
+static int
+compare_top_rows(const PeStrtab *names, const PeTopRow *a, const PeTopRow *b)
+{
+	uint64_t	fa = magnitude(a->self);
+	uint64_t	fb = magnitude(b->self);
+	uint64_t	ca;
+	uint64_t	cb;
+	int			c;
+
+	if (fa != fb)
+		return fa > fb ? -1 : 1;
+	c = compare_names(names, a->name, b->name);
+	if (c != 0)
+		return c;
+	ca = magnitude(a->total);
+	cb = magnitude(b->total);
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Stable bottom-up merge sort of rows (qsort has no context argument and
+ * qsort_r is not portable); tmp holds n rows.
+ */
+static void
+sort_top_rows(PeCtx *ctx, const PeStrtab *names, PeTopRow *rows,
+			  PeTopRow *tmp, uint32_t n)
+{
+	PeTopRow   *src = rows;
+	PeTopRow   *dst = tmp;
+
+	for (uint64_t width = 1; width < n; width *= 2)
+	{
+		for (uint64_t lo = 0; lo < n; lo += 2 * width)
+		{
+			uint64_t	mid = lo + width < n ? lo + width : n;
+			uint64_t	hi = lo + 2 * width < n ? lo + 2 * width : n;
+			uint64_t	i = lo;
+			uint64_t	j = mid;
+			uint64_t	k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = compare_top_rows(names, &src[j], &src[i]) < 0 ?
+					src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		pe_check_interrupts(ctx);
+		{
+			PeTopRow   *swap = src;
+
+			src = dst;
+			dst = swap;
+		}
+	}
+	if (src != rows)
+		memcpy(rows, src, sizeof(PeTopRow) * n);
+}
+
+/*
+ * Accumulate flat and cum per name over the canonical pre-order.  path[]
+ * holds the nodes of the current root-to-node path (path[d] at depth d)
+ * and on_path[name] counts that name's occurrences on it.
+ */
+static bool
+accumulate(const PeTree *t, uint32_t v, const PeOrder *order,
+		   const int64_t *totals, int64_t *flat, int64_t *cum)
+{
+	PeCtx	   *ctx = t->ctx;
+	uint32_t	nv = t->meta.nvalues;
+	uint32_t   *path = pe_alloc(ctx, sizeof(uint32_t) * order->n);
+	uint32_t   *on_path = pe_alloc0(ctx, sizeof(uint32_t) * t->names.n);
+	uint32_t	len = 0;
+	bool		ok = false;
+
+	if (path == NULL || on_path == NULL)
+		goto done;
+	/* order->node[0] is the root: it is not a function, so start at 1. */
+	for (uint32_t i = 1; i < order->n; i++)
+	{
+		uint32_t	node = order->node[i];
+		uint32_t	depth = order->depth[i];	/* >= 1: path[depth - 1] */
+		uint32_t	name = t->name[node];
+
+		while (len >= depth)
+			on_path[t->name[path[--len]]]--;
+		if (on_path[name] == 0 && !pe_add64(ctx, &cum[name], totals[node]))
+			goto done;
+		if (!pe_add64(ctx, &flat[name], t->self[(size_t) node * nv + v]))
+			goto done;
+		on_path[name]++;
+		path[len++] = node;
+		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(ctx);
+	}
+	ok = true;
+done:
+	pe_free(ctx, path);
+	pe_free(ctx, on_path);
+	return ok;
+}
+
+/* Flat and cum per name, zero rows left out, sorted in pprof's order. */
+bool
+pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
+{
+	PeCtx	   *ctx = t->ctx;
+	uint32_t	nnames = t->names.n;
+	PeOrder		order;
+	int64_t    *totals = NULL;
+	int64_t    *flat = NULL;
+	int64_t    *cum = NULL;
+	PeTopRow   *out = NULL;
+	PeTopRow   *tmp = NULL;
+	uint32_t	n = 0;
+	bool		ok = false;
+
+	*rows = NULL;
+	*nrows = 0;
+	memset(&order, 0, sizeof(order));
+	if (v >= t->meta.nvalues)
+		return pe_fail(ctx, PE_ERR_ARG, "value column %u out of range", v),
+			pe_set_detail(ctx, "The profile has %u sample types.", t->meta.nvalues),
+			false;
+	if (t->nnodes == 0)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "call tree has no root node");
+	totals = pe_alloc(ctx, sizeof(int64_t) * t->nnodes);
+	flat = pe_alloc0(ctx, sizeof(int64_t) * nnames);
+	cum = pe_alloc0(ctx, sizeof(int64_t) * nnames);
+	if (!totals || !flat || !cum ||
+		!pe_tree_totals(t, v, totals) ||
+		!pe_tree_preorder(t, false, &order) ||
+		!accumulate(t, v, &order, totals, flat, cum))
+		goto done;
+
+	for (uint32_t s = 0; s < nnames; s++)
+		n += flat[s] != 0 || cum[s] != 0;
+	out = pe_alloc(ctx, sizeof(PeTopRow) * (n ? n : 1));
+	tmp = pe_alloc(ctx, sizeof(PeTopRow) * (n ? n : 1));
+	if (!out || !tmp)
+		goto done;
+	n = 0;
+	for (uint32_t s = 0; s < nnames; s++)
+	{
+		if (flat[s] == 0 && cum[s] == 0)
+			continue;
+		out[n].name = s;
+		out[n].self = flat[s];
+		out[n].total = cum[s];
+		n++;
+	}
+	sort_top_rows(ctx, &t->names, out, tmp, n);
+	*rows = out;
+	*nrows = n;
+	out = NULL;
+	ok = true;
+done:
+	pe_free(ctx, out);
+	pe_free(ctx, tmp);
+	pe_free(ctx, totals);
+	pe_free(ctx, flat);
+	pe_free(ctx, cum);
+	pe_order_free(ctx, &order);
+	return ok;
+}

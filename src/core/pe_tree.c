@@ -1,0 +1,562 @@
+/*
+ * pe_tree.c
+ *		The call tree: node storage, child lookup, merge, canonical order.
+ *
+ * Child lookup is one open-addressing table keyed on (parent, name), built
+ * only when someone asks for pe_tree_child(): trees that come out of the
+ * stored format are already canonical and never need it.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pe_hash.h"
+#include "pe_tree.h"
+
+/* How often long loops call the interrupt hook. */
+#define INTERRUPT_EVERY 4096
+
+bool
+pe_meta_copy(PeCtx *ctx, PeMeta *dst, const PeMeta *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->nvalues = src->nvalues;
+	dst->period = src->period;
+	dst->time_nanos = src->time_nanos;
+	dst->duration_nanos = src->duration_nanos;
+	dst->default_type = src->default_type;
+	if (src->nvalues > PE_MAX_VALUES)
+		return pe_fail(ctx, PE_ERR_LIMIT, "too many sample types (%u)", src->nvalues),
+			pe_set_detail(ctx, "At most %d sample types are supported.", PE_MAX_VALUES),
+			false;
+	dst->types = pe_alloc0(ctx, sizeof(PeSampleType) * (src->nvalues ? src->nvalues : 1));
+	if (dst->types == NULL)
+		return false;
+	for (uint32_t i = 0; i < src->nvalues; i++)
+	{
+		const char *type = src->types[i].type ? src->types[i].type : "";
+		const char *unit = src->types[i].unit ? src->types[i].unit : "";
+
+		dst->types[i].type = pe_strndup(ctx, type, strlen(type));
+		dst->types[i].unit = pe_strndup(ctx, unit, strlen(unit));
+		if (!dst->types[i].type || !dst->types[i].unit)
+			return false;
+	}
+	dst->period_type.type = pe_strndup(ctx, src->period_type.type ? src->period_type.type : "",
+									   src->period_type.type ? strlen(src->period_type.type) : 0);
+	dst->period_type.unit = pe_strndup(ctx, src->period_type.unit ? src->period_type.unit : "",
+									   src->period_type.unit ? strlen(src->period_type.unit) : 0);
+	return dst->period_type.type && dst->period_type.unit;
+}
+
+void
+pe_meta_free(PeCtx *ctx, PeMeta *m)
+{
+	if (m->types)
+	{
+		for (uint32_t i = 0; i < m->nvalues; i++)
+		{
+			pe_free(ctx, m->types[i].type);
+			pe_free(ctx, m->types[i].unit);
+		}
+		pe_free(ctx, m->types);
+	}
+	pe_free(ctx, m->period_type.type);
+	pe_free(ctx, m->period_type.unit);
+	memset(m, 0, sizeof(*m));
+}
+
+bool
+pe_tree_init(PeCtx *ctx, PeTree *t, const PeMeta *meta)
+{
+	memset(t, 0, sizeof(*t));
+	t->ctx = ctx;
+	if (!pe_meta_copy(ctx, &t->meta, meta) || !pe_strtab_init(ctx, &t->names))
+		return false;
+	return pe_tree_append(t, PE_NO_NODE, 0) == 0;
+}
+
+void
+pe_tree_free(PeTree *t)
+{
+	PeCtx	   *ctx = t->ctx;
+
+	if (ctx == NULL)
+		return;
+	pe_meta_free(ctx, &t->meta);
+	pe_strtab_free(&t->names);
+	pe_free(ctx, t->parent);
+	pe_free(ctx, t->name);
+	pe_free(ctx, t->self);
+	pe_free(ctx, t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Insert node into the child index; the caller guarantees room. */
+static void
+child_index_put(PeTree *t, uint32_t node)
+{
+	uint32_t	mask = t->nslots - 1;
+	uint32_t	i = (uint32_t) pe_hash_pair(t->parent[node], t->name[node]) & mask;
+
+	while (t->slots[i] != 0)
+		i = (i + 1) & mask;
+	t->slots[i] = node + 1;
+}
+
+/* (Re)build the child index so that it holds need nodes at load <= 1/2. */
+static bool
+child_index_reserve(PeTree *t, uint32_t need)
+{
+	uint32_t	nslots;
+
+	if (t->slots && (uint64_t) need * 2 <= t->nslots)
+		return true;
+	nslots = t->nslots ? t->nslots : 1024;
+	while ((uint64_t) need * 2 > nslots)
+	{
+		if (nslots >= (UINT32_C(1) << 31))
+			return pe_fail(t->ctx, PE_ERR_LIMIT, "call tree too large");
+		nslots *= 2;
+	}
+	pe_free(t->ctx, t->slots);
+	t->slots = pe_alloc0(t->ctx, (size_t) nslots * sizeof(uint32_t));
+	if (t->slots == NULL)
+	{
+		t->nslots = 0;
+		return false;
+	}
+	t->nslots = nslots;
+	for (uint32_t n = 1; n < t->nnodes; n++)
+		child_index_put(t, n);
+	return true;
+}
+
+uint32_t
+pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
+{
+	PeCtx	   *ctx = t->ctx;
+	uint32_t	nv = t->meta.nvalues;
+	uint32_t	node = t->nnodes;
+
+	if (node >= ctx->limits.max_nodes)
+		return pe_fail(ctx, PE_ERR_LIMIT, "call tree exceeds profile_ext.max_nodes (%u nodes)",
+					   ctx->limits.max_nodes),
+			pe_set_detail(ctx, "Raise profile_ext.max_nodes, or filter or truncate the profiles first."),
+			PE_NO_NODE;
+	if (node + 1 > t->cap)
+	{
+		uint32_t	cap = t->cap;
+		uint32_t	newcap = cap ? (cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : cap * 2) : 64;
+		int64_t    *self;
+
+		if (!pe_grow(ctx, (void **) &t->parent, &cap, newcap, sizeof(uint32_t)))
+			return PE_NO_NODE;
+		cap = t->cap;
+		if (!pe_grow(ctx, (void **) &t->name, &cap, newcap, sizeof(uint32_t)))
+			return PE_NO_NODE;
+		self = pe_realloc(ctx, t->self, (size_t) newcap * (nv ? nv : 1) * sizeof(int64_t));
+		if (self == NULL)
+			return PE_NO_NODE;
+		t->self = self;
+		t->cap = newcap;
+	}
+	t->parent[node] = parent;
+	t->name[node] = name;
+	if (nv)
+		memset(t->self + (size_t) node * nv, 0, nv * sizeof(int64_t));
+	t->nnodes++;
+	if (t->slots && node > 0)
+	{
+		if ((uint64_t) t->nnodes * 2 > t->nslots)
+		{
+			if (!child_index_reserve(t, t->nnodes))
+				return PE_NO_NODE;
+		}
+		else
+			child_index_put(t, node);
+	}
+	return node;
+}
+
+uint32_t
+pe_tree_child(PeTree *t, uint32_t parent, uint32_t name)
+{
+	uint32_t	mask;
+	uint32_t	i;
+
+	if (!child_index_reserve(t, t->nnodes + 1))
+		return PE_NO_NODE;
+	mask = t->nslots - 1;
+	i = (uint32_t) pe_hash_pair(parent, name) & mask;
+	while (t->slots[i] != 0)
+	{
+		uint32_t	n = t->slots[i] - 1;
+
+		if (t->parent[n] == parent && t->name[n] == name)
+			return n;
+		i = (i + 1) & mask;
+	}
+	/* Not found: append (which inserts into the index we just sized). */
+	return pe_tree_append(t, parent, name);
+}
+
+bool
+pe_tree_add_self(PeTree *t, uint32_t node, const int64_t *values)
+{
+	uint32_t	nv = t->meta.nvalues;
+	int64_t    *self = t->self + (size_t) node * nv;
+
+	for (uint32_t v = 0; v < nv; v++)
+		if (!pe_add64(t->ctx, &self[v], values[v]))
+			return false;
+	return true;
+}
+
+char *
+pe_meta_describe_types(PeCtx *ctx, const PeMeta *m)
+{
+	size_t		len = 64;
+	char	   *buf;
+	size_t		o = 0;
+
+	for (uint32_t i = 0; i < m->nvalues; i++)
+		len += strlen(m->types[i].type) + strlen(m->types[i].unit) + 4;
+	len += strlen(m->period_type.type) + strlen(m->period_type.unit) + 32;
+	buf = pe_alloc(ctx, len);
+	if (buf == NULL)
+		return NULL;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < m->nvalues; i++)
+		o += snprintf(buf + o, len - o, "%s%s:%s", i ? ", " : "",
+					  m->types[i].type, m->types[i].unit);
+	if (m->nvalues == 0)
+		o += snprintf(buf + o, len - o, "(none)");
+	if (m->period_type.type[0] || m->period_type.unit[0])
+		snprintf(buf + o, len - o, " (period type %s:%s)",
+				 m->period_type.type, m->period_type.unit);
+	return buf;
+}
+
+bool
+pe_meta_compatible(PeCtx *ctx, const PeMeta *a, const PeMeta *b)
+{
+	bool		same = a->nvalues == b->nvalues &&
+		strcmp(a->period_type.type, b->period_type.type) == 0 &&
+		strcmp(a->period_type.unit, b->period_type.unit) == 0;
+	char	   *da;
+	char	   *db;
+
+	for (uint32_t i = 0; same && i < a->nvalues; i++)
+		same = strcmp(a->types[i].type, b->types[i].type) == 0 &&
+			strcmp(a->types[i].unit, b->types[i].unit) == 0;
+	if (same)
+		return true;
+	da = pe_meta_describe_types(ctx, a);
+	db = pe_meta_describe_types(ctx, b);
+	pe_fail(ctx, PE_ERR_INCOMPATIBLE, "cannot combine profiles with different sample types");
+	if (da && db)
+		pe_set_detail(ctx, "One profile has %s, the other has %s.", da, db);
+	pe_free(ctx, da);
+	pe_free(ctx, db);
+	return false;
+}
+
+bool
+pe_meta_merge(PeCtx *ctx, PeMeta *dst, const PeMeta *src)
+{
+	/*
+	 * Durations are informative, and some converters write a timestamp
+	 * there: saturate instead of failing a merge of valid samples.
+	 */
+	if (__builtin_add_overflow(dst->duration_nanos, src->duration_nanos,
+							   &dst->duration_nanos))
+		dst->duration_nanos = src->duration_nanos < 0 ? INT64_MIN : INT64_MAX;
+	/* Earliest start time; 0 means unknown and loses to any known time. */
+	if (src->time_nanos != 0 &&
+		(dst->time_nanos == 0 || src->time_nanos < dst->time_nanos))
+		dst->time_nanos = src->time_nanos;
+	if (src->period > dst->period)
+		dst->period = src->period;
+	/* Deterministic whatever the merge order: the lowest index set wins. */
+	if (src->default_type >= 0 &&
+		(dst->default_type < 0 || src->default_type < dst->default_type))
+		dst->default_type = src->default_type;
+	return true;
+}
+
+bool
+pe_tree_merge(PeTree *dst, const PeTree *src, bool negate)
+{
+	PeCtx	   *ctx = dst->ctx;
+	uint32_t	nv = src->meta.nvalues;
+	uint32_t   *name_map = NULL;
+	uint32_t   *node_map = NULL;
+	bool		ok = false;
+
+	if (!pe_meta_compatible(ctx, &dst->meta, &src->meta))
+		return false;
+	name_map = pe_alloc(ctx, sizeof(uint32_t) * src->names.n);
+	node_map = pe_alloc(ctx, sizeof(uint32_t) * src->nnodes);
+	if (!name_map || !node_map)
+		goto done;
+	for (uint32_t s = 0; s < src->names.n; s++)
+	{
+		uint32_t	len;
+		const char *str = pe_strtab_get(&src->names, s, &len);
+
+		name_map[s] = pe_strtab_intern(&dst->names, str, len);
+		if (name_map[s] == PE_NO_NODE)
+			goto done;
+	}
+	node_map[0] = 0;
+	for (uint32_t n = 0; n < src->nnodes; n++)
+	{
+		const int64_t *sv = src->self + (size_t) n * nv;
+		int64_t    *dv;
+		uint32_t	d;
+
+		if (n > 0)
+		{
+			d = pe_tree_child(dst, node_map[src->parent[n]], name_map[src->name[n]]);
+			if (d == PE_NO_NODE)
+				goto done;
+			node_map[n] = d;
+		}
+		dv = dst->self + (size_t) node_map[n] * nv;
+		for (uint32_t v = 0; v < nv; v++)
+		{
+			int64_t		x = sv[v];
+
+			if (negate)
+			{
+				if (x == INT64_MIN)
+				{
+					pe_fail(ctx, PE_ERR_OVERFLOW, "profile value out of range");
+					goto done;
+				}
+				x = -x;
+			}
+			if (x != 0 && !pe_add64(ctx, &dv[v], x))
+				goto done;
+		}
+		if ((n & (INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(ctx);
+	}
+	ok = true;
+done:
+	pe_free(ctx, name_map);
+	pe_free(ctx, node_map);
+	return ok;
+}
+
+int
+pe_meta_find_type(PeCtx *ctx, const PeMeta *m, const char *spec)
+{
+	const char *colon;
+	size_t		tlen;
+	char	   *list;
+
+	if (spec == NULL)
+	{
+		if (m->default_type >= 0 && (uint32_t) m->default_type < m->nvalues)
+			return m->default_type;
+		if (m->nvalues > 0)
+			return (int) m->nvalues - 1;
+		pe_fail(ctx, PE_ERR_ARG, "profile has no sample types");
+		return -1;
+	}
+	colon = strchr(spec, ':');
+	tlen = colon ? (size_t) (colon - spec) : strlen(spec);
+	for (uint32_t i = 0; i < m->nvalues; i++)
+	{
+		if (strlen(m->types[i].type) != tlen || memcmp(m->types[i].type, spec, tlen) != 0)
+			continue;
+		if (colon == NULL || strcmp(m->types[i].unit, colon + 1) == 0)
+			return (int) i;
+	}
+	pe_fail(ctx, PE_ERR_ARG, "unknown sample type \"%s\"", spec);
+	list = pe_meta_describe_types(ctx, m);
+	if (list)
+		pe_set_detail(ctx, "The profile has sample types %s.", list);
+	pe_free(ctx, list);
+	return -1;
+}
+
+/* Order strings by bytes, shorter first on a common prefix. */
+static int
+cmp_name_ids(const void *a, const void *b, void *arg)
+{
+	const PeStrtab *st = arg;
+	uint32_t	ia = *(const uint32_t *) a;
+	uint32_t	ib = *(const uint32_t *) b;
+	uint32_t	la = st->len[ia];
+	uint32_t	lb = st->len[ib];
+	int			c = memcmp(st->buf + st->off[ia], st->buf + st->off[ib], la < lb ? la : lb);
+
+	if (c != 0)
+		return c;
+	return (la > lb) - (la < lb);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *) a;
+	uint64_t	y = *(const uint64_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+bool
+pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
+{
+	PeCtx	   *ctx = t->ctx;
+	uint32_t	n = t->nnodes;
+	uint32_t	nv = t->meta.nvalues;
+	uint32_t	nstr = t->names.n;
+	uint8_t    *keep = NULL;
+	uint32_t   *rank = NULL;
+	uint32_t   *ids = NULL;
+	uint64_t   *keys = NULL;
+	uint32_t   *first = NULL;	/* first child's position in keys, per node */
+	uint32_t   *stack = NULL;
+	uint32_t	nkeys = 0;
+	uint32_t	sp = 0;
+	bool		ok = false;
+
+	memset(out, 0, sizeof(*out));
+	keep = pe_alloc(ctx, n);
+	rank = pe_alloc(ctx, sizeof(uint32_t) * nstr);
+	ids = pe_alloc(ctx, sizeof(uint32_t) * nstr);
+	keys = pe_alloc(ctx, sizeof(uint64_t) * 2 * (n ? n : 1));
+	first = pe_alloc(ctx, sizeof(uint32_t) * (n + 1));
+	stack = pe_alloc(ctx, sizeof(uint32_t) * 2 * (n + 1));
+	out->node = pe_alloc(ctx, sizeof(uint32_t) * n);
+	out->depth = pe_alloc(ctx, sizeof(uint32_t) * n);
+	if (!keep || !rank || !ids || !keys || !first || !stack || !out->node || !out->depth)
+		goto done;
+
+	/* Which nodes to emit: all, or those with a non-zero value below. */
+	for (uint32_t i = 0; i < n; i++)
+	{
+		keep[i] = !skip_zero;
+		for (uint32_t v = 0; !keep[i] && v < nv; v++)
+			keep[i] = t->self[(size_t) i * nv + v] != 0;
+	}
+	for (uint32_t i = n - 1; i > 0; i--)
+		if (keep[i])
+			keep[t->parent[i]] = 1;
+	keep[0] = 1;
+
+	/* Rank names by bytes once, so siblings sort on integers. */
+	for (uint32_t s = 0; s < nstr; s++)
+		ids[s] = s;
+	qsort_r(ids, nstr, sizeof(uint32_t), cmp_name_ids, (void *) &t->names);
+	for (uint32_t s = 0; s < nstr; s++)
+		rank[ids[s]] = s;
+
+	/* Sort (parent, rank) pairs: each node's children become contiguous. */
+	for (uint32_t i = 1; i < n; i++)
+	{
+		if (!keep[i])
+			continue;
+		keys[2 * nkeys] = ((uint64_t) t->parent[i] << 32) | rank[t->name[i]];
+		keys[2 * nkeys + 1] = i;
+		nkeys++;
+	}
+	qsort(keys, nkeys, 2 * sizeof(uint64_t), cmp_u64);
+	for (uint32_t i = 0; i <= n; i++)
+		first[i] = UINT32_MAX;
+	for (uint32_t k = nkeys; k-- > 0;)
+		first[keys[2 * k] >> 32] = k;
+
+	/*
+	 * Iterative depth-first walk.  Stack entries are (position in keys,
+	 * depth); pushing the next sibling before the first child makes the
+	 * child come out first.  At most one entry per depth is pending, plus
+	 * one.
+	 */
+	out->node[0] = 0;
+	out->depth[0] = 0;
+	out->n = 1;
+	if (first[0] != UINT32_MAX)
+	{
+		stack[0] = first[0];
+		stack[1] = 1;
+		sp = 1;
+	}
+	while (sp > 0)
+	{
+		uint32_t	k = stack[2 * (sp - 1)];
+		uint32_t	depth = stack[2 * (sp - 1) + 1];
+		uint32_t	node = (uint32_t) keys[2 * k + 1];
+		uint32_t	parent = (uint32_t) (keys[2 * k] >> 32);
+
+		sp--;
+		out->node[out->n] = node;
+		out->depth[out->n] = depth;
+		out->n++;
+		if (k + 1 < nkeys && (uint32_t) (keys[2 * (k + 1)] >> 32) == parent)
+		{
+			stack[2 * sp] = k + 1;
+			stack[2 * sp + 1] = depth;
+			sp++;
+		}
+		if (first[node] != UINT32_MAX)
+		{
+			stack[2 * sp] = first[node];
+			stack[2 * sp + 1] = depth + 1;
+			sp++;
+		}
+		if ((out->n & (INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(ctx);
+	}
+	ok = true;
+done:
+	pe_free(ctx, keep);
+	pe_free(ctx, rank);
+	pe_free(ctx, ids);
+	pe_free(ctx, keys);
+	pe_free(ctx, first);
+	pe_free(ctx, stack);
+	if (!ok)
+		pe_order_free(ctx, out);
+	return ok;
+}
+
+void
+pe_order_free(PeCtx *ctx, PeOrder *o)
+{
+	pe_free(ctx, o->node);
+	pe_free(ctx, o->depth);
+	memset(o, 0, sizeof(*o));
+}
+
+bool
+pe_tree_totals(const PeTree *t, uint32_t v, int64_t *totals)
+{
+	uint32_t	nv = t->meta.nvalues;
+
+	for (uint32_t i = 0; i < t->nnodes; i++)
+		totals[i] = t->self[(size_t) i * nv + v];
+	for (uint32_t i = t->nnodes; i-- > 1;)
+		if (!pe_add64(t->ctx, &totals[t->parent[i]], totals[i]))
+			return false;
+	return true;
+}
+
+bool
+pe_tree_sum(const PeTree *t, uint32_t v, int64_t *sum)
+{
+	uint32_t	nv = t->meta.nvalues;
+
+	*sum = 0;
+	for (uint32_t i = 0; i < t->nnodes; i++)
+		if (!pe_add64(t->ctx, sum, t->self[(size_t) i * nv + v]))
+			return false;
+	return true;
+}

@@ -1,0 +1,133 @@
+/*
+ * pe_tree.h
+ *		The call tree: interned frame names, nodes with self values.
+ *
+ * A tree has nvalues values per node (one per sample type).  Node 0 is the
+ * root; every other node has a parent with a smaller index, so walking
+ * nodes in index order always meets a parent before its children.  That is
+ * what lets merge, totals and codecs work without recursion.
+ *
+ * Frame names are byte strings interned in a PeStrtab; id 0 is the empty
+ * string and names the root.  Names that enter through decoders are valid
+ * UTF-8 without NUL bytes (pe_strtab_intern_utf8 repairs them), so every
+ * name can be returned as text.
+ */
+#ifndef PE_TREE_H
+#define PE_TREE_H
+
+#include "pe_core.h"
+
+#define PE_NO_NODE		UINT32_MAX
+#define PE_MAX_VALUES	64		/* sample types in one profile */
+
+typedef struct PeStrtab
+{
+	PeCtx	   *ctx;
+	uint32_t	n;				/* number of strings */
+	uint32_t	cap;
+	uint32_t   *off;			/* start of string i in buf */
+	uint32_t   *len;			/* length of string i */
+	char	   *buf;			/* all strings, each followed by a NUL */
+	size_t		buflen;
+	size_t		bufcap;
+	uint32_t   *slots;			/* open addressing: string id + 1, 0 = empty */
+	uint32_t	nslots;			/* power of two */
+} PeStrtab;
+
+extern bool pe_strtab_init(PeCtx *ctx, PeStrtab *st);
+extern void pe_strtab_free(PeStrtab *st);
+/* Intern bytes as they are; returns PE_NO_NODE on failure. */
+extern uint32_t pe_strtab_intern(PeStrtab *st, const char *s, size_t len);
+/* Intern after repairing invalid UTF-8 and NUL bytes with U+FFFD. */
+extern uint32_t pe_strtab_intern_utf8(PeStrtab *st, const char *s, size_t len);
+extern bool pe_utf8_valid(const char *s, size_t len);
+
+static inline const char *
+pe_strtab_get(const PeStrtab *st, uint32_t id, uint32_t *len)
+{
+	if (len)
+		*len = st->len[id];
+	return st->buf + st->off[id];
+}
+
+typedef struct PeSampleType
+{
+	char	   *type;
+	char	   *unit;
+} PeSampleType;
+
+typedef struct PeMeta
+{
+	uint32_t	nvalues;
+	PeSampleType *types;		/* nvalues entries */
+	PeSampleType period_type;	/* "" when absent */
+	int64_t		period;
+	int64_t		time_nanos;		/* 0 when absent */
+	int64_t		duration_nanos;
+	int32_t		default_type;	/* index into types, -1 when unset */
+} PeMeta;
+
+typedef struct PeTree
+{
+	PeCtx	   *ctx;
+	PeMeta		meta;
+	PeStrtab	names;
+	uint32_t	nnodes;
+	uint32_t	cap;
+	uint32_t   *parent;			/* parent[0] == PE_NO_NODE */
+	uint32_t   *name;			/* id in names */
+	int64_t    *self;			/* nnodes * meta.nvalues */
+	uint32_t   *slots;			/* child index on (parent, name), lazily built */
+	uint32_t	nslots;
+} PeTree;
+
+/* Pre-order of a tree: siblings sorted by name bytes (the canonical order). */
+typedef struct PeOrder
+{
+	uint32_t	n;
+	uint32_t   *node;			/* nodes in pre-order; node[0] == 0 */
+	uint32_t   *depth;			/* depth of node[i]; root is 0 */
+} PeOrder;
+
+/* Lifecycle.  Meta strings are copied. */
+extern bool pe_tree_init(PeCtx *ctx, PeTree *t, const PeMeta *meta);
+extern void pe_tree_free(PeTree *t);
+extern bool pe_meta_copy(PeCtx *ctx, PeMeta *dst, const PeMeta *src);
+extern void pe_meta_free(PeCtx *ctx, PeMeta *m);
+
+/* Find or create the child of parent named name; PE_NO_NODE on error. */
+extern uint32_t pe_tree_child(PeTree *t, uint32_t parent, uint32_t name);
+/* Append a node without looking for an existing one (decoders only). */
+extern uint32_t pe_tree_append(PeTree *t, uint32_t parent, uint32_t name);
+/* self[node] += values (checked). */
+extern bool pe_tree_add_self(PeTree *t, uint32_t node, const int64_t *values);
+
+/*
+ * Headers: pe_meta_compatible() is pprof's rule (same sample types in the
+ * same order, same period type) and fails naming both sides' types.
+ * pe_meta_merge() folds src's header into dst's as pprof merges do.
+ */
+extern bool pe_meta_compatible(PeCtx *ctx, const PeMeta *a, const PeMeta *b);
+extern bool pe_meta_merge(PeCtx *ctx, PeMeta *dst, const PeMeta *src);
+extern char *pe_meta_describe_types(PeCtx *ctx, const PeMeta *m);
+
+/* dst += src (or dst -= src with negate); checks compatibility first. */
+extern bool pe_tree_merge(PeTree *dst, const PeTree *src, bool negate);
+
+/*
+ * Sample type lookup: spec is "type" or "type:unit"; NULL means pprof's
+ * default (default_sample_type, else the last).  Returns the index, or -1
+ * with an error that lists the profile's types.
+ */
+extern int	pe_meta_find_type(PeCtx *ctx, const PeMeta *m, const char *spec);
+
+/* Canonical pre-order; optionally only nodes whose subtree is not all zero. */
+extern bool pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out);
+extern void pe_order_free(PeCtx *ctx, PeOrder *o);
+
+/* Inclusive totals of value column v for every node (indexed by node). */
+extern bool pe_tree_totals(const PeTree *t, uint32_t v, int64_t *totals);
+/* Sum of self values of column v (the profile total). */
+extern bool pe_tree_sum(const PeTree *t, uint32_t v, int64_t *sum);
+
+#endif							/* PE_TREE_H */

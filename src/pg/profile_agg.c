@@ -1,0 +1,169 @@
+/*
+ * profile_agg.c
+ *		profile_merge(profile): the merge aggregate.
+ *
+ * The state is a growable call tree in the aggregate memory context, so
+ * memory follows the number of distinct stacks, not the number of rows.
+ * Each input row is decoded in a scratch context that is reset right after
+ * it is folded in.  Serial states use the uncompressed stored format (the
+ * cheapest hop between workers) and are validated on the way back in.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/memutils.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+#include "pe_codec.h"
+#include "pe_pg.h"
+
+typedef struct MergeState
+{
+	PeCtx		ctx;			/* allocates in the aggregate context */
+	PeTree		tree;
+	bool		empty;			/* no profile folded in yet */
+	MemoryContext scratch;		/* per-row decoding */
+} MergeState;
+
+static MergeState *
+merge_state_new(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcontext;
+	MergeState *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("profile_merge state function called in non-aggregate context")));
+	st = MemoryContextAllocZero(aggcontext, sizeof(MergeState));
+	pe_pg_ctx_init(&st->ctx, aggcontext);
+	st->empty = true;
+	st->scratch = AllocSetContextCreate(aggcontext, "profile_merge rows",
+										ALLOCSET_DEFAULT_SIZES);
+	return st;
+}
+
+/* Fold tree t (any context) into the state. */
+static void
+merge_state_add(MergeState *st, const PeTree *t)
+{
+	if (st->empty)
+	{
+		if (!pe_tree_init(&st->ctx, &st->tree, &t->meta))
+			pe_pg_raise(&st->ctx);
+		st->empty = false;
+	}
+	else if (!pe_meta_compatible(&st->ctx, &st->tree.meta, &t->meta) ||
+			 !pe_meta_merge(&st->ctx, &st->tree.meta, &t->meta))
+		pe_pg_raise(&st->ctx);
+	if (!pe_tree_merge(&st->tree, t, false))
+		pe_pg_raise(&st->ctx);
+}
+
+/* Decode a stored or serialized value in scratch and fold it in. */
+static void
+merge_state_add_bytes(MergeState *st, const uint8 *data, size_t len)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->scratch);
+	PeCtx		ctx;
+	PeTree		t;
+
+	pe_pg_ctx_init(&ctx, st->scratch);
+	if (!pe_decode(&ctx, data, len, &t))
+		pe_pg_raise(&ctx);
+	merge_state_add(st, &t);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->scratch);
+}
+
+/* Transition: fold one profile into the state (NULLs are skipped) */
+PG_FUNCTION_INFO_V1(profile_merge_transfn);
+Datum
+profile_merge_transfn(PG_FUNCTION_ARGS)
+{
+	MergeState *st = PG_ARGISNULL(0) ? NULL : (MergeState *) PG_GETARG_POINTER(0);
+	struct varlena *v;
+
+	/* A state exists only once a profile arrived: states are never empty. */
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	if (st == NULL)
+		st = merge_state_new(fcinfo);
+	v = PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+	merge_state_add_bytes(st, (const uint8 *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+	if ((Pointer) v != DatumGetPointer(PG_GETARG_DATUM(1)))
+		pfree(v);
+	PG_RETURN_POINTER(st);
+}
+
+/* Combine two partial states (parallel query) */
+PG_FUNCTION_INFO_V1(profile_merge_combinefn);
+Datum
+profile_merge_combinefn(PG_FUNCTION_ARGS)
+{
+	MergeState *a = PG_ARGISNULL(0) ? NULL : (MergeState *) PG_GETARG_POINTER(0);
+	MergeState *b = PG_ARGISNULL(1) ? NULL : (MergeState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL || b->empty)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	/* Never hand back b itself: the result must live in our context. */
+	if (a == NULL)
+		a = merge_state_new(fcinfo);
+	merge_state_add(a, &b->tree);
+	PG_RETURN_POINTER(a);
+}
+
+/* Serialize a state as an uncompressed stored value */
+PG_FUNCTION_INFO_V1(profile_merge_serialfn);
+Datum
+profile_merge_serialfn(PG_FUNCTION_ARGS)
+{
+	MergeState *st = (MergeState *) PG_GETARG_POINTER(0);
+	const PeTree *t = &st->tree;
+	uint8_t    *out;
+	size_t		len;
+
+	Assert(!st->empty);
+	if (!pe_encode(t, 0, VARHDRSZ, &out, &len))
+		pe_pg_raise(t->ctx);
+	SET_VARSIZE(out, len + VARHDRSZ);
+	PG_RETURN_BYTEA_P((bytea *) out);
+}
+
+/* Rebuild a state from its serial form, validating it */
+PG_FUNCTION_INFO_V1(profile_merge_deserialfn);
+Datum
+profile_merge_deserialfn(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	MergeState *st = merge_state_new(fcinfo);
+	PeTree		t;
+
+	if (!pe_decode(&st->ctx, (const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &t))
+		pe_pg_raise(&st->ctx);
+	st->tree = t;
+	st->empty = false;
+	PG_RETURN_POINTER(st);
+}
+
+/* Final: the merged profile, NULL when no non-NULL rows */
+PG_FUNCTION_INFO_V1(profile_merge_finalfn);
+Datum
+profile_merge_finalfn(PG_FUNCTION_ARGS)
+{
+	MergeState *st = PG_ARGISNULL(0) ? NULL : (MergeState *) PG_GETARG_POINTER(0);
+
+	if (st == NULL || st->empty)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(pe_pg_encode(&st->tree));
+}

@@ -1,0 +1,238 @@
+/*
+ * profile_ext.c
+ *		Module entry: settings, and the glue declared in pe_pg.h.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+#include "pe_codec.h"
+#include "pe_pg.h"
+#include "pe_pprof.h"
+
+PG_MODULE_MAGIC;
+
+int			pe_guc_max_decoded_size_kb = (int) (PE_DEFAULT_MAX_DECODED_BYTES / 1024);
+int			pe_guc_max_stack_depth = PE_DEFAULT_MAX_STACK_DEPTH;
+int			pe_guc_max_nodes = PE_DEFAULT_MAX_NODES;
+int			pe_guc_compression_level = 3;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("profile_ext.max_decoded_size",
+							"Largest decompressed size of one input profile.",
+							"Stops gzip and zstd bombs early.  Applies to pprof input and stored values.",
+							&pe_guc_max_decoded_size_kb,
+							(int) (PE_DEFAULT_MAX_DECODED_BYTES / 1024), 64, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("profile_ext.max_stack_depth",
+							"Most frames in one sample of an input profile.",
+							NULL,
+							&pe_guc_max_stack_depth,
+							PE_DEFAULT_MAX_STACK_DEPTH, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("profile_ext.max_nodes",
+							"Most nodes in one call tree, including aggregate states.",
+							"Bounds the memory one merge can take.",
+							&pe_guc_max_nodes,
+							PE_DEFAULT_MAX_NODES, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("profile_ext.compression_level",
+							"zstd level used when storing profiles.",
+							"Higher levels store smaller values and ingest more slowly.",
+							&pe_guc_compression_level,
+							3, 1, 19,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("profile_ext");
+#else
+	EmitWarningsOnPlaceholders("profile_ext");
+#endif
+}
+
+static void *
+pg_alloc(void *arg, size_t size)
+{
+	return MemoryContextAllocHuge((MemoryContext) arg, size ? size : 1);
+}
+
+static void *
+pg_realloc(void *arg, void *ptr, size_t size)
+{
+	return repalloc_huge(ptr, size ? size : 1);
+}
+
+static void
+pg_free(void *arg, void *ptr)
+{
+	pfree(ptr);
+}
+
+static void
+pg_check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+void
+pe_pg_ctx_init(PeCtx *ctx, MemoryContext mcxt)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->alloc.alloc = pg_alloc;
+	ctx->alloc.realloc = pg_realloc;
+	ctx->alloc.free = pg_free;
+	ctx->alloc.arg = mcxt;
+	ctx->limits.max_decoded_bytes = (size_t) pe_guc_max_decoded_size_kb * 1024;
+	ctx->limits.max_stack_depth = (uint32) pe_guc_max_stack_depth;
+	ctx->limits.max_nodes = (uint32) pe_guc_max_nodes;
+	ctx->check_interrupts = pg_check_interrupts;
+}
+
+static int
+pe_sqlstate(PeErrCode code)
+{
+	switch (code)
+	{
+		case PE_ERR_PPROF:
+			return ERRCODE_INVALID_BINARY_REPRESENTATION;
+		case PE_ERR_CORRUPT:
+			return ERRCODE_DATA_CORRUPTED;
+		case PE_ERR_TEXT:
+			return ERRCODE_INVALID_TEXT_REPRESENTATION;
+		case PE_ERR_LIMIT:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		case PE_ERR_OVERFLOW:
+			return ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+		case PE_ERR_INCOMPATIBLE:
+			return ERRCODE_DATATYPE_MISMATCH;
+		case PE_ERR_ARG:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case PE_ERR_NOMEM:
+			return ERRCODE_OUT_OF_MEMORY;
+		case PE_OK:
+			break;
+	}
+	return ERRCODE_INTERNAL_ERROR;
+}
+
+void
+pe_pg_raise(PeCtx *ctx)
+{
+	ereport(ERROR,
+			(errcode(pe_sqlstate(ctx->err.code)),
+			 errmsg("%s", ctx->err.msg[0] ? ctx->err.msg : "profile operation failed"),
+			 ctx->err.detail[0] ? errdetail("%s", ctx->err.detail) : 0));
+	pg_unreachable();
+}
+
+void
+pe_pg_raise_soft(PeCtx *ctx, Node *escontext)
+{
+#if PG_VERSION_NUM >= 160000
+	errsave(escontext,
+			(errcode(pe_sqlstate(ctx->err.code)),
+			 errmsg("%s", ctx->err.msg[0] ? ctx->err.msg : "profile operation failed"),
+			 ctx->err.detail[0] ? errdetail("%s", ctx->err.detail) : 0));
+#else
+	pe_pg_raise(ctx);
+#endif
+}
+
+void
+pe_pg_decode(PeCtx *ctx, Datum d, PeTree *t)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (!pe_decode(ctx, (const uint8_t *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), t))
+		pe_pg_raise(ctx);
+}
+
+Datum
+pe_pg_encode(const PeTree *t)
+{
+	uint8_t    *out;
+	size_t		len;
+
+	if (!pe_encode(t, pe_guc_compression_level, VARHDRSZ, &out, &len))
+		pe_pg_raise(t->ctx);
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("profile value too large (%zu bytes)", len)));
+	SET_VARSIZE(out, len + VARHDRSZ);
+	return PointerGetDatum(out);
+}
+
+Datum
+pe_pg_from_bytes(const uint8 *data, size_t len, Node *escontext)
+{
+	PeCtx		ctx;
+	PeTree		t;
+	Datum		result;
+
+	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
+	if (pe_is_native(data, len))
+	{
+		bytea	   *copy;
+
+		/* Validate, then keep the bytes as given: dumps restore exactly. */
+		if (!pe_decode(&ctx, data, len, &t))
+		{
+			pe_pg_raise_soft(&ctx, escontext);
+			return (Datum) 0;
+		}
+		pe_tree_free(&t);
+		copy = palloc(len + VARHDRSZ);
+		SET_VARSIZE(copy, len + VARHDRSZ);
+		memcpy(VARDATA(copy), data, len);
+		return PointerGetDatum(copy);
+	}
+	if (!pe_pprof_decode(&ctx, data, len, &t))
+	{
+		pe_pg_raise_soft(&ctx, escontext);
+		return (Datum) 0;
+	}
+	result = pe_pg_encode(&t);
+	pe_tree_free(&t);
+	return result;
+}
+
+uint32
+pe_pg_sample_type(PeCtx *ctx, const PeTree *t, text *spec)
+{
+	char	   *s = spec ? text_to_cstring(spec) : NULL;
+	int			idx = pe_meta_find_type(ctx, &t->meta, s);
+
+	if (idx < 0)
+		pe_pg_raise(ctx);
+	return (uint32) idx;
+}
+
+text *
+pe_pg_name_text(const PeTree *t, uint32 name)
+{
+	uint32		len;
+	const char *s = pe_strtab_get(&t->names, name, &len);
+
+	/* Names are valid UTF-8 (the core guarantees it); convert if needed. */
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		char	   *conv = pg_any_to_server(s, len, PG_UTF8);
+
+		return cstring_to_text(conv);
+	}
+	return cstring_to_text_with_len(s, len);
+}

@@ -1,0 +1,280 @@
+/*
+ * profile_io.c
+ *		The profile type: text and binary I/O, pprof input, accessors.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+#include "pe_codec.h"
+#include "pe_pg.h"
+
+/* Hex digit value, or -1. */
+static inline int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Text input: \x-hex of native, pprof or gzipped pprof bytes */
+PG_FUNCTION_INFO_V1(profile_in);
+Datum
+profile_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Node	   *escontext = fcinfo->context;
+	size_t		len = strlen(str);
+	uint8	   *bytes;
+	size_t		n = 0;
+	Datum		result;
+
+	if (len < 2 || str[0] != '\\' || str[1] != 'x')
+	{
+#if PG_VERSION_NUM >= 160000
+		ereturn(escontext, (Datum) 0,
+#else
+		ereport(ERROR,
+#endif
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type profile"),
+				 errdetail("A profile is written as \\x followed by hex digits of native, pprof or gzipped pprof bytes.")));
+	}
+	bytes = palloc((len - 2) / 2 + 1);
+	for (size_t i = 2; i < len; i += 2)
+	{
+		int			hi = hexval(str[i]);
+		int			lo = i + 1 < len ? hexval(str[i + 1]) : -1;
+
+		if (hi < 0 || lo < 0)
+		{
+#if PG_VERSION_NUM >= 160000
+			ereturn(escontext, (Datum) 0,
+#else
+			ereport(ERROR,
+#endif
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid hexadecimal digit in profile input at position %zu", i + 1),
+					 errdetail("The input must be \\x followed by an even number of hex digits.")));
+		}
+		bytes[n++] = (uint8) (hi << 4 | lo);
+	}
+	result = pe_pg_from_bytes(bytes, n, escontext);
+	pfree(bytes);
+	if (result == (Datum) 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
+/* Text output: \x-hex of the stored (native) bytes */
+PG_FUNCTION_INFO_V1(profile_out);
+Datum
+profile_out(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	const uint8 *data = (const uint8 *) VARDATA_ANY(v);
+	size_t		len = VARSIZE_ANY_EXHDR(v);
+	static const char digits[] = "0123456789abcdef";
+	char	   *out = palloc(len * 2 + 3);
+	char	   *p = out;
+
+	*p++ = '\\';
+	*p++ = 'x';
+	for (size_t i = 0; i < len; i++)
+	{
+		*p++ = digits[data[i] >> 4];
+		*p++ = digits[data[i] & 15];
+	}
+	*p = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+/* Binary input: native or pprof bytes, so COPY BINARY of .pb.gz files works */
+PG_FUNCTION_INFO_V1(profile_recv);
+Datum
+profile_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	const uint8 *data = (const uint8 *) buf->data + buf->cursor;
+	size_t		len = buf->len - buf->cursor;
+
+	buf->cursor = buf->len;
+	PG_RETURN_DATUM(pe_pg_from_bytes(data, len, NULL));
+}
+
+/* Binary output: the stored bytes */
+PG_FUNCTION_INFO_V1(profile_send);
+Datum
+profile_send(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	bytea	   *result = palloc(VARSIZE_ANY_EXHDR(v) + VARHDRSZ);
+
+	SET_VARSIZE(result, VARSIZE_ANY_EXHDR(v) + VARHDRSZ);
+	memcpy(VARDATA(result), VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* Build a profile from pprof bytes (gzipped or plain), or validate native */
+PG_FUNCTION_INFO_V1(profile_from_pprof);
+Datum
+profile_from_pprof(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_DATUM(pe_pg_from_bytes((const uint8 *) VARDATA_ANY(b),
+									 VARSIZE_ANY_EXHDR(b), NULL));
+}
+
+/* Sample types as type:unit */
+PG_FUNCTION_INFO_V1(profile_sample_types);
+Datum
+profile_sample_types(PG_FUNCTION_ARGS)
+{
+	PeCtx		ctx;
+	PeTree		t;
+	Datum	   *elems;
+
+	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
+	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
+	elems = palloc(sizeof(Datum) * (t.meta.nvalues + 1));
+	for (uint32 i = 0; i < t.meta.nvalues; i++)
+		elems[i] = PointerGetDatum(cstring_to_text(psprintf("%s:%s", t.meta.types[i].type,
+															 t.meta.types[i].unit)));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, t.meta.nvalues, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Sum of all sample values of one sample type */
+PG_FUNCTION_INFO_V1(profile_total);
+Datum
+profile_total(PG_FUNCTION_ARGS)
+{
+	PeCtx		ctx;
+	PeTree		t;
+	uint32		v;
+	int64_t		sum;
+
+	/* Not strict: a NULL sample type means the default one. */
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
+	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
+	v = pe_pg_sample_type(&ctx, &t, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	if (!pe_tree_sum(&t, v, &sum))
+		pe_pg_raise(&ctx);
+	PG_RETURN_INT64(sum);
+}
+
+/* Unix nanoseconds to a timestamptz */
+static TimestampTz
+nanos_to_timestamptz(int64 nanos)
+{
+	return (TimestampTz) (nanos / 1000) -
+		((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+}
+
+/* When the profile starts, NULL when the profile does not say */
+PG_FUNCTION_INFO_V1(profile_time);
+Datum
+profile_time(PG_FUNCTION_ARGS)
+{
+	PeCtx		ctx;
+	PeTree		t;
+
+	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
+	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
+	if (t.meta.time_nanos == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(nanos_to_timestamptz(t.meta.time_nanos));
+}
+
+/* How long the profile covers */
+PG_FUNCTION_INFO_V1(profile_duration);
+Datum
+profile_duration(PG_FUNCTION_ARGS)
+{
+	PeCtx		ctx;
+	PeTree		t;
+	Interval   *iv = palloc0(sizeof(Interval));
+
+	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
+	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
+	iv->time = t.meta.duration_nanos / 1000;
+	PG_RETURN_INTERVAL_P(iv);
+}
+
+/* Append "key": "string" to a JSON text buffer. */
+static void
+json_kv_str(StringInfo buf, const char *key, const char *val)
+{
+	escape_json(buf, key);
+	appendStringInfoString(buf, ": ");
+	escape_json(buf, val);
+}
+
+/* Everything about a profile as jsonb: header, totals, sizes */
+PG_FUNCTION_INFO_V1(profile_info);
+Datum
+profile_info(PG_FUNCTION_ARGS)
+{
+	struct varlena *v = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	PeCtx		ctx;
+	PeTree		t;
+	StringInfoData buf;
+	const uint8 *raw = (const uint8 *) VARDATA_ANY(v);
+	uint32		decoded;
+
+	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
+	pe_pg_decode(&ctx, PointerGetDatum(v), &t);
+	/* The header was checked by the decoder: bytes 8-11 are the body size. */
+	decoded = (uint32) raw[8] | (uint32) raw[9] << 8 | (uint32) raw[10] << 16 |
+		(uint32) raw[11] << 24;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"sample_types\": [");
+	for (uint32 i = 0; i < t.meta.nvalues; i++)
+	{
+		int64_t		sum;
+
+		if (!pe_tree_sum(&t, i, &sum))
+			pe_pg_raise(&ctx);
+		appendStringInfoString(&buf, i ? ", {" : "{");
+		json_kv_str(&buf, "type", t.meta.types[i].type);
+		appendStringInfoString(&buf, ", ");
+		json_kv_str(&buf, "unit", t.meta.types[i].unit);
+		appendStringInfo(&buf, ", \"total\": " INT64_FORMAT "}", (int64) sum);
+	}
+	appendStringInfoString(&buf, "], \"default_sample_type\": ");
+	if (t.meta.default_type >= 0)
+		escape_json(&buf, t.meta.types[t.meta.default_type].type);
+	else
+		appendStringInfoString(&buf, "null");
+	appendStringInfoString(&buf, ", \"period_type\": {");
+	json_kv_str(&buf, "type", t.meta.period_type.type);
+	appendStringInfoString(&buf, ", ");
+	json_kv_str(&buf, "unit", t.meta.period_type.unit);
+	appendStringInfo(&buf, "}, \"period\": " INT64_FORMAT, (int64) t.meta.period);
+	appendStringInfo(&buf, ", \"time_nanos\": " INT64_FORMAT, (int64) t.meta.time_nanos);
+	appendStringInfo(&buf, ", \"duration_nanos\": " INT64_FORMAT, (int64) t.meta.duration_nanos);
+	appendStringInfo(&buf, ", \"nodes\": %u, \"functions\": %u", t.nnodes - 1, t.names.n - 1);
+	appendStringInfo(&buf, ", \"format_version\": %d, \"compressed\": %s",
+					 raw[4], (raw[5] & PE_FLAG_ZSTD) ? "true" : "false");
+	appendStringInfo(&buf, ", \"decoded_bytes\": %u, \"stored_bytes\": %zu}",
+					 decoded + PE_HEADER_SIZE, (size_t) VARSIZE_ANY_EXHDR(v));
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}

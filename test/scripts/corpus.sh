@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# corpus.sh: every real pprof file of the shared corpus against the
+# reference reader.
+#  - each file go tool pprof accepts loads, with the manifest's sample types
+#    and exact per-type totals; each file it rejects is refused with an ERROR
+#    (except the .NET file whose functions all use id 0: we accept it, see
+#    src/core/pe_pprof_decode.c);
+#  - profile_top of merges and diffs equals go tool pprof -top, row for row
+#    (expected output in test/corpus/expected, made by make_expected.sh).
+# Needs PG* connection variables and PROFILE_EXT_CORPUS; skips without it.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
+if [ ! -f "$corpus/MANIFEST.tsv" ]; then
+	echo "SKIP: corpus folder $corpus not found"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+q() { psql -X -v ON_ERROR_STOP=1 -At -F $'\t' "$@"; }
+
+q -q -c "DROP TABLE IF EXISTS corpus; CREATE TABLE corpus (file text PRIMARY KEY, p profile NOT NULL)" || exit 1
+
+# Quirks we accept although go tool pprof refuses them (see the decoder).
+accepted_quirk='og_convert_pprof__dotnet-pprof-3.pb.gz'
+
+while IFS=$'\t' read -r file verdict types totals; do
+	[ "$file" = file ] && continue
+	path=$corpus/pprof/$file
+	out=$({ printf '%s\t\\\\x' "$file"; od -An -v -tx1 "$path" | tr -d ' \n'; printf '\n'; } |
+		psql -X -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -q -c "\\copy corpus FROM STDIN" 2>&1)
+	rc=$?
+	if echo "$out" | grep -q "server closed the connection"; then
+		bad "$file: server crashed"
+		continue
+	fi
+	if [ "$verdict" = rejects ] && [ "$file" != "$accepted_quirk" ]; then
+		if [ $rc -ne 0 ] && echo "$out" | grep -qE "ERROR: +(22P03|XX001|54000)"; then
+			ok
+		else
+			bad "$file: expected a clean ERROR, got rc=$rc: $out"
+		fi
+		continue
+	fi
+	if [ $rc -ne 0 ]; then
+		bad "$file: did not load: $out"
+		continue
+	fi
+	[ "$file" = "$accepted_quirk" ] && { ok; continue; }
+	got=$(q -c "SELECT array_to_string(profile_sample_types(p), ','),
+			(SELECT string_agg(profile_total(p, t)::text, ',' ORDER BY n)
+			   FROM unnest(profile_sample_types(p)) WITH ORDINALITY u(t, n))
+		FROM corpus WHERE file = '$file'")
+	want="${types//\//:}"$'\t'"$totals"
+	if [ "$got" = "$want" ]; then ok; else bad "$file: got '$got', want '$want'"; fi
+done < "$corpus/MANIFEST.tsv"
+
+# profile_top of merges against go tool pprof -top.
+while IFS=$'\t' read -r group stype files; do
+	case $group in ''|'#'*) continue ;; esac
+	list=$(printf "'%s'," $files)
+	got=$(q -c "SELECT function, self, total FROM profile_top(
+			(SELECT profile_merge(p) FROM corpus WHERE file IN (${list%,})), '$stype', NULL)" 2>&1)
+	if [ "$got" = "$(cat "$repo/test/corpus/expected/top/$group.tsv")" ]; then
+		ok
+	else
+		bad "top $group differs from go tool pprof:"
+		diff <(echo "$got") "$repo/test/corpus/expected/top/$group.tsv" | head -10
+	fi
+done < "$repo/test/corpus/groups.tsv"
+
+# profile_top(profile_diff(base, new)) against go tool pprof -diff_base.
+while IFS=$'\t' read -r name stype base new; do
+	case $name in ''|'#'*) continue ;; esac
+	got=$(q -c "SELECT function, self, total FROM profile_top(profile_diff(
+			(SELECT p FROM corpus WHERE file = '$base'),
+			(SELECT p FROM corpus WHERE file = '$new')), '$stype', NULL)" 2>&1)
+	if [ "$got" = "$(cat "$repo/test/corpus/expected/diff/$name.tsv")" ]; then
+		ok
+	else
+		bad "diff $name differs from go tool pprof -diff_base:"
+		diff <(echo "$got") "$repo/test/corpus/expected/diff/$name.tsv" | head -10
+	fi
+done < "$repo/test/corpus/diffs.tsv"
+
+q -q -c "DROP TABLE corpus"
+echo "corpus: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,1014 @@
+/*
+ * test_codec.c
+ *		Unit tests of the stored profile format (pe_codec.c, docs/FORMAT.md):
+ *		round trips, byte-stable re-encoding, and a validation suite that
+ *		feeds the decoder truncated, bit-flipped and hand-crafted bad values.
+ *		Corpus profiles (through the pprof decoder) round-trip too.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <zstd.h>
+
+#include "pe_codec.h"
+#include "pe_pprof.h"
+#include "unit.h"
+
+static PeCtx ctx;
+
+static void
+fresh_ctx(void)
+{
+	pe_ctx_init_malloc(&ctx);
+}
+
+/* A tree whose sample types are given as "type:unit" strings. */
+static void
+tree_new(PeTree *t, uint32_t nvalues, const char *const *types)
+{
+	PeMeta		m = {0};
+	PeSampleType st[PE_MAX_VALUES];
+	char		buf[PE_MAX_VALUES][64];
+
+	for (uint32_t i = 0; i < nvalues; i++)
+	{
+		char	   *colon;
+
+		snprintf(buf[i], sizeof(buf[i]), "%s", types[i]);
+		colon = strchr(buf[i], ':');
+		*colon = '\0';
+		st[i].type = buf[i];
+		st[i].unit = colon + 1;
+	}
+	m.nvalues = nvalues;
+	m.types = st;
+	m.period_type.type = "cpu";
+	m.period_type.unit = "nanoseconds";
+	m.period = 10000000;
+	m.time_nanos = 1700000000123456789LL;
+	m.duration_nanos = 10000000000LL;
+	m.default_type = nvalues - 1;
+	CHECK_OK(&ctx, pe_tree_init(&ctx, t, &m));
+}
+
+/* Add values at a ';'-separated stack, root to leaf ("" = the root). */
+static void
+add_stack(PeTree *t, const char *stack, const int64_t *values)
+{
+	uint32_t	node = 0;
+	const char *p = stack;
+
+	while (*p)
+	{
+		const char *end = strchr(p, ';');
+		size_t		len = end ? (size_t) (end - p) : strlen(p);
+		uint32_t	name = pe_strtab_intern_utf8(&t->names, p, len);
+
+		node = pe_tree_child(t, node, name);
+		CHECK(node != PE_NO_NODE);
+		p += len + (end ? 1 : 0);
+	}
+	CHECK_OK(&ctx, pe_tree_add_self(t, node, values));
+}
+
+/* Equal canonical forms: same header, same pre-order walk of non-zero nodes. */
+static bool
+same_canonical(const PeTree *a, const PeTree *b)
+{
+	const PeMeta *ma = &a->meta;
+	const PeMeta *mb = &b->meta;
+	PeOrder		oa,
+				ob;
+	bool		same;
+	uint32_t	nv = ma->nvalues;
+
+	if (ma->nvalues != mb->nvalues || ma->period != mb->period ||
+		ma->time_nanos != mb->time_nanos || ma->duration_nanos != mb->duration_nanos ||
+		ma->default_type != mb->default_type ||
+		strcmp(ma->period_type.type, mb->period_type.type) != 0 ||
+		strcmp(ma->period_type.unit, mb->period_type.unit) != 0)
+		return false;
+	for (uint32_t v = 0; v < nv; v++)
+		if (strcmp(ma->types[v].type, mb->types[v].type) != 0 ||
+			strcmp(ma->types[v].unit, mb->types[v].unit) != 0)
+			return false;
+	if (!pe_tree_preorder(a, true, &oa))
+		return false;
+	if (!pe_tree_preorder(b, true, &ob))
+	{
+		pe_order_free(&ctx, &oa);
+		return false;
+	}
+	same = oa.n == ob.n;
+	for (uint32_t i = 0; same && i < oa.n; i++)
+	{
+		uint32_t	la,
+					lb;
+		const char *sa = pe_strtab_get(&a->names, a->name[oa.node[i]], &la);
+		const char *sb = pe_strtab_get(&b->names, b->name[ob.node[i]], &lb);
+
+		same = oa.depth[i] == ob.depth[i] && la == lb && memcmp(sa, sb, la) == 0 &&
+			memcmp(a->self + (size_t) oa.node[i] * nv, b->self + (size_t) ob.node[i] * nv,
+				   nv * sizeof(int64_t)) == 0;
+	}
+	pe_order_free(&ctx, &oa);
+	pe_order_free(&ctx, &ob);
+	return same;
+}
+
+/* Encode with no room; the caller frees the result. */
+static uint8_t *
+encode(const PeTree *t, int level, size_t *len)
+{
+	uint8_t    *out = NULL;
+
+	*len = 0;
+	CHECK_OK(&ctx, pe_encode(t, level, 0, &out, len));
+	return out;
+}
+
+/* Decode must fail with a corruption error (or the given code). */
+static void
+expect_fail(const uint8_t *data, size_t len, PeErrCode code, const char *msg_part)
+{
+	PeTree		t;
+
+	fresh_ctx();
+	if (pe_decode(&ctx, data, len, &t))
+	{
+		CHECK(!"decode accepted a bad value");
+		fprintf(stderr, "  (expected: %s)\n", msg_part ? msg_part : "an error");
+		pe_tree_free(&t);
+		return;
+	}
+	CHECK(ctx.err.code == code);
+	if (msg_part && strstr(ctx.err.msg, msg_part) == NULL)
+	{
+		CHECK(!"error message mismatch");
+		fprintf(stderr, "  got \"%s\", expected it to contain \"%s\"\n", ctx.err.msg, msg_part);
+	}
+}
+
+/* Round trip at a level: decoded tree equals t, re-encoding is identical. */
+static void
+check_round_trip(const PeTree *t, int level)
+{
+	size_t		len,
+				len2;
+	uint8_t    *x = encode(t, level, &len);
+	uint8_t    *y;
+	PeTree		d;
+
+	if (x == NULL)
+		return;
+	CHECK(pe_is_native(x, len));
+	CHECK_OK(&ctx, pe_decode(&ctx, x, len, &d));
+	if (ctx.err.code != PE_OK)
+	{
+		free(x);
+		return;
+	}
+	CHECK(same_canonical(t, &d));
+	y = encode(&d, level, &len2);
+	CHECK(y != NULL && len2 == len && memcmp(x, y, len) == 0);
+	free(x);
+	free(y);
+	pe_tree_free(&d);
+}
+
+static const char *const three_types[] = {"samples:count", "cpu:nanoseconds", "alloc_space:bytes"};
+
+/* Several types, negative values, a zero subtree, root self, unsorted input. */
+static void
+build_mixed(PeTree *t)
+{
+	int64_t		v1[] = {1, 10000000, 0};
+	int64_t		v2[] = {-3, 0, 4096};
+	int64_t		v3[] = {2, INT64_MAX, INT64_MIN};
+	int64_t		zero[] = {0, 0, 0};
+
+	tree_new(t, 3, three_types);
+	add_stack(t, "main;zeta;leaf", v1);
+	add_stack(t, "main;alpha", v2);
+	add_stack(t, "main;alpha;x;y", v1);
+	add_stack(t, "main;zeta;zero;deeper", zero);
+	add_stack(t, "other", v3);
+	add_stack(t, "main;alphabet", v1);
+	add_stack(t, "main;alph", v2);
+	add_stack(t, "", v2);
+}
+
+static void
+test_round_trip_mixed(void)
+{
+	PeTree		t;
+	uint8_t    *x;
+	size_t		len;
+	PeTree		d;
+
+	fresh_ctx();
+	build_mixed(&t);
+	check_round_trip(&t, 0);
+	check_round_trip(&t, 3);
+	check_round_trip(&t, 19);
+
+	/* The all-zero subtree is gone, everything else kept. */
+	x = encode(&t, 0, &len);
+	CHECK_OK(&ctx, pe_decode(&ctx, x, len, &d));
+	CHECK(d.nnodes == t.nnodes - 2);
+	CHECK(d.self[0] == -3 && d.self[2] == 4096);	/* root self survives */
+	CHECK(d.meta.default_type == 2 && d.meta.time_nanos == 1700000000123456789LL);
+	free(x);
+	pe_tree_free(&d);
+	pe_tree_free(&t);
+}
+
+static void
+test_round_trip_utf8(void)
+{
+	PeTree		t;
+	int64_t		one[] = {1};
+	const char *const types[] = {"temps\xC3\xA9:\xE2\x82\xAC"};
+
+	fresh_ctx();
+	tree_new(&t, 1, types);
+	add_stack(&t, "\xE6\x97\xA5\xE6\x9C\xAC;caf\xC3\xA9;\xF0\x9F\x94\xA5", one);
+	add_stack(&t, "\xE6\x97\xA5\xE6\x9C\xAC;cafe", one);
+	add_stack(&t, "a;;b", one);		/* an empty non-root name */
+	add_stack(&t, "a;", one);
+	check_round_trip(&t, 0);
+	check_round_trip(&t, 3);
+	pe_tree_free(&t);
+}
+
+static int	interrupt_calls;
+
+static void
+count_interrupt(void)
+{
+	interrupt_calls++;
+}
+
+static void
+test_deep_chain(void)
+{
+	PeTree		t;
+	uint32_t	node = 0;
+	int64_t		v[] = {7, -7};
+	const char *const types[] = {"samples:count", "delta:count"};
+	size_t		len;
+	uint8_t    *x;
+	PeTree		d;
+
+	fresh_ctx();
+	tree_new(&t, 2, types);
+	for (uint32_t i = 0; i < 100000; i++)
+	{
+		char		name[32];
+
+		snprintf(name, sizeof(name), "frame_%u", i % 1000);
+		node = pe_tree_append(&t, node, pe_strtab_intern(&t.names, name, strlen(name)));
+	}
+	CHECK_OK(&ctx, pe_tree_add_self(&t, node, v));
+	check_round_trip(&t, 0);
+	check_round_trip(&t, 3);
+
+	interrupt_calls = 0;
+	ctx.check_interrupts = count_interrupt;
+	x = encode(&t, 3, &len);
+	CHECK(x[5] == PE_FLAG_ZSTD);
+	CHECK(interrupt_calls >= 10);
+	interrupt_calls = 0;
+	CHECK_OK(&ctx, pe_decode(&ctx, x, len, &d));
+	CHECK(interrupt_calls >= 10);
+	CHECK(d.nnodes == 100001 && d.parent[100000] == 99999);
+	CHECK(d.self[(size_t) 100000 * 2 + 1] == -7);
+	free(x);
+	pe_tree_free(&d);
+	pe_tree_free(&t);
+}
+
+static void
+test_empty_profile(void)
+{
+	PeTree		t;
+	PeTree		d;
+	uint8_t    *x;
+	size_t		len;
+	int64_t		zero[] = {0};
+	int64_t		five[] = {5};
+	const char *const types[] = {"samples:count"};
+
+	fresh_ctx();
+	tree_new(&t, 1, types);
+	check_round_trip(&t, 0);
+	check_round_trip(&t, 3);
+	add_stack(&t, "a;b", zero);		/* all zero: stored as an empty profile */
+	x = encode(&t, 0, &len);
+	CHECK_OK(&ctx, pe_decode(&ctx, x, len, &d));
+	CHECK(d.nnodes == 1);
+	free(x);
+	pe_tree_free(&d);
+	add_stack(&t, "", five);			/* only the root has a value */
+	check_round_trip(&t, 0);
+	pe_tree_free(&t);
+}
+
+/* A big, repetitive tree: compression must win and be flagged. */
+static void
+build_wide(PeTree *t, uint32_t n)
+{
+	const char *const types[] = {"samples:count", "cpu:nanoseconds"};
+
+	tree_new(t, 2, types);
+	for (uint32_t i = 0; i < n; i++)
+	{
+		char		stack[256];
+		int64_t		v[] = {i % 5, (int64_t) (i % 5) * 10000000};
+
+		snprintf(stack, sizeof(stack),
+				 "runtime.main;github.com/example/service/pkg%u.Handler;"
+				 "github.com/example/service/internal/db.(*Conn).Query%u;syscall.Syscall",
+				 i % 17, i % 29);
+		add_stack(t, stack, v);
+	}
+}
+
+static void
+test_compressed_and_raw(void)
+{
+	PeTree		t;
+	size_t		raw_len,
+				z_len,
+				len;
+	uint8_t    *raw;
+	uint8_t    *z;
+	uint8_t    *roomy = NULL;
+	const char *const types[] = {"samples:count"};
+	int64_t		one[] = {1};
+
+	fresh_ctx();
+	build_wide(&t, 2000);
+	raw = encode(&t, 0, &raw_len);
+	z = encode(&t, 3, &z_len);
+	CHECK(raw[5] == 0 && z[5] == PE_FLAG_ZSTD);
+	CHECK(z_len < raw_len);
+	/* Both declare the same body length. */
+	CHECK(memcmp(raw + 8, z + 8, 4) == 0);
+	CHECK(raw_len == PE_HEADER_SIZE + (size_t) (raw[8] | raw[9] << 8 | raw[10] << 16 | raw[11] << 24));
+	/* room bytes in front, the value after them */
+	CHECK_OK(&ctx, pe_encode(&t, 3, 7, &roomy, &len));
+	CHECK(len == z_len && memcmp(roomy + 7, z, len) == 0);
+	check_round_trip(&t, 1);
+	check_round_trip(&t, 19);
+	free(raw);
+	free(z);
+	free(roomy);
+	pe_tree_free(&t);
+
+	/* A tiny tree does not shrink: stored raw even at a zstd level. */
+	tree_new(&t, 1, types);
+	add_stack(&t, "a", one);
+	z = encode(&t, 3, &z_len);
+	CHECK(z[5] == 0);
+	free(z);
+	pe_tree_free(&t);
+}
+
+static void
+test_encoder_refuses(void)
+{
+	PeTree		t;
+	PeMeta		m = {0};
+	uint8_t    *out = NULL;
+	size_t		len;
+	int64_t		one[] = {1};
+	const char *const types[] = {"samples:count"};
+
+	fresh_ctx();
+	m.period_type.type = "";
+	m.period_type.unit = "";
+	m.default_type = -1;
+	CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &m));
+	CHECK(!pe_encode(&t, 0, 0, &out, &len) && ctx.err.code == PE_ERR_ARG);
+	pe_tree_free(&t);
+
+	fresh_ctx();
+	tree_new(&t, 1, types);
+	pe_tree_append(&t, 0, pe_strtab_intern(&t.names, "dup", 3));
+	pe_tree_append(&t, 0, pe_strtab_intern(&t.names, "dup", 3));
+	CHECK_OK(&ctx, pe_tree_add_self(&t, 1, one));
+	CHECK_OK(&ctx, pe_tree_add_self(&t, 2, one));
+	CHECK(!pe_encode(&t, 0, 0, &out, &len) && ctx.err.code == PE_ERR_ARG);
+	pe_tree_free(&t);
+
+	fresh_ctx();
+	tree_new(&t, 1, types);
+	pe_tree_append(&t, 0, pe_strtab_intern(&t.names, "bad\xFF", 4));
+	CHECK_OK(&ctx, pe_tree_add_self(&t, 1, one));
+	CHECK(!pe_encode(&t, 0, 0, &out, &len) && ctx.err.code == PE_ERR_ARG);
+	pe_tree_free(&t);
+}
+
+static void
+test_is_native(void)
+{
+	const uint8_t native[] = {0x7F, 'P', 'R', 'F', 1};
+	const uint8_t gzip[] = {0x1F, 0x8B, 8, 0};
+	const uint8_t pprof[] = {0x0A, 0x04, 0x08, 0x01};
+
+	CHECK(pe_is_native(native, sizeof(native)));
+	CHECK(!pe_is_native(native, 3));
+	CHECK(!pe_is_native(gzip, sizeof(gzip)));
+	CHECK(!pe_is_native(pprof, sizeof(pprof)));
+}
+
+/* Every prefix of a valid value is refused cleanly. */
+static void
+check_truncations(const uint8_t *x, size_t len)
+{
+	for (size_t n = 0; n < len; n++)
+	{
+		PeTree		t;
+
+		fresh_ctx();
+		if (pe_decode(&ctx, x, n, &t))
+		{
+			CHECK(!"truncated value accepted");
+			pe_tree_free(&t);
+		}
+		else
+			CHECK(ctx.err.code == PE_ERR_CORRUPT);
+	}
+}
+
+static void
+test_truncations(void)
+{
+	PeTree		t;
+	size_t		len;
+	uint8_t    *x;
+
+	fresh_ctx();
+	build_mixed(&t);
+	x = encode(&t, 0, &len);
+	check_truncations(x, len);
+	free(x);
+	pe_tree_free(&t);
+
+	fresh_ctx();
+	build_wide(&t, 300);
+	x = encode(&t, 3, &len);
+	CHECK(x[5] == PE_FLAG_ZSTD);
+	check_truncations(x, len);
+	free(x);
+	pe_tree_free(&t);
+}
+
+/*
+ * Flip every bit: the decoder refuses, or accepts a valid value.  A raw
+ * value it accepts must be canonical (re-encodes to the same bytes); a
+ * compressed one must be the original tree (the checksum).
+ */
+static void
+check_bit_flips(const PeTree *orig, const uint8_t *x, size_t len, int level)
+{
+	uint8_t    *y = malloc(len);
+	int			accepted = 0;
+
+	for (size_t bit = 0; bit < len * 8; bit++)
+	{
+		PeTree		d;
+
+		memcpy(y, x, len);
+		y[bit / 8] ^= (uint8_t) (1 << (bit % 8));
+		fresh_ctx();
+		if (!pe_decode(&ctx, y, len, &d))
+		{
+			CHECK(ctx.err.code == PE_ERR_CORRUPT || ctx.err.code == PE_ERR_LIMIT);
+			continue;
+		}
+		accepted++;
+		if (level == 0)
+		{
+			size_t		len2;
+			uint8_t    *z = encode(&d, 0, &len2);
+
+			CHECK(z && len2 == len && memcmp(y, z, len) == 0);
+			free(z);
+		}
+		else
+			CHECK(same_canonical(orig, &d));
+		pe_tree_free(&d);
+	}
+	if (level == 0)
+		CHECK(accepted > 0);	/* flipped values still decode */
+	free(y);
+}
+
+static void
+test_bit_flips(void)
+{
+	PeTree		t;
+	size_t		len;
+	uint8_t    *x;
+
+	fresh_ctx();
+	build_mixed(&t);
+	x = encode(&t, 0, &len);
+	check_bit_flips(&t, x, len, 0);
+	free(x);
+	pe_tree_free(&t);
+
+	fresh_ctx();
+	build_wide(&t, 60);
+	x = encode(&t, 3, &len);
+	CHECK(x[5] == PE_FLAG_ZSTD);
+	check_bit_flips(&t, x, len, 3);
+	free(x);
+	pe_tree_free(&t);
+}
+
+/* ---- hand-built values for the validation suite ---- */
+
+typedef struct Val
+{
+	uint8_t		b[4096];
+	size_t		n;
+} Val;
+
+static void
+v_u(Val *v, uint64_t x)
+{
+	while (x >= 0x80)
+	{
+		v->b[v->n++] = (uint8_t) (x | 0x80);
+		x >>= 7;
+	}
+	v->b[v->n++] = (uint8_t) x;
+}
+
+static void
+v_s(Val *v, int64_t x)
+{
+	v_u(v, ((uint64_t) x << 1) ^ (uint64_t) (x >> 63));
+}
+
+static void
+v_str(Val *v, const char *s, size_t len)
+{
+	v_u(v, len);
+	memcpy(v->b + v->n, s, len);
+	v->n += len;
+}
+
+static void
+v_cstr(Val *v, const char *s)
+{
+	v_str(v, s, strlen(s));
+}
+
+/* Start a value: header (length patched by v_end) and a one-type meta. */
+static void
+v_begin(Val *v)
+{
+	const uint8_t h[PE_HEADER_SIZE] = {0x7F, 'P', 'R', 'F', 1, 0, 0, 0, 0, 0, 0, 0};
+
+	memcpy(v->b, h, sizeof(h));
+	v->n = PE_HEADER_SIZE;
+	v_u(v, 1);
+	v_cstr(v, "samples");
+	v_cstr(v, "count");
+	v_cstr(v, "cpu");
+	v_cstr(v, "nanoseconds");
+	v_s(v, 100);
+	v_s(v, 0);
+	v_s(v, -5);
+	v_u(v, 1);
+}
+
+static void
+v_end(Val *v)
+{
+	uint32_t	body = (uint32_t) (v->n - PE_HEADER_SIZE);
+
+	v->b[8] = (uint8_t) body;
+	v->b[9] = (uint8_t) (body >> 8);
+	v->b[10] = (uint8_t) (body >> 16);
+	v->b[11] = (uint8_t) (body >> 24);
+}
+
+/*
+ * A whole value after the meta: names, then nodes given as (up, name
+ * index, self) triples, root self 0.
+ */
+static void
+v_tree(Val *v, int nnames, const char *const *names, int nnodes, const int *nodes)
+{
+	v_u(v, nnames);
+	for (int i = 0; i < nnames; i++)
+		v_cstr(v, names[i]);
+	v_u(v, nnodes);
+	for (int i = 0; i < nnodes; i++)
+		v_u(v, nodes[3 * i]);
+	for (int i = 0; i < nnodes; i++)
+		v_u(v, nodes[3 * i + 1]);
+	v_s(v, 0);
+	for (int i = 0; i < nnodes; i++)
+		v_s(v, nodes[3 * i + 2]);
+	v_end(v);
+}
+
+static void
+test_hand_built_valid(void)
+{
+	Val			v;
+	PeTree		t;
+	/* main -> {a, b -> c}; b has no value of its own */
+	const char *const sorted[] = {"main", "a", "b", "c"};
+	const int	nodes[] = {0, 0, 0, 0, 1, 1, 1, 2, 0, 0, 3, 2};
+	size_t		len;
+	uint8_t    *x;
+
+	v_begin(&v);
+	v_tree(&v, 4, sorted, 4, nodes);
+	fresh_ctx();
+	CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
+	if (ctx.err.code != PE_OK)
+		return;
+	CHECK(t.nnodes == 5 && t.parent[4] == 3 && t.self[4] == 2);
+	CHECK(t.meta.period == 100 && t.meta.duration_nanos == -5 && t.meta.default_type == 0);
+	x = encode(&t, 0, &len);
+	CHECK(len == v.n && memcmp(x, v.b, len) == 0);
+	free(x);
+	pe_tree_free(&t);
+}
+
+static void
+test_bad_headers(void)
+{
+	PeTree		t;
+	Val			v;
+	uint8_t    *z;
+	size_t		zlen;
+	uint8_t		copy[8192];
+	const char *const names[] = {"a"};
+	const int	nodes[] = {0, 0, 1};
+
+	v_begin(&v);
+	v_tree(&v, 1, names, 1, nodes);
+
+	expect_fail(v.b, 5, PE_ERR_CORRUPT, "too short");
+	memcpy(copy, v.b, v.n);
+	copy[0] = 0x1F;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "bad magic");
+	memcpy(copy, v.b, v.n);
+	copy[3] = 'G';
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "bad magic");
+
+	memcpy(copy, v.b, v.n);
+	copy[4] = 7;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "unsupported profile format version 7");
+	CHECK(strstr(ctx.err.detail, "version 1") != NULL);
+	copy[4] = 0;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "unsupported profile format version 0");
+
+	memcpy(copy, v.b, v.n);
+	copy[5] = 0x02;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "unknown flag bits 0x02");
+	copy[5] = 0x80;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "unknown flag bits 0x80");
+
+	memcpy(copy, v.b, v.n);
+	copy[7] = 1;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "reserved");
+
+	/* Declared length lies (both ways), or exceeds the limit. */
+	memcpy(copy, v.b, v.n);
+	copy[8]++;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "body length does not match");
+	copy[8] -= 2;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "body length does not match");
+	memcpy(copy, v.b, v.n);
+	copy[11] = 0xFF;
+	expect_fail(copy, v.n, PE_ERR_LIMIT, "max_decoded_bytes");
+	fresh_ctx();
+	ctx.limits.max_decoded_bytes = 10;
+	CHECK(!pe_decode(&ctx, v.b, v.n, &t) && ctx.err.code == PE_ERR_LIMIT);
+
+	/* Raw body flagged as zstd. */
+	memcpy(copy, v.b, v.n);
+	copy[5] = PE_FLAG_ZSTD;
+	expect_fail(copy, v.n, PE_ERR_CORRUPT, "zstd frame header");
+
+	/* A real zstd body: the frame must agree with the header. */
+	{
+		PeTree		w;
+
+		fresh_ctx();
+		build_wide(&w, 100);
+		z = encode(&w, 3, &zlen);
+		pe_tree_free(&w);
+	}
+	CHECK(z[5] == PE_FLAG_ZSTD && zlen + 16 < sizeof(copy));
+	memcpy(copy, z, zlen);
+	copy[8] ^= 1;
+	expect_fail(copy, zlen, PE_ERR_CORRUPT, "size does not match");
+	memcpy(copy, z, zlen);
+	copy[5] = 0;
+	expect_fail(copy, zlen, PE_ERR_CORRUPT, "body length does not match");
+	memcpy(copy, z, zlen);
+	copy[zlen] = 0;
+	expect_fail(copy, zlen + 1, PE_ERR_CORRUPT, "followed by other data");
+	/* Two frames back to back are not one body. */
+	memcpy(copy + zlen, z + PE_HEADER_SIZE, zlen - PE_HEADER_SIZE);
+	memcpy(copy, z, zlen);
+	expect_fail(copy, zlen + zlen - PE_HEADER_SIZE, PE_ERR_CORRUPT, "followed by other data");
+	free(z);
+
+	/* A frame without checksum is refused. */
+	{
+		uint8_t		frame[256];
+		size_t		flen = ZSTD_compress(frame, sizeof(frame), v.b + PE_HEADER_SIZE,
+										 v.n - PE_HEADER_SIZE, 3);
+
+		CHECK(!ZSTD_isError(flen));
+		memcpy(copy, v.b, PE_HEADER_SIZE);
+		copy[5] = PE_FLAG_ZSTD;
+		memcpy(copy + PE_HEADER_SIZE, frame, flen);
+		expect_fail(copy, PE_HEADER_SIZE + flen, PE_ERR_CORRUPT, "without checksum");
+	}
+}
+
+/* Build a value with one tweak in the meta, for the meta checks. */
+static void
+test_bad_meta(void)
+{
+	Val			v;
+	const char *const names[] = {"a"};
+	const int	nodes[] = {0, 0, 1};
+	uint8_t		hdr[PE_HEADER_SIZE] = {0x7F, 'P', 'R', 'F', 1, 0, 0, 0, 0, 0, 0, 0};
+
+	/* No sample types, too many, default type out of range. */
+	memcpy(v.b, hdr, PE_HEADER_SIZE);
+	v.n = PE_HEADER_SIZE;
+	v_u(&v, 0);
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "no sample types");
+
+	v.n = PE_HEADER_SIZE;
+	v_u(&v, PE_MAX_VALUES + 1);
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "number of sample types is 65");
+
+	v.n = PE_HEADER_SIZE;
+	v_u(&v, 1);
+	v_cstr(&v, "samples");
+	v_cstr(&v, "count");
+	v_cstr(&v, "");
+	v_cstr(&v, "");
+	v_s(&v, 0);
+	v_s(&v, 0);
+	v_s(&v, 0);
+	v_u(&v, 2);
+	v_tree(&v, 1, names, 1, nodes);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "default sample type is 2");
+
+	/* Invalid UTF-8 and NUL in header strings. */
+	v.n = PE_HEADER_SIZE;
+	v_u(&v, 1);
+	v_str(&v, "bad\xC0\x80", 5);
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "type of sample type 0 is not valid UTF-8");
+	v.n = PE_HEADER_SIZE;
+	v_u(&v, 1);
+	v_cstr(&v, "ok");
+	v_str(&v, "n\0l", 3);
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "unit of sample type 0 is not valid UTF-8");
+
+	/* A string longer than the body. */
+	v.n = PE_HEADER_SIZE;
+	v_u(&v, 1);
+	v_u(&v, 1000);
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "runs past the end");
+
+	/* Varints: not minimal, longer than 64 bits, cut off. */
+	v.n = PE_HEADER_SIZE;
+	v.b[v.n++] = 0x81;
+	v.b[v.n++] = 0x00;
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "non-minimal varint");
+	v.n = PE_HEADER_SIZE;
+	for (int i = 0; i < 9; i++)
+		v.b[v.n++] = 0xFF;
+	v.b[v.n++] = 0x02;
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "exceeds 64 bits");
+	v.n = PE_HEADER_SIZE;
+	for (int i = 0; i < 11; i++)
+		v.b[v.n++] = 0x80;
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "exceeds 64 bits");
+	v.n = PE_HEADER_SIZE;
+	v.b[v.n++] = 0x80;
+	v_end(&v);
+	expect_fail(v.b, v.n, PE_ERR_CORRUPT, "body ends inside the number of sample types");
+}
+
+static void
+test_bad_trees(void)
+{
+	Val			v;
+	PeTree		t;
+
+	/* Name index out of range. */
+	{
+		const char *const names[] = {"a"};
+		const int	nodes[] = {0, 5, 1};
+
+		v_begin(&v);
+		v_tree(&v, 1, names, 1, nodes);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 1 has name index 5 out of range");
+		CHECK(strcmp(ctx.err.detail, "The value has 1 names.") == 0);
+	}
+	/* Duplicate siblings, wrong sibling order, a second root-level run. */
+	{
+		const char *const names[] = {"a", "b"};
+		const int	dup[] = {0, 0, 1, 1, 0, 1};
+		const int	order[] = {0, 1, 1, 1, 0, 1};
+		const int	fine[] = {0, 0, 1, 1, 1, 1};
+
+		v_begin(&v);
+		v_tree(&v, 1, names, 2, dup);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 repeats the name of its previous sibling");
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"b", "a"}, 2, order);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "uses name 1 before name 0");
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"b", "a"}, 2, fine);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 is out of order");
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"ab", "a"}, 2, fine);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 is out of order");
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"a", "ab"}, 2, fine);
+		fresh_ctx();
+		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
+		if (ctx.err.code == PE_OK)
+			pe_tree_free(&t);
+	}
+	/* Same name at different parents is fine; a child then a sibling. */
+	{
+		const int	nodes[] = {0, 0, 1, 0, 0, 1, 1, 1, 1};	/* a, a/a, b */
+
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"a", "b"}, 3, nodes);
+		fresh_ctx();
+		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
+		if (ctx.err.code == PE_OK)
+			pe_tree_free(&t);
+	}
+	/* Depth jumps: the first node must have up 0; no climbing past the root. */
+	{
+		const int	first[] = {1, 0, 1};
+		const int	climb[] = {0, 0, 1, 0, 1, 1, 3, 0, 1};
+
+		v_begin(&v);
+		v_tree(&v, 1, (const char *const[]) {"a"}, 1, first);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 1 climbs 1 levels from depth 0");
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"a", "b"}, 3, climb);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 3 climbs 3 levels from depth 2");
+	}
+	/* Names: unused, repeated, empty twice, bad UTF-8. */
+	{
+		const int	one[] = {0, 0, 1};
+		const int	two[] = {0, 0, 1, 1, 1, 1};
+
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"a", "b"}, 1, one);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 is never used");
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"a", "a"}, 2, two);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 repeats an earlier name");
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"", ""}, 2, two);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 repeats an earlier name");
+		v_begin(&v);
+		v_tree(&v, 1, (const char *const[]) {"\xED\xA0\x80"}, 1, one);	/* surrogate */
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 0 is not valid UTF-8");
+	}
+	/* An all-zero subtree (which the writer leaves out). */
+	{
+		const int	zero_leaf[] = {0, 0, 1, 0, 1, 0};
+
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"a", "b"}, 2, zero_leaf);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 and all its descendants have only zero values");
+	}
+	/* Trailing bytes; too many nodes declared; the node limit. */
+	{
+		const int	one[] = {0, 0, 1};
+		const int	three[] = {0, 0, 1, 0, 1, 1, 0, 2, 1};
+
+		v_begin(&v);
+		v_tree(&v, 1, (const char *const[]) {"a"}, 1, one);
+		v.b[v.n++] = 0;
+		v_end(&v);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "1 bytes after the last column");
+
+		v_begin(&v);
+		v_u(&v, 1);
+		v_cstr(&v, "a");
+		v_u(&v, 1000000);
+		v_end(&v);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "1000000 nodes declared");
+
+		v_begin(&v);
+		v_tree(&v, 3, (const char *const[]) {"a", "b", "c"}, 3, three);
+		fresh_ctx();
+		ctx.limits.max_nodes = 3;
+		CHECK(!pe_decode(&ctx, v.b, v.n, &t) && ctx.err.code == PE_ERR_LIMIT);
+		ctx.limits.max_nodes = 4;
+		memset(&ctx.err, 0, sizeof(ctx.err));
+		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
+		if (ctx.err.code == PE_OK)
+			pe_tree_free(&t);
+	}
+}
+
+/*
+ * Every corpus profile the pprof decoder accepts round-trips, raw and
+ * compressed; prints the stored size against the files' size.
+ */
+static void
+test_corpus_round_trip(void)
+{
+	const char *dir = unit_corpus_dir();
+	char		path[2048];
+	DIR		   *dh;
+	struct dirent *e;
+	size_t		file_bytes = 0;
+	size_t		stored_bytes = 0;
+	int			nfiles = 0;
+
+	if (dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/pprof", dir);
+	dh = opendir(path);
+	if (dh == NULL)
+		return;
+	while ((e = readdir(dh)) != NULL)
+	{
+		size_t		flen,
+					len;
+		unsigned char *data;
+		uint8_t    *x;
+		PeTree		t;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/pprof/%s", dir, e->d_name);
+		data = unit_read_file(path, &flen);
+		if (data == NULL)
+			continue;
+		fresh_ctx();
+		if (pe_pprof_decode(&ctx, data, flen, &t))
+		{
+			check_round_trip(&t, 0);
+			check_round_trip(&t, 3);
+			x = encode(&t, 3, &len);
+			file_bytes += flen;
+			stored_bytes += len;
+			nfiles++;
+			free(x);
+			pe_tree_free(&t);
+		}
+		free(data);
+	}
+	closedir(dh);
+	CHECK(nfiles > 0);
+	printf("  %d corpus profiles round-trip; %zu bytes as pprof files, %zu stored at zstd level 3\n",
+		   nfiles, file_bytes, stored_bytes);
+}
+
+int
+main(void)
+{
+	RUN(test_is_native);
+	RUN(test_round_trip_mixed);
+	RUN(test_round_trip_utf8);
+	RUN(test_deep_chain);
+	RUN(test_empty_profile);
+	RUN(test_compressed_and_raw);
+	RUN(test_encoder_refuses);
+	RUN(test_hand_built_valid);
+	RUN(test_bad_headers);
+	RUN(test_bad_meta);
+	RUN(test_bad_trees);
+	RUN(test_truncations);
+	RUN(test_bit_flips);
+	RUN(test_corpus_round_trip);
+	return unit_finish("codec");
+}

@@ -1,0 +1,1396 @@
+/*
+ * test_pprof.c
+ *		Unit tests of the pprof decoder and of gzip inflation: the real
+ *		corpus against go tool pprof's totals, and hand-built profiles for
+ *		frame order, naming, validation errors, limits and repairs.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "pe_pprof.h"
+#include "profile.pb-c.h"
+#include "unit.h"
+
+typedef Perftools__Profiles__Profile PbProfile;
+
+/* ---------------------------------------------------------------------
+ * A tracking allocator: catches leaks and measures peak memory.
+ * --------------------------------------------------------------------- */
+
+typedef struct Tracker
+{
+	size_t		live;
+	size_t		peak;
+	long		fail_after;		/* fail the allocation after this many; <0 never */
+} Tracker;
+
+static Tracker tracker;
+static PeCtx ctx;
+
+static void *
+track_alloc(void *arg, size_t size)
+{
+	Tracker    *t = arg;
+	size_t	   *p;
+
+	if (t->fail_after == 0)
+		return NULL;
+	if (t->fail_after > 0)
+		t->fail_after--;
+	p = malloc(size + 16);
+	if (p == NULL)
+		return NULL;
+	p[0] = size;
+	t->live += size;
+	if (t->live > t->peak)
+		t->peak = t->live;
+	return (char *) p + 16;
+}
+
+static void *
+track_realloc(void *arg, void *ptr, size_t size)
+{
+	Tracker    *t = arg;
+	size_t	   *old = (size_t *) ((char *) ptr - 16);
+	size_t		oldsize = old[0];
+	size_t	   *p;
+
+	if (t->fail_after == 0)
+		return NULL;
+	if (t->fail_after > 0)
+		t->fail_after--;
+	p = realloc(old, size + 16);
+	if (p == NULL)
+		return NULL;
+	p[0] = size;
+	t->live = t->live - oldsize + size;
+	if (t->live > t->peak)
+		t->peak = t->live;
+	return (char *) p + 16;
+}
+
+static void
+track_free(void *arg, void *ptr)
+{
+	Tracker    *t = arg;
+	size_t	   *p = (size_t *) ((char *) ptr - 16);
+
+	t->live -= p[0];
+	free(p);
+}
+
+/* Fresh context with default limits and a zeroed tracker. */
+static void
+reset_ctx(void)
+{
+	pe_ctx_init_malloc(&ctx);
+	memset(&tracker, 0, sizeof(tracker));
+	tracker.fail_after = -1;
+	ctx.alloc.alloc = track_alloc;
+	ctx.alloc.realloc = track_realloc;
+	ctx.alloc.free = track_free;
+	ctx.alloc.arg = &tracker;
+}
+
+static void
+clear_err(void)
+{
+	memset(&ctx.err, 0, sizeof(ctx.err));
+}
+
+/* ---------------------------------------------------------------------
+ * A profile builder on top of the generated protobuf-c structs.
+ * --------------------------------------------------------------------- */
+
+typedef struct Builder
+{
+	PbProfile	p;
+	size_t		cap_str,
+				cap_fn,
+				cap_loc,
+				cap_smp,
+				cap_map;
+} Builder;
+
+#define GROW(arr, n, cap) do { \
+	if ((n) + 1 > (cap)) { \
+		(cap) = (cap) ? (cap) * 2 : 16; \
+		(arr) = realloc((arr), (cap) * sizeof(*(arr))); \
+	} \
+} while (0)
+
+static int64_t
+b_str(Builder *b, const char *s)
+{
+	PbProfile  *p = &b->p;
+
+	/* Reuse equal strings while the table is small (big tests are unique). */
+	for (size_t i = 0; i < p->n_string_table && p->n_string_table < 64; i++)
+		if (strcmp(p->string_table[i], s) == 0)
+			return (int64_t) i;
+	GROW(p->string_table, p->n_string_table, b->cap_str);
+	p->string_table[p->n_string_table] = strdup(s);
+	return (int64_t) p->n_string_table++;
+}
+
+/* Start a profile with sample types given as "type/unit,type/unit". */
+static void
+b_init(Builder *b, const char *types)
+{
+	char	   *copy = strdup(types);
+	char	   *save = NULL;
+
+	memset(b, 0, sizeof(*b));
+	perftools__profiles__profile__init(&b->p);
+	b_str(b, "");
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	{
+		Perftools__Profiles__ValueType *vt = malloc(sizeof(*vt));
+		char	   *slash = strchr(tok, '/');
+
+		perftools__profiles__value_type__init(vt);
+		*slash = '\0';
+		vt->type = b_str(b, tok);
+		vt->unit = b_str(b, slash + 1);
+		b->p.sample_type = realloc(b->p.sample_type,
+								   (b->p.n_sample_type + 1) * sizeof(vt));
+		b->p.sample_type[b->p.n_sample_type++] = vt;
+	}
+	free(copy);
+}
+
+static Perftools__Profiles__Function *
+b_func(Builder *b, uint64_t id, const char *name)
+{
+	Perftools__Profiles__Function *f = malloc(sizeof(*f));
+
+	perftools__profiles__function__init(f);
+	f->id = id;
+	f->name = b_str(b, name);
+	GROW(b->p.function, b->p.n_function, b->cap_fn);
+	b->p.function[b->p.n_function++] = f;
+	return f;
+}
+
+/* A location; fids lists its lines' function ids, innermost first. */
+static Perftools__Profiles__Location *
+b_loc(Builder *b, uint64_t id, uint64_t address, int nlines, const uint64_t *fids)
+{
+	Perftools__Profiles__Location *l = malloc(sizeof(*l));
+
+	perftools__profiles__location__init(l);
+	l->id = id;
+	l->address = address;
+	l->n_line = nlines;
+	l->line = nlines ? malloc(nlines * sizeof(*l->line)) : NULL;
+	for (int i = 0; i < nlines; i++)
+	{
+		l->line[i] = malloc(sizeof(**l->line));
+		perftools__profiles__line__init(l->line[i]);
+		l->line[i]->function_id = fids[i];
+		l->line[i]->line = i + 1;
+	}
+	GROW(b->p.location, b->p.n_location, b->cap_loc);
+	b->p.location[b->p.n_location++] = l;
+	return l;
+}
+
+/* Function id and a one-line location of the same id, named name. */
+static void
+b_frame(Builder *b, uint64_t id, const char *name)
+{
+	b_func(b, id, name);
+	b_loc(b, id, 0x1000 + id, 1, &id);
+}
+
+/* A sample; locs is leaf first, as in pprof. */
+static Perftools__Profiles__Sample *
+b_sample(Builder *b, int nlocs, const uint64_t *locs, int nvals, const int64_t *vals)
+{
+	Perftools__Profiles__Sample *s = malloc(sizeof(*s));
+
+	perftools__profiles__sample__init(s);
+	s->n_location_id = nlocs;
+	s->location_id = malloc((nlocs ? nlocs : 1) * sizeof(uint64_t));
+	memcpy(s->location_id, locs, nlocs * sizeof(uint64_t));
+	s->n_value = nvals;
+	s->value = malloc((nvals ? nvals : 1) * sizeof(int64_t));
+	memcpy(s->value, vals, nvals * sizeof(int64_t));
+	GROW(b->p.sample, b->p.n_sample, b->cap_smp);
+	b->p.sample[b->p.n_sample++] = s;
+	return s;
+}
+
+static Perftools__Profiles__Mapping *
+b_mapping(Builder *b, uint64_t id)
+{
+	Perftools__Profiles__Mapping *m = malloc(sizeof(*m));
+
+	perftools__profiles__mapping__init(m);
+	m->id = id;
+	GROW(b->p.mapping, b->p.n_mapping, b->cap_map);
+	b->p.mapping[b->p.n_mapping++] = m;
+	return m;
+}
+
+static uint8_t *
+b_pack(Builder *b, size_t *len)
+{
+	size_t		n = perftools__profiles__profile__get_packed_size(&b->p);
+	uint8_t    *out = malloc(n ? n : 1);
+
+	*len = perftools__profiles__profile__pack(&b->p, out);
+	CHECK(*len == n);
+	return out;
+}
+
+static void
+b_free(Builder *b)
+{
+	PbProfile  *p = &b->p;
+
+	for (size_t i = 0; i < p->n_string_table; i++)
+		free(p->string_table[i]);
+	for (size_t i = 0; i < p->n_sample_type; i++)
+		free(p->sample_type[i]);
+	for (size_t i = 0; i < p->n_function; i++)
+		free(p->function[i]);
+	for (size_t i = 0; i < p->n_location; i++)
+	{
+		for (size_t k = 0; k < p->location[i]->n_line; k++)
+			free(p->location[i]->line[k]);
+		free(p->location[i]->line);
+		free(p->location[i]);
+	}
+	for (size_t i = 0; i < p->n_sample; i++)
+	{
+		for (size_t k = 0; k < p->sample[i]->n_label; k++)
+			free(p->sample[i]->label[k]);
+		free(p->sample[i]->label);
+		free(p->sample[i]->location_id);
+		free(p->sample[i]->value);
+		free(p->sample[i]);
+	}
+	for (size_t i = 0; i < p->n_mapping; i++)
+		free(p->mapping[i]);
+	free(p->string_table);
+	free(p->sample_type);
+	free(p->function);
+	free(p->location);
+	free(p->sample);
+	free(p->mapping);
+	free(p->period_type);
+	free(p->comment);
+}
+
+/* Append a raw string_table entry (any bytes, NULs included) to a packed profile. */
+static uint8_t *
+append_raw_string(uint8_t *buf, size_t *len, const char *s, size_t slen)
+{
+	buf = realloc(buf, *len + slen + 12);
+	buf[(*len)++] = 0x32;		/* field 6, length-delimited */
+	for (size_t v = slen; ; v >>= 7)
+	{
+		buf[(*len)++] = (uint8_t) ((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+		if (v < 0x80)
+			break;
+	}
+	memcpy(buf + *len, s, slen);
+	*len += slen;
+	return buf;
+}
+
+/* gzip data with zlib (one member). */
+static uint8_t *
+gzip_bytes(const uint8_t *data, size_t len, size_t *outlen)
+{
+	z_stream	zs;
+	size_t		cap = deflateBound(NULL, len) + 64;
+	uint8_t    *out = malloc(cap);
+
+	memset(&zs, 0, sizeof(zs));
+	CHECK(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+	zs.next_in = (Bytef *) data;
+	zs.avail_in = (uInt) len;
+	zs.next_out = out;
+	zs.avail_out = (uInt) cap;
+	CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+	*outlen = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+/* ---------------------------------------------------------------------
+ * Looking at decoded trees.
+ * --------------------------------------------------------------------- */
+
+static int
+cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * The tree as sorted folded lines "a;b;c v0,v1" for every node with a
+ * non-zero self value, joined by '\n'.  The caller frees.
+ */
+static char *
+folded(const PeTree *t)
+{
+	uint32_t	n = t->nnodes;
+	char	  **path = calloc(n, sizeof(char *));
+	char	  **lines = calloc(n, sizeof(char *));
+	size_t		nlines = 0;
+	size_t		total = 1;
+	char	   *out;
+
+	path[0] = strdup("");
+	for (uint32_t i = 1; i < n; i++)
+	{
+		const char *parent = path[t->parent[i]];
+		const char *name = pe_strtab_get(&t->names, t->name[i], NULL);
+		size_t		len = strlen(parent) + strlen(name) + 2;
+
+		path[i] = malloc(len);
+		snprintf(path[i], len, "%s%s%s", parent, *parent ? ";" : "", name);
+	}
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const int64_t *self = t->self + (size_t) i * t->meta.nvalues;
+		bool		nonzero = false;
+		char		vals[512] = "";
+		size_t		o = 0;
+
+		for (uint32_t v = 0; v < t->meta.nvalues; v++)
+		{
+			nonzero |= self[v] != 0;
+			o += snprintf(vals + o, sizeof(vals) - o, "%s%" PRId64, v ? "," : "", self[v]);
+		}
+		if (!nonzero)
+			continue;
+		lines[nlines] = malloc(strlen(path[i]) + o + 2);
+		sprintf(lines[nlines], "%s %s", path[i], vals);
+		total += strlen(lines[nlines]) + 1;
+		nlines++;
+	}
+	qsort(lines, nlines, sizeof(char *), cmp_lines);
+	out = malloc(total);
+	out[0] = '\0';
+	for (size_t i = 0; i < nlines; i++)
+	{
+		if (i)
+			strcat(out, "\n");
+		strcat(out, lines[i]);
+		free(lines[i]);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		free(path[i]);
+	free(path);
+	free(lines);
+	return out;
+}
+
+/* Decode and compare with the expected folded text. */
+static void
+expect_folded(const uint8_t *data, size_t len, const char *want)
+{
+	PeTree		t;
+
+	clear_err();
+	if (!pe_pprof_decode(&ctx, data, len, &t))
+	{
+		unit_failed_checks++;
+		fprintf(stderr, "%s: decode failed: %s (%s)\n", unit_current, ctx.err.msg, ctx.err.detail);
+		return;
+	}
+	{
+		char	   *got = folded(&t);
+
+		if (strcmp(got, want) != 0)
+		{
+			unit_failed_checks++;
+			fprintf(stderr, "%s: tree mismatch\n--- got:\n%s\n--- want:\n%s\n",
+					unit_current, got, want);
+		}
+		free(got);
+	}
+	pe_tree_free(&t);
+	CHECK(tracker.live == 0);
+}
+
+/* Decode, expecting failure with code and a message containing text. */
+static void
+expect_error(const uint8_t *data, size_t len, PeErrCode code, const char *text)
+{
+	PeTree		t;
+
+	clear_err();
+	if (pe_pprof_decode(&ctx, data, len, &t))
+	{
+		unit_failed_checks++;
+		fprintf(stderr, "%s: decode succeeded, expected error \"%s\"\n", unit_current, text);
+		pe_tree_free(&t);
+		return;
+	}
+	if (ctx.err.code != code || strstr(ctx.err.msg, text) == NULL)
+	{
+		unit_failed_checks++;
+		fprintf(stderr, "%s: wrong error: code %d \"%s\", expected code %d with \"%s\"\n",
+				unit_current, ctx.err.code, ctx.err.msg, code, text);
+	}
+	CHECK(t.ctx == NULL && t.nnodes == 0);
+	CHECK(tracker.live == 0);
+}
+
+static void
+expect_built_error(Builder *b, PeErrCode code, const char *text)
+{
+	size_t		len;
+	uint8_t    *buf = b_pack(b, &len);
+
+	expect_error(buf, len, code, text);
+	free(buf);
+	b_free(b);
+}
+
+static void
+expect_built(Builder *b, const char *want)
+{
+	size_t		len;
+	uint8_t    *buf = b_pack(b, &len);
+
+	expect_folded(buf, len, want);
+	free(buf);
+	b_free(b);
+}
+
+/* ---------------------------------------------------------------------
+ * Frame order and naming.
+ * --------------------------------------------------------------------- */
+
+static void
+test_leaf_first(void)
+{
+	Builder		b;
+	uint64_t	s1[] = {3, 2, 1};
+	uint64_t	s2[] = {4, 2, 1};
+	uint64_t	s3[] = {1};
+	int64_t		v1[] = {1, 10};
+	int64_t		v2[] = {2, 20};
+	int64_t		v3[] = {-4, 0};	/* negative values come from pprof diffs */
+
+	reset_ctx();
+	b_init(&b, "samples/count,cpu/nanoseconds");
+	b_frame(&b, 1, "main");
+	b_frame(&b, 2, "run");
+	b_frame(&b, 3, "work");
+	b_frame(&b, 4, "sleep");
+	b_sample(&b, 3, s1, 2, v1);
+	b_sample(&b, 3, s2, 2, v2);
+	b_sample(&b, 3, s1, 2, v1);
+	b_sample(&b, 1, s3, 2, v3);
+	expect_built(&b, "main -4,0\nmain;run;sleep 2,20\nmain;run;work 2,20");
+}
+
+static void
+test_inlined_lines(void)
+{
+	Builder		b;
+	uint64_t	inl[] = {3, 2};		/* line[0] innermost: inlined into outer */
+	uint64_t	deep[] = {5, 4, 3};
+	uint64_t	m = 1;
+	uint64_t	s1[] = {10, 20};
+	uint64_t	s2[] = {30, 10, 20};
+	int64_t		v[] = {7};
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	b_func(&b, 1, "main");
+	b_func(&b, 2, "outer");
+	b_func(&b, 3, "inlined");
+	b_func(&b, 4, "b");
+	b_func(&b, 5, "a");
+	b_loc(&b, 10, 0x10, 2, inl);
+	b_loc(&b, 20, 0x20, 1, &m);
+	b_loc(&b, 30, 0x30, 3, deep);
+	b_sample(&b, 2, s1, 1, v);
+	b_sample(&b, 3, s2, 1, v);
+	expect_built(&b, "main;outer;inlined 7\nmain;outer;inlined;inlined;b;a 7");
+}
+
+static void
+test_address_names(void)
+{
+	Builder		b;
+	uint64_t	nofn = 0;		/* function id 0, and no function has id 0 */
+	uint64_t	empty = 2;
+	uint64_t	s1[] = {10, 1};
+	uint64_t	s2[] = {11, 1};
+	uint64_t	s3[] = {12, 13, 1};
+	int64_t		v[] = {1};
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "main");
+	b_func(&b, 2, "");
+	b_loc(&b, 10, 0x1F2E, 0, NULL);
+	b_loc(&b, 11, 0xABCDEF0123456789ULL, 1, &nofn);
+	b_loc(&b, 12, 0, 0, NULL);
+	b_loc(&b, 13, 0x77, 1, &empty);
+	b_sample(&b, 2, s1, 1, v);
+	b_sample(&b, 2, s2, 1, v);
+	b_sample(&b, 3, s3, 1, v);
+	expect_built(&b, "main;0x1f2e 1\nmain;0x77;0x0 1\nmain;0xabcdef0123456789 1");
+}
+
+/* Function and location id 0 are accepted when unique (a .NET profiler). */
+static void
+test_zero_ids(void)
+{
+	Builder		b;
+	uint64_t	zero = 0;
+	uint64_t	s1[] = {0, 5};
+	int64_t		v[] = {3};
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	b_func(&b, 0, "zero");
+	b_loc(&b, 0, 0x1, 1, &zero);
+	b_frame(&b, 5, "main");
+	b_sample(&b, 2, s1, 1, v);
+	expect_built(&b, "main;zero 3");
+
+	b_init(&b, "samples/count");
+	b_func(&b, 0, "zero");
+	b_func(&b, 0, "again");
+	b_loc(&b, 1, 0x1, 0, NULL);
+	expect_built_error(&b, PE_ERR_PPROF, "duplicate function id 0");
+}
+
+/*
+ * The .NET profiler's files: every function id is 0, one function per
+ * location, lines name the location ids.  Function i takes location i's id.
+ */
+static void
+test_dotnet_function_ids(void)
+{
+	Builder		b;
+	uint64_t	f10 = 10,
+				f20 = 20,
+				f30 = 30;
+	uint64_t	s1[] = {30, 20, 10};
+	uint64_t	s2[] = {20, 10};
+	int64_t		v[] = {4};
+
+	reset_ctx();
+	b_init(&b, "cpu/nanoseconds");
+	b_func(&b, 0, "Main");
+	b_func(&b, 0, "Get");
+	b_func(&b, 0, "fib");
+	b_loc(&b, 10, 0, 1, &f10);
+	b_loc(&b, 20, 0, 1, &f20);
+	b_loc(&b, 30, 0, 1, &f30);
+	b_sample(&b, 3, s1, 1, v);
+	b_sample(&b, 2, s2, 1, v);
+	expect_built(&b, "Main;Get 4\nMain;Get;fib 4");
+
+	/* not one function per location: the ids stay ambiguous */
+	b_init(&b, "cpu/nanoseconds");
+	b_func(&b, 0, "Main");
+	b_func(&b, 0, "Get");
+	b_loc(&b, 10, 0, 1, &f10);
+	expect_built_error(&b, PE_ERR_PPROF, "duplicate function id 0");
+
+	/* a line naming an id no location has still fails */
+	b_init(&b, "cpu/nanoseconds");
+	b_func(&b, 0, "Main");
+	b_func(&b, 0, "Get");
+	b_loc(&b, 10, 0, 1, &f10);
+	b_loc(&b, 20, 0, 1, &f30);
+	expect_built_error(&b, PE_ERR_PPROF, "location 20 refers to missing function 30");
+}
+
+/* Ids far apart go through the hashed id map. */
+static void
+test_sparse_ids(void)
+{
+	Builder		b;
+	uint64_t	big = UINT64_C(1) << 60;
+	uint64_t	s1[] = {UINT64_MAX, big + 2, big + 1};
+	uint64_t	f = UINT64_MAX - 1;
+	int64_t		v[] = {9};
+	char		name[16];
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	for (int i = 1; i <= 3000; i++)
+	{
+		snprintf(name, sizeof(name), "f%d", i);
+		b_frame(&b, big + i, name);
+	}
+	b_func(&b, f, "top");
+	b_loc(&b, UINT64_MAX, 0, 1, &f);
+	b_sample(&b, 3, s1, 1, v);
+	expect_built(&b, "f1;f2;top 9");
+}
+
+static void
+test_zero_samples_skipped(void)
+{
+	Builder		b;
+	uint64_t	s1[] = {1};
+	uint64_t	s2[] = {2, 1};
+	uint64_t	bad[] = {99};
+	int64_t		zero[] = {0, 0};
+	int64_t		v[] = {0, 5};
+	PeTree		t;
+	uint8_t    *buf;
+	size_t		len;
+
+	reset_ctx();
+	b_init(&b, "samples/count,cpu/nanoseconds");
+	b_frame(&b, 1, "main");
+	b_frame(&b, 2, "idle");
+	b_sample(&b, 2, s2, 2, zero);
+	b_sample(&b, 1, s1, 2, v);
+	buf = b_pack(&b, &len);
+	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
+	CHECK(t.nnodes == 2);		/* root and main: the zero sample adds nothing */
+	pe_tree_free(&t);
+	free(buf);
+
+	/* ... but zero samples are still validated */
+	b_sample(&b, 1, bad, 2, zero);
+	expect_built_error(&b, PE_ERR_PPROF, "sample 2 refers to missing location 99");
+}
+
+static void
+test_header(void)
+{
+	Builder		b;
+	PeTree		t;
+	uint8_t    *buf;
+	size_t		len;
+
+	reset_ctx();
+	b_init(&b, "alloc_objects/count,alloc_space/bytes,inuse_objects/count,inuse_space/bytes");
+	b.p.period_type = malloc(sizeof(*b.p.period_type));
+	perftools__profiles__value_type__init(b.p.period_type);
+	b.p.period_type->type = b_str(&b, "space");
+	b.p.period_type->unit = b_str(&b, "bytes");
+	b.p.period = 524288;
+	b.p.time_nanos = 1700000000000000000;
+	b.p.duration_nanos = 10000000000;
+	b.p.default_sample_type = b_str(&b, "inuse_space");
+	buf = b_pack(&b, &len);
+	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
+	CHECK(t.meta.nvalues == 4);
+	CHECK(strcmp(t.meta.types[1].type, "alloc_space") == 0);
+	CHECK(strcmp(t.meta.types[1].unit, "bytes") == 0);
+	CHECK(strcmp(t.meta.period_type.type, "space") == 0);
+	CHECK(strcmp(t.meta.period_type.unit, "bytes") == 0);
+	CHECK(t.meta.period == 524288);
+	CHECK(t.meta.time_nanos == 1700000000000000000);
+	CHECK(t.meta.duration_nanos == 10000000000);
+	CHECK(t.meta.default_type == 3);
+	CHECK(t.nnodes == 1);
+	pe_tree_free(&t);
+	free(buf);
+
+	/* a default naming no sample type, and no period type at all */
+	b.p.default_sample_type = b_str(&b, "nothing");
+	free(b.p.period_type);
+	b.p.period_type = NULL;
+	buf = b_pack(&b, &len);
+	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
+	CHECK(t.meta.default_type == -1);
+	CHECK(strcmp(t.meta.period_type.type, "") == 0);
+	CHECK(strcmp(t.meta.period_type.unit, "") == 0);
+	pe_tree_free(&t);
+	free(buf);
+
+	/* negative duration */
+	b.p.duration_nanos = -1;
+	expect_built_error(&b, PE_ERR_PPROF, "negative duration_nanos");
+	CHECK(tracker.live == 0);
+}
+
+/* ---------------------------------------------------------------------
+ * Validation errors.
+ * --------------------------------------------------------------------- */
+
+static void
+test_value_count(void)
+{
+	Builder		b;
+	uint64_t	s1[] = {1};
+	int64_t		v[] = {1, 2, 3};
+
+	reset_ctx();
+	b_init(&b, "samples/count,cpu/nanoseconds");
+	b_frame(&b, 1, "main");
+	b_sample(&b, 1, s1, 2, v);
+	b_sample(&b, 1, s1, 2, v);
+	b_sample(&b, 1, s1, 2, v);
+	b_sample(&b, 1, s1, 1, v);
+	expect_built_error(&b, PE_ERR_PPROF,
+					   "invalid pprof: sample 3 has 1 values, expected 2 (one per sample type)");
+
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "main");
+	b_sample(&b, 1, s1, 3, v);
+	expect_built_error(&b, PE_ERR_PPROF, "sample 0 has 3 values, expected 1");
+
+	/* samples without sample types */
+	b_init(&b, "");
+	b_frame(&b, 1, "main");
+	b_sample(&b, 1, s1, 0, v);
+	expect_built_error(&b, PE_ERR_PPROF, "profile has samples but no sample types");
+}
+
+static void
+test_missing_references(void)
+{
+	Builder		b;
+	uint64_t	s1[] = {1};
+	uint64_t	s2[] = {77, 1};
+	uint64_t	f9 = 9;
+	int64_t		v[] = {1};
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "main");
+	for (int i = 0; i < 12; i++)
+		b_sample(&b, 1, s1, 1, v);
+	b_sample(&b, 2, s2, 1, v);
+	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: sample 12 refers to missing location 77");
+
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "main");
+	b_loc(&b, 2, 0x2, 1, &f9);
+	expect_built_error(&b, PE_ERR_PPROF, "location 2 refers to missing function 9");
+}
+
+static void
+test_duplicate_ids(void)
+{
+	Builder		b;
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	b_frame(&b, 7, "a");
+	b_loc(&b, 7, 0x99, 0, NULL);
+	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: duplicate location id 7");
+
+	b_init(&b, "samples/count");
+	b_frame(&b, 7, "a");
+	b_func(&b, 7, "b");
+	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: duplicate function id 7");
+
+	b_init(&b, "samples/count");
+	b_mapping(&b, 1);
+	b_mapping(&b, 2);
+	b_mapping(&b, 1);
+	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: duplicate mapping id 1");
+
+	/* hashed id map */
+	b_init(&b, "samples/count");
+	b_func(&b, UINT64_C(1) << 50, "x");
+	b_func(&b, 3, "y");
+	b_func(&b, UINT64_C(1) << 50, "z");
+	expect_built_error(&b, PE_ERR_PPROF, "duplicate function id 1125899906842624");
+}
+
+static void
+test_string_indexes(void)
+{
+	Builder		b;
+	uint64_t	s1[] = {1};
+	int64_t		v[] = {1};
+	Perftools__Profiles__Sample *s;
+	Perftools__Profiles__Label *l;
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "main");
+	b.p.function[0]->name = 99;
+	expect_built_error(&b, PE_ERR_PPROF,
+					   "invalid pprof: name of function 1 refers to string 99, outside the string table");
+
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "main");
+	b.p.function[0]->filename = -1;
+	expect_built_error(&b, PE_ERR_PPROF, "filename of function 1 refers to string -1");
+
+	b_init(&b, "samples/count,cpu/nanoseconds");
+	b.p.sample_type[1]->unit = 40;
+	expect_built_error(&b, PE_ERR_PPROF, "unit of sample type 1 refers to string 40");
+
+	b_init(&b, "samples/count");
+	b.p.default_sample_type = 5;
+	expect_built_error(&b, PE_ERR_PPROF, "default_sample_type refers to string 5");
+
+	b_init(&b, "samples/count");
+	b_mapping(&b, 4)->build_id = 1000;
+	expect_built_error(&b, PE_ERR_PPROF, "build_id of mapping 4 refers to string 1000");
+
+	b_init(&b, "samples/count");
+	b.p.n_comment = 1;
+	b.p.comment = malloc(sizeof(int64_t));
+	b.p.comment[0] = 3;
+	expect_built_error(&b, PE_ERR_PPROF, "comment 0 refers to string 3");
+
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "main");
+	s = b_sample(&b, 1, s1, 1, v);
+	l = malloc(sizeof(*l));
+	perftools__profiles__label__init(l);
+	l->key = b_str(&b, "thread");
+	l->str = 12345;
+	s->label = malloc(sizeof(l));
+	s->label[0] = l;
+	s->n_label = 1;
+	expect_built_error(&b, PE_ERR_PPROF, "value of label 0 of sample 0 refers to string 12345");
+}
+
+static void
+test_string_table_zero(void)
+{
+	Builder		b;
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	free(b.p.string_table[0]);
+	b.p.string_table[0] = strdup("oops");
+	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: string_table[0] is not empty");
+
+	/* no string table at all (pprof refuses it too) */
+	b_init(&b, "");
+	free(b.p.string_table[0]);
+	b.p.n_string_table = 0;
+	b.p.time_nanos = 1;			/* not empty input */
+	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: string table is empty");
+
+	/* the smallest valid profile: just the string table */
+	b_init(&b, "");
+	expect_built(&b, "");
+}
+
+static void
+test_not_pprof(void)
+{
+	const uint8_t garbage[] = "this is not a protocol buffer\xff\xff\xff\xff";
+	const uint8_t truncated[] = {0x0a, 0x10, 0x08};	/* length past the end */
+
+	reset_ctx();
+	expect_error(garbage, 0, PE_ERR_PPROF, "invalid pprof: empty input");
+	expect_error(garbage, sizeof(garbage) - 1, PE_ERR_PPROF, "invalid pprof: not a profile.proto message");
+	expect_error(truncated, sizeof(truncated), PE_ERR_PPROF, "invalid pprof: not a profile.proto message");
+}
+
+/* ---------------------------------------------------------------------
+ * gzip.
+ * --------------------------------------------------------------------- */
+
+static uint8_t *
+small_profile(size_t *len)
+{
+	Builder		b;
+	uint64_t	s1[] = {2, 1};
+	int64_t		v[] = {5};
+	uint8_t    *buf;
+
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "main");
+	b_frame(&b, 2, "work");
+	b_sample(&b, 2, s1, 1, v);
+	buf = b_pack(&b, len);
+	b_free(&b);
+	return buf;
+}
+
+static void
+test_gzip(void)
+{
+	size_t		plen,
+				glen,
+				outlen;
+	uint8_t    *plain = small_profile(&plen);
+	uint8_t    *gz = gzip_bytes(plain, plen, &glen);
+	uint8_t    *two;
+	uint8_t    *out;
+
+	reset_ctx();
+	CHECK(pe_is_gzip(gz, glen));
+	CHECK(!pe_is_gzip(plain, plen));
+	CHECK(!pe_is_gzip(gz, 1));
+	expect_folded(gz, glen, "main;work 5");
+
+	/* two members concatenated inflate to both payloads */
+	two = malloc(glen * 2);
+	memcpy(two, gz, glen);
+	memcpy(two + glen, gz, glen);
+	CHECK_OK(&ctx, pe_gunzip(&ctx, two, glen * 2, &out, &outlen));
+	CHECK(outlen == plen * 2 && memcmp(out, plain, plen) == 0 &&
+		  memcmp(out + plen, plain, plen) == 0);
+	pe_free(&ctx, out);
+
+	/* junk after the member */
+	memcpy(two + glen, "\0\0junk", 6);
+	clear_err();
+	CHECK(!pe_gunzip(&ctx, two, glen + 6, &out, &outlen));
+	CHECK(ctx.err.code == PE_ERR_PPROF && strstr(ctx.err.msg, "unexpected data after gzip member"));
+	free(two);
+	CHECK(tracker.live == 0);
+
+	/* not gzip */
+	clear_err();
+	CHECK(!pe_gunzip(&ctx, plain, plen, &out, &outlen));
+	CHECK(ctx.err.code == PE_ERR_PPROF);
+	free(plain);
+	free(gz);
+}
+
+static void
+test_gzip_truncated(void)
+{
+	size_t		plen,
+				glen;
+	uint8_t    *plain = small_profile(&plen);
+	uint8_t    *gz = gzip_bytes(plain, plen, &glen);
+
+	reset_ctx();
+	/* every proper prefix that still looks like gzip is refused */
+	for (size_t cut = 2; cut < glen; cut++)
+		expect_error(gz, cut, PE_ERR_PPROF, "invalid pprof: ");
+	expect_error(gz, glen - 3, PE_ERR_PPROF, "invalid pprof: truncated gzip data");
+
+	/* a flipped bit in the CRC */
+	gz[glen - 6] ^= 0x01;
+	expect_error(gz, glen, PE_ERR_PPROF, "invalid pprof: corrupt gzip data: incorrect data check");
+	gz[glen - 6] ^= 0x01;
+	/* a bad block type right after the 10-byte header */
+	gz[10] |= 0x06;
+	expect_error(gz, glen, PE_ERR_PPROF, "invalid pprof: corrupt gzip data");
+	free(plain);
+	free(gz);
+}
+
+/* 300 MB of zeros in about 300 KB: must stop at the limit, fast. */
+static void
+test_gzip_bomb(void)
+{
+	size_t		chunk = 1024 * 1024;
+	uint8_t    *zeros = calloc(1, chunk);
+	size_t		cap = 4 * 1024 * 1024;
+	uint8_t    *gz = malloc(cap);
+	z_stream	zs;
+	clock_t		start;
+	uint8_t    *out;
+	size_t		outlen;
+	double		secs;
+
+	memset(&zs, 0, sizeof(zs));
+	CHECK(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+	zs.next_out = gz;
+	zs.avail_out = (uInt) cap;
+	for (int i = 0; i < 300; i++)
+	{
+		zs.next_in = zeros;
+		zs.avail_in = (uInt) chunk;
+		CHECK(deflate(&zs, i == 299 ? Z_FINISH : Z_NO_FLUSH) != Z_STREAM_ERROR);
+	}
+	CHECK(zs.avail_in == 0 && zs.avail_out > 0);
+	{
+		size_t		glen = zs.total_out;
+
+		deflateEnd(&zs);
+		reset_ctx();
+		ctx.limits.max_decoded_bytes = 1024 * 1024;
+		start = clock();
+		expect_error(gz, glen, PE_ERR_LIMIT,
+					 "decompressed profile exceeds profile_ext.max_decoded_size (1048576 bytes)");
+		clear_err();
+		CHECK(!pe_gunzip(&ctx, gz, glen, &out, &outlen));
+		CHECK(ctx.err.code == PE_ERR_LIMIT);
+		secs = (double) (clock() - start) / CLOCKS_PER_SEC;
+		CHECK(secs < 0.5);
+		CHECK(tracker.peak < 3 * 1024 * 1024);
+		CHECK(tracker.live == 0);
+		printf("gzip bomb: %zu bytes of gzip refused in %.3f s, peak memory %zu bytes\n",
+			   glen, secs, tracker.peak);
+
+		/* exactly at the limit is fine: 1 MB of zeros, limit 1 MB */
+		zs = (z_stream) {0};
+		CHECK(deflateInit2(&zs, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+		zs.next_in = zeros;
+		zs.avail_in = (uInt) chunk;
+		zs.next_out = gz;
+		zs.avail_out = (uInt) cap;
+		CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+		glen = zs.total_out;
+		deflateEnd(&zs);
+		clear_err();
+		CHECK_OK(&ctx, pe_gunzip(&ctx, gz, glen, &out, &outlen));
+		CHECK(outlen == chunk);
+		pe_free(&ctx, out);
+		ctx.limits.max_decoded_bytes = chunk - 1;
+		clear_err();
+		CHECK(!pe_gunzip(&ctx, gz, glen, &out, &outlen));
+		CHECK(ctx.err.code == PE_ERR_LIMIT);
+	}
+
+	/* the limit also applies to plain protobuf */
+	{
+		size_t		plen;
+		uint8_t    *plain = small_profile(&plen);
+
+		ctx.limits.max_decoded_bytes = plen - 1;
+		expect_error(plain, plen, PE_ERR_LIMIT, "exceeds profile_ext.max_decoded_size");
+		ctx.limits.max_decoded_bytes = plen;
+		expect_folded(plain, plen, "main;work 5");
+		free(plain);
+	}
+	free(zeros);
+	free(gz);
+}
+
+/* ---------------------------------------------------------------------
+ * Repairs, depth, memory failures.
+ * --------------------------------------------------------------------- */
+
+static void
+test_invalid_utf8_names(void)
+{
+	Builder		b;
+	uint64_t	s1[] = {2, 1};
+	int64_t		v[] = {1};
+	uint8_t    *buf;
+	size_t		len;
+	PeTree		t;
+	int64_t		nul_name;
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	b_frame(&b, 1, "bad\xff");
+	b_frame(&b, 2, "placeholder");
+	b.p.sample_type[0]->unit = b_str(&b, "c\xc3");
+	b_sample(&b, 2, s1, 1, v);
+	nul_name = (int64_t) b.p.n_string_table;	/* appended raw below */
+	b.p.function[1]->name = nul_name;
+	buf = b_pack(&b, &len);
+	buf = append_raw_string(buf, &len, "a\0b\xe2\x82", 5);
+	b_free(&b);
+
+	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
+	if (t.ctx)
+	{
+		char	   *got = folded(&t);
+
+		CHECK(strcmp(got, "bad\xEF\xBF\xBD;a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD 1") == 0);
+		for (uint32_t i = 0; i < t.names.n; i++)
+		{
+			uint32_t	nlen;
+			const char *s = pe_strtab_get(&t.names, i, &nlen);
+
+			CHECK(pe_utf8_valid(s, nlen) && memchr(s, '\0', nlen) == NULL);
+		}
+		CHECK(strcmp(t.meta.types[0].unit, "c\xEF\xBF\xBD") == 0);
+		free(got);
+		pe_tree_free(&t);
+	}
+	free(buf);
+	CHECK(tracker.live == 0);
+}
+
+static void
+test_deep_stack(void)
+{
+	enum
+	{
+		NFRAMES = 100000
+	};
+	Builder		b;
+	uint64_t   *locs = malloc(NFRAMES * sizeof(uint64_t));
+	int64_t		v[] = {42};
+	char		name[24];
+	uint8_t    *buf;
+	size_t		len;
+	PeTree		t;
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	for (int i = 0; i < NFRAMES; i++)
+	{
+		snprintf(name, sizeof(name), "fn%d", i);
+		b_frame(&b, i + 1, name);
+		locs[i] = NFRAMES - i;	/* leaf first: fn0 is the root */
+	}
+	b_sample(&b, NFRAMES, locs, 1, v);
+	b_sample(&b, NFRAMES, locs, 1, v);
+	buf = b_pack(&b, &len);
+	b_free(&b);
+
+	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
+	if (t.ctx)
+	{
+		uint32_t	nlen;
+		int64_t		sum = 0;
+
+		CHECK(t.nnodes == NFRAMES + 1);
+		CHECK(t.parent[NFRAMES] == NFRAMES - 1);
+		CHECK(strcmp(pe_strtab_get(&t.names, t.name[1], &nlen), "fn0") == 0);
+		CHECK(strcmp(pe_strtab_get(&t.names, t.name[NFRAMES], &nlen), "fn99999") == 0);
+		CHECK(t.self[NFRAMES] == 84);
+		CHECK_OK(&ctx, pe_tree_sum(&t, 0, &sum));
+		CHECK(sum == 84);
+		pe_tree_free(&t);
+	}
+
+	ctx.limits.max_stack_depth = NFRAMES - 1;
+	expect_error(buf, len, PE_ERR_LIMIT,
+				 "stack of sample 0 has 100000 frames, more than profile_ext.max_stack_depth (99999)");
+	free(buf);
+	free(locs);
+}
+
+static void
+test_stack_depth_limit(void)
+{
+	Builder		b;
+	uint64_t	inl[] = {1, 1, 1};
+	uint64_t	s1[] = {1, 1, 1, 1};	/* 4 locations of 3 inlined lines each */
+	int64_t		v[] = {1};
+
+	reset_ctx();
+	b_init(&b, "samples/count");
+	b_func(&b, 1, "f");
+	b_loc(&b, 1, 0x1, 3, inl);
+	b_sample(&b, 4, s1, 1, v);
+	ctx.limits.max_stack_depth = 12;
+	expect_built(&b, "f;f;f;f;f;f;f;f;f;f;f;f 1");
+
+	b_init(&b, "samples/count");
+	b_func(&b, 1, "f");
+	b_loc(&b, 1, 0x1, 3, inl);
+	b_sample(&b, 4, s1, 1, v);
+	ctx.limits.max_stack_depth = 11;
+	expect_built_error(&b, PE_ERR_LIMIT,
+					   "stack of sample 0 has 12 frames, more than profile_ext.max_stack_depth (11)");
+}
+
+/* Every allocation failure must end in a clean error and no leak. */
+static void
+test_out_of_memory(void)
+{
+	size_t		plen,
+				glen;
+	uint8_t    *plain = small_profile(&plen);
+	uint8_t    *gz = gzip_bytes(plain, plen, &glen);
+	bool		ok = false;
+	long		n;
+
+	reset_ctx();
+	for (n = 0; n < 1000 && !ok; n++)
+	{
+		PeTree		t;
+
+		clear_err();
+		tracker.fail_after = n;
+		ok = pe_pprof_decode(&ctx, gz, glen, &t);
+		tracker.fail_after = -1;
+		if (ok)
+			pe_tree_free(&t);
+		else
+			CHECK(ctx.err.code == PE_ERR_NOMEM);
+		CHECK(tracker.live == 0);
+	}
+	CHECK(ok);
+	free(plain);
+	free(gz);
+}
+
+/* ---------------------------------------------------------------------
+ * The real corpus, against go tool pprof's verdicts and totals.
+ * --------------------------------------------------------------------- */
+
+#define DOTNET_ID0_FILE "og_convert_pprof__dotnet-pprof-3.pb.gz"
+
+/* Check one accepted file's header and totals against the manifest. */
+static void
+check_totals(const char *file, const PeTree *t, char *types, char *totals)
+{
+	char	   *save1 = NULL,
+			   *save2 = NULL;
+	char	   *ty = strtok_r(types, ",", &save1);
+	char	   *tot = strtok_r(totals, ",", &save2);
+	uint32_t	v = 0;
+
+	for (; ty && tot; ty = strtok_r(NULL, ",", &save1), tot = strtok_r(NULL, ",", &save2), v++)
+	{
+		char	   *slash = strchr(ty, '/');
+		int64_t		sum = 0;
+
+		CHECK(slash != NULL);
+		if (slash == NULL || v >= t->meta.nvalues)
+			break;
+		*slash = '\0';
+		if (strcmp(t->meta.types[v].type, ty) != 0 || strcmp(t->meta.types[v].unit, slash + 1) != 0)
+		{
+			unit_failed_checks++;
+			fprintf(stderr, "%s: sample type %u is %s/%s, manifest says %s/%s\n", file, v,
+					t->meta.types[v].type, t->meta.types[v].unit, ty, slash + 1);
+		}
+		CHECK_OK(&ctx, pe_tree_sum(t, v, &sum));
+		if (sum != strtoll(tot, NULL, 10))
+		{
+			unit_failed_checks++;
+			fprintf(stderr, "%s: total of %s is %" PRId64 ", manifest says %s\n",
+					file, ty, sum, tot);
+		}
+	}
+	if (ty || tot || v != t->meta.nvalues)
+	{
+		unit_failed_checks++;
+		fprintf(stderr, "%s: %u sample types, manifest differs\n", file, t->meta.nvalues);
+	}
+}
+
+static void
+test_corpus(void)
+{
+	const char *dir = unit_corpus_dir();
+	char		path[4096];
+	char		line[8192];
+	FILE	   *manifest;
+	int			accepted = 0,
+				rejected = 0;
+	double		secs = 0;
+	size_t		bytes = 0;
+
+	if (dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/MANIFEST.tsv", dir);
+	manifest = fopen(path, "r");
+	CHECK(manifest != NULL);
+	if (manifest == NULL)
+		return;
+	reset_ctx();
+	while (fgets(line, sizeof(line), manifest))
+	{
+		char	   *save = NULL;
+		char	   *file = strtok_r(line, "\t\n", &save);
+		char	   *verdict = strtok_r(NULL, "\t\n", &save);
+		char	   *types = strtok_r(NULL, "\t\n", &save);
+		char	   *totals = strtok_r(NULL, "\t\n", &save);
+		uint8_t    *data;
+		size_t		len;
+		PeTree		t;
+		bool		ok;
+		clock_t		start;
+
+		if (!file || !verdict || strcmp(file, "file") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/pprof/%s", dir, file);
+		data = unit_read_file(path, &len);
+		CHECK(data != NULL);
+		if (data == NULL)
+			continue;
+		clear_err();
+		start = clock();
+		ok = pe_pprof_decode(&ctx, data, len, &t);
+		secs += (double) (clock() - start) / CLOCKS_PER_SEC;
+		bytes += len;
+
+		if (strcmp(file, DOTNET_ID0_FILE) == 0)
+		{
+			/* pprof refuses function id 0; we accept it (see the decoder) */
+			CHECK_OK(&ctx, ok);
+			if (ok)
+			{
+				printf("%s (function id 0, accepted): %u nodes, totals", file, t.nnodes);
+				for (uint32_t v = 0; v < t.meta.nvalues; v++)
+				{
+					int64_t		sum = 0;
+
+					CHECK_OK(&ctx, pe_tree_sum(&t, v, &sum));
+					printf(" %s/%s=%" PRId64, t.meta.types[v].type, t.meta.types[v].unit, sum);
+				}
+				printf("\n");
+			}
+		}
+		else if (strcmp(verdict, "accepts") == 0)
+		{
+			accepted++;
+			if (!ok)
+			{
+				unit_failed_checks++;
+				fprintf(stderr, "%s: decode failed: %s (%s)\n", file, ctx.err.msg, ctx.err.detail);
+			}
+			else if (types && totals)
+				check_totals(file, &t, types, totals);
+		}
+		else
+		{
+			rejected++;
+			if (ok)
+			{
+				unit_failed_checks++;
+				fprintf(stderr, "%s: decoded, but go tool pprof rejects it (%s)\n",
+						file, totals ? totals : "");
+			}
+			else
+			{
+				CHECK(ctx.err.code == PE_ERR_PPROF);
+				CHECK(strncmp(ctx.err.msg, "invalid pprof: ", 15) == 0);
+			}
+		}
+		if (ok)
+		{
+			for (uint32_t i = 0; i < t.names.n; i++)
+			{
+				uint32_t	nlen;
+				const char *s = pe_strtab_get(&t.names, i, &nlen);
+
+				CHECK(pe_utf8_valid(s, nlen) && memchr(s, '\0', nlen) == NULL);
+			}
+			pe_tree_free(&t);
+		}
+		CHECK(tracker.live == 0);
+		free(data);
+	}
+	fclose(manifest);
+	CHECK(accepted > 0 && rejected > 0);
+	printf("pprof corpus: %d accepted, %d rejected files checked; %zu bytes decoded in %.3f s\n",
+		   accepted, rejected, bytes, secs);
+}
+
+int
+main(void)
+{
+	RUN(test_leaf_first);
+	RUN(test_inlined_lines);
+	RUN(test_address_names);
+	RUN(test_zero_ids);
+	RUN(test_dotnet_function_ids);
+	RUN(test_sparse_ids);
+	RUN(test_zero_samples_skipped);
+	RUN(test_header);
+	RUN(test_value_count);
+	RUN(test_missing_references);
+	RUN(test_duplicate_ids);
+	RUN(test_string_indexes);
+	RUN(test_string_table_zero);
+	RUN(test_not_pprof);
+	RUN(test_gzip);
+	RUN(test_gzip_truncated);
+	RUN(test_gzip_bomb);
+	RUN(test_invalid_utf8_names);
+	RUN(test_deep_stack);
+	RUN(test_stack_depth_limit);
+	RUN(test_out_of_memory);
+	RUN(test_corpus);
+	return unit_finish("pprof");
+}

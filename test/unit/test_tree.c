@@ -1,0 +1,195 @@
+/*
+ * test_tree.c
+ *		Unit tests of the call tree: interning, child lookup, merge, order.
+ */
+#include <stdlib.h>
+
+#include "pe_tree.h"
+#include "unit.h"
+
+static PeCtx ctx;
+
+static void
+make_meta(PeMeta *m, PeSampleType *types, int n)
+{
+	static char empty[] = "";
+
+	memset(m, 0, sizeof(*m));
+	m->nvalues = n;
+	m->types = types;
+	m->period_type.type = empty;
+	m->period_type.unit = empty;
+	m->default_type = -1;
+}
+
+/* Add one stack given root-first as a NULL-terminated list of names. */
+static void
+add_stack(PeTree *t, const char **frames, const int64_t *values)
+{
+	uint32_t	node = 0;
+
+	for (int i = 0; frames[i]; i++)
+		node = pe_tree_child(t, node, pe_strtab_intern(&t->names, frames[i], strlen(frames[i])));
+	CHECK(node != PE_NO_NODE);
+	CHECK_OK(&ctx, pe_tree_add_self(t, node, values));
+}
+
+static void
+test_intern(void)
+{
+	PeStrtab	st;
+	char		name[32];
+
+	CHECK_OK(&ctx, pe_strtab_init(&ctx, &st));
+	for (int i = 0; i < 10000; i++)
+	{
+		snprintf(name, sizeof(name), "fn%d", i);
+		CHECK(pe_strtab_intern(&st, name, strlen(name)) == (uint32_t) i + 1);
+	}
+	CHECK(pe_strtab_intern(&st, "fn42", 4) == 43);
+	CHECK(pe_strtab_intern(&st, "", 0) == 0);
+	/* invalid UTF-8 and NUL become U+FFFD */
+	{
+		uint32_t	id = pe_strtab_intern_utf8(&st, "a\xff\0b", 4);
+		uint32_t	len;
+		const char *s = pe_strtab_get(&st, id, &len);
+
+		CHECK(len == 8 && memcmp(s, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b", 8) == 0);
+		CHECK(pe_utf8_valid(s, len));
+	}
+	CHECK(!pe_utf8_valid("\xC0\x80", 2));	/* overlong NUL */
+	CHECK(!pe_utf8_valid("\xED\xA0\x80", 3));	/* surrogate */
+	CHECK(pe_utf8_valid("\xF0\x9F\x94\xA5", 4));
+	pe_strtab_free(&st);
+}
+
+static void
+test_merge_and_order(void)
+{
+	PeSampleType types[2] = {{"samples", "count"}, {"cpu", "nanoseconds"}};
+	PeMeta		m;
+	PeTree		a,
+				b;
+	PeOrder		o;
+	int64_t		totals[16];
+	const char *s1[] = {"main", "b", "leaf", NULL};
+	const char *s2[] = {"main", "a", NULL};
+	const char *s3[] = {"main", "b", NULL};
+	int64_t		v1[2] = {1, 10},
+				v2[2] = {2, 20},
+				v3[2] = {3, 30};
+
+	make_meta(&m, types, 2);
+	CHECK_OK(&ctx, pe_tree_init(&ctx, &a, &m));
+	CHECK_OK(&ctx, pe_tree_init(&ctx, &b, &m));
+	add_stack(&a, s1, v1);
+	add_stack(&b, s2, v2);
+	add_stack(&b, s3, v3);
+	add_stack(&b, s1, v1);
+	CHECK_OK(&ctx, pe_tree_merge(&a, &b, false));
+	/* root, main, a, b, leaf */
+	CHECK(a.nnodes == 5);
+	CHECK_OK(&ctx, pe_tree_preorder(&a, true, &o));
+	CHECK(o.n == 5);
+	{
+		const char *want[] = {"", "main", "a", "b", "leaf"};
+		uint32_t	wantdepth[] = {0, 1, 2, 2, 3};
+
+		for (int i = 0; i < 5; i++)
+		{
+			CHECK(strcmp(pe_strtab_get(&a.names, a.name[o.node[i]], NULL), want[i]) == 0);
+			CHECK(o.depth[i] == wantdepth[i]);
+		}
+	}
+	CHECK_OK(&ctx, pe_tree_totals(&a, 1, totals));
+	CHECK(totals[0] == 70);
+	pe_order_free(&ctx, &o);
+
+	/* a - b leaves only the first stack of a; zero subtrees are skipped */
+	CHECK_OK(&ctx, pe_tree_merge(&a, &b, true));
+	CHECK_OK(&ctx, pe_tree_preorder(&a, true, &o));
+	CHECK(o.n == 4);
+	pe_order_free(&ctx, &o);
+	pe_tree_free(&a);
+	pe_tree_free(&b);
+}
+
+static void
+test_incompatible_and_overflow(void)
+{
+	PeSampleType t1[1] = {{"cpu", "nanoseconds"}};
+	PeSampleType t2[1] = {{"alloc_space", "bytes"}};
+	PeMeta		m1,
+				m2;
+	PeTree		a,
+				b;
+	const char *s[] = {"x", NULL};
+	int64_t		big[1] = {INT64_MAX};
+
+	make_meta(&m1, t1, 1);
+	make_meta(&m2, t2, 1);
+	CHECK_OK(&ctx, pe_tree_init(&ctx, &a, &m1));
+	CHECK_OK(&ctx, pe_tree_init(&ctx, &b, &m2));
+	CHECK(!pe_tree_merge(&a, &b, false));
+	CHECK(ctx.err.code == PE_ERR_INCOMPATIBLE);
+	CHECK(strstr(ctx.err.detail, "cpu:nanoseconds") && strstr(ctx.err.detail, "alloc_space:bytes"));
+	ctx.err.code = PE_OK;
+	add_stack(&a, s, big);
+	{
+		uint32_t	node = pe_tree_child(&a, 0, pe_strtab_intern(&a.names, "x", 1));
+
+		CHECK(!pe_tree_add_self(&a, node, big));
+		CHECK(ctx.err.code == PE_ERR_OVERFLOW);
+		ctx.err.code = PE_OK;
+	}
+	CHECK(pe_meta_find_type(&ctx, &a.meta, "cpu") == 0);
+	CHECK(pe_meta_find_type(&ctx, &a.meta, "cpu:nanoseconds") == 0);
+	CHECK(pe_meta_find_type(&ctx, &a.meta, NULL) == 0);
+	CHECK(pe_meta_find_type(&ctx, &a.meta, "cpu:bytes") == -1);
+	CHECK(ctx.err.code == PE_ERR_ARG && strstr(ctx.err.detail, "cpu:nanoseconds"));
+	ctx.err.code = PE_OK;
+	pe_tree_free(&a);
+	pe_tree_free(&b);
+}
+
+static void
+test_deep_chain(void)
+{
+	PeSampleType types[1] = {{"samples", "count"}};
+	PeMeta		m;
+	PeTree		t;
+	PeOrder		o;
+	uint32_t	node = 0;
+	int64_t		one = 1;
+	char		name[32];
+
+	make_meta(&m, types, 1);
+	CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &m));
+	for (int i = 0; i < 100000; i++)
+	{
+		snprintf(name, sizeof(name), "f%d", i % 7);
+		node = pe_tree_child(&t, node, pe_strtab_intern(&t.names, name, strlen(name)));
+	}
+	CHECK_OK(&ctx, pe_tree_add_self(&t, node, &one));
+	CHECK_OK(&ctx, pe_tree_preorder(&t, true, &o));
+	CHECK(o.n == 100001 && o.depth[100000] == 100000);
+	pe_order_free(&ctx, &o);
+	/* node limit */
+	ctx.limits.max_nodes = 1000;
+	CHECK(pe_tree_child(&t, node, 0) == PE_NO_NODE);
+	CHECK(ctx.err.code == PE_ERR_LIMIT);
+	ctx.err.code = PE_OK;
+	ctx.limits.max_nodes = PE_DEFAULT_MAX_NODES;
+	pe_tree_free(&t);
+}
+
+int
+main(void)
+{
+	pe_ctx_init_malloc(&ctx);
+	RUN(test_intern);
+	RUN(test_merge_and_order);
+	RUN(test_incompatible_and_overflow);
+	RUN(test_deep_chain);
+	return unit_finish("tree");
+}

@@ -1,0 +1,42 @@
+/*
+ * unit.h
+ *		A minimal test harness for the core: CHECK() counts, main() runs
+ *		every TEST() registered with RUN() and prints "N passed, N failed".
+ */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <stdio.h>
+#include <string.h>
+#include "pe_core.h"
+
+extern int	unit_failed_checks;
+extern const char *unit_current;
+
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		unit_failed_checks++; \
+		fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
+				unit_current, #cond); \
+	} \
+} while (0)
+
+#define CHECK_OK(ctx, call) do { \
+	if (!(call)) { \
+		unit_failed_checks++; \
+		fprintf(stderr, "%s:%d: %s: %s failed: %s (%s)\n", __FILE__, __LINE__, \
+				unit_current, #call, (ctx)->err.msg, (ctx)->err.detail); \
+	} \
+} while (0)
+
+typedef void (*unit_fn) (void);
+extern void unit_run(const char *name, unit_fn fn);
+extern int	unit_finish(const char *suite);
+/* Read a whole file; NULL when it cannot be read. */
+extern unsigned char *unit_read_file(const char *path, size_t *len);
+/* The shared corpus folder, or NULL (and a skip message) when absent. */
+extern const char *unit_corpus_dir(void);
+
+#define RUN(fn) unit_run(#fn, fn)
+
+#endif
