@@ -15,6 +15,7 @@
  */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
 
@@ -142,13 +143,19 @@ put_varint(ByteBuf *b, uint64_t v)
 }
 
 static void
-put_bytes(ByteBuf *b, const void *s, size_t len)
+put_raw(ByteBuf *b, const void *s, size_t len)
 {
-	put_varint(b, len);
 	if (!buf_reserve(b, len))
 		return;
 	memcpy(b->data + b->len, s, len);
 	b->len += len;
+}
+
+static void
+put_bytes(ByteBuf *b, const void *s, size_t len)
+{
+	put_varint(b, len);
+	put_raw(b, s, len);
 }
 
 /* Writes a header string; refuses what a reader would refuse. */
@@ -193,16 +200,44 @@ put_meta(ByteBuf *b, const PeMeta *m)
 	return true;
 }
 
+static int
+varint_size(uint64_t v)
+{
+	int			n = 1;
+
+	while (v >= 0x80)
+	{
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static const PeStrtab *sort_names_table;
+
+static int
+cmp_sorted_names(const void *a, const void *b)
+{
+	return name_cmp(sort_names_table, *(const uint32_t *) a, *(const uint32_t *) b);
+}
+
 /*
- * Number the names in first-use order of the walk and write the table.
- * Also refuses what a reader would refuse: duplicate siblings, bad UTF-8.
+ * Write the frame-name table: the names the walk uses, sorted by bytes and
+ * front-coded (each name as the length it shares with the previous one,
+ * the rest of its bytes and a NUL).  Sorted, neighbours share long package
+ * prefixes, so even fast zstd levels store the table compactly.
+ * table_index receives each name's rank.  Also refuses what a reader would
+ * refuse: duplicate siblings, bad UTF-8.
  */
 static bool
 put_names(ByteBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
 {
 	PeCtx	   *ctx = t->ctx;
 	uint32_t   *last_name;
+	uint32_t   *sorted = NULL;
+	uint32_t   *shared = NULL;
 	uint32_t	nstrings = 0;
+	uint64_t	block = 0;
 	bool		ok = false;
 
 	last_name = pe_alloc(ctx, sizeof(uint32_t) * (o->n + 1));
@@ -225,33 +260,69 @@ put_names(ByteBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
 		last_name[d] = name;
 		last_name[d + 1] = NO_NAME;
 		if (table_index[name] == NO_NAME)
-			table_index[name] = nstrings++;
+		{
+			table_index[name] = 0;
+			nstrings++;
+		}
 	}
-	put_varint(b, nstrings);
-	for (uint32_t i = 1, next = 0; i < o->n; i++)
-	{
-		uint32_t	name = t->name[o->node[i]];
-		uint32_t	len;
-		const char *s;
+	sorted = pe_alloc(ctx, sizeof(uint32_t) * (nstrings ? nstrings : 1));
+	if (sorted == NULL)
+		goto done;
+	nstrings = 0;
+	for (uint32_t s = 0; s < t->names.n; s++)
+		if (table_index[s] != NO_NAME)
+			sorted[nstrings++] = s;
+	sort_names_table = &t->names;
+	qsort(sorted, nstrings, sizeof(uint32_t), cmp_sorted_names);
 
-		if (table_index[name] != next)
-			continue;
-		next++;
-		s = pe_strtab_get(&t->names, name, &len);
-		if (!pe_utf8_valid(s, len))
+	/* First pass: shared prefix lengths and the size of the block. */
+	shared = pe_alloc(ctx, sizeof(uint32_t) * (nstrings ? nstrings : 1));
+	if (shared == NULL)
+		goto done;
+	for (uint32_t r = 0; r < nstrings; r++)
+	{
+		uint32_t	len;
+		uint32_t	prev_len = 0;
+		const char *str = pe_strtab_get(&t->names, sorted[r], &len);
+		const char *prev = r ? pe_strtab_get(&t->names, sorted[r - 1], &prev_len) : "";
+		uint32_t	k = 0;
+
+		if (!pe_utf8_valid(str, len))
 		{
 			pe_fail(ctx, PE_ERR_ARG, "cannot store profile: a frame name is not valid UTF-8");
 			goto done;
 		}
-		put_bytes(b, s, len);
+		while (k < len && k < prev_len && str[k] == prev[k])
+			k++;
+		shared[r] = k;
+		block += varint_size(k) + (len - k) + 1;
+		table_index[sorted[r]] = r;
+	}
+	put_varint(b, nstrings);
+	put_varint(b, block);
+	for (uint32_t r = 0; r < nstrings; r++)
+	{
+		uint32_t	len;
+		const char *str = pe_strtab_get(&t->names, sorted[r], &len);
+
+		put_varint(b, shared[r]);
+		put_raw(b, str + shared[r], len - shared[r] + 1);	/* with its NUL */
 	}
 	ok = true;
 done:
 	pe_free(ctx, last_name);
+	pe_free(ctx, sorted);
+	pe_free(ctx, shared);
 	return ok;
 }
 
-/* The body columns: up counts, name indexes, then one self column per value. */
+/*
+ * The body columns: up counts, name codes, then one self column per value.
+ * Names are ranks in the sorted table.  Siblings come in rank order, so a
+ * later sibling stores the gap to the previous one; a first child stores
+ * its rank minus its parent's (zigzag), small because a callee usually
+ * sorts near its caller (same package).
+ */
 static void
 put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_index)
 {
@@ -264,11 +335,34 @@ put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table
 		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(t->ctx);
 	}
-	for (uint32_t i = 1; i < o->n; i++)
 	{
-		put_varint(b, table_index[t->name[o->node[i]]]);
-		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
-			pe_check_interrupts(t->ctx);
+		uint32_t   *path = pe_alloc(t->ctx, sizeof(uint32_t) * (o->n + 1));
+		uint32_t   *last = pe_alloc(t->ctx, sizeof(uint32_t) * (o->n + 2));
+
+		if (path == NULL || last == NULL)
+		{
+			b->failed = true;
+			return;
+		}
+		path[0] = 0;
+		last[1] = NO_NAME;
+		for (uint32_t i = 1; i < o->n; i++)
+		{
+			uint32_t	d = o->depth[i];
+			uint32_t	rank = table_index[t->name[o->node[i]]];
+
+			if (last[d] != NO_NAME)
+				put_varint(b, rank - last[d] - 1);
+			else
+				put_varint(b, zigzag_encode((int64_t) rank - (int64_t) path[d - 1]));
+			last[d] = rank;
+			last[d + 1] = NO_NAME;
+			path[d] = rank;
+			if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+				pe_check_interrupts(t->ctx);
+		}
+		pe_free(t->ctx, path);
+		pe_free(t->ctx, last);
 	}
 	for (uint32_t v = 0; v < nv; v++)
 		for (uint32_t i = 0; i < o->n; i++)
@@ -572,8 +666,8 @@ get_string(Reader *r, const char **s, uint32_t *len, const char *what, int64_t i
 static bool
 get_meta_string(Reader *r, char **out, const char *what, int64_t index)
 {
-	const char *s;
-	uint32_t	len;
+	const char *s = NULL;
+	uint32_t	len = 0;
 
 	if (!get_string(r, &s, &len, what, index))
 		return false;
@@ -613,47 +707,101 @@ get_meta(Reader *r, PeMeta *m)
 }
 
 /*
- * The frame-name table: intern every string, map table index to name id.
- * Strings must be distinct (the writer interns them).
+ * The frame-name table: front-coded names in strictly increasing byte
+ * order (which also makes them distinct).  map[rank] is the interned id.
  */
 static bool
-get_names(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map)
+get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
+			   char **scratchp)
 {
 	PeCtx	   *ctx = r->ctx;
-	bool		empty_seen = false;
+	uint64_t	block;
+	size_t		end;
+	char	   *scratch = NULL;
+	size_t		scratch_cap = 0;
 
 	if (!get_u32(r, nstrings, UINT32_MAX / 2, "the number of names", -1))
 		return false;
-	/* Every string takes at least its length byte. */
-	if (*nstrings > r->len - r->pos)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u names declared in %zu remaining bytes",
-					   *nstrings, r->len - r->pos);
+	if (!get_varint(r, &block))
+		return varint_fail(r, "the size of the name table", -1);
+	if (block > r->len - r->pos)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name table of %llu bytes overruns the value",
+					   (unsigned long long) block),
+			pe_set_detail(ctx, "Only %zu bytes follow.", r->len - r->pos),
+			false;
+	/* Every name takes at least its prefix byte and its NUL. */
+	if ((uint64_t) *nstrings * 2 > block)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u names declared in %llu bytes",
+					   *nstrings, (unsigned long long) block);
+	end = r->pos + block;
 	*map = pe_alloc(ctx, sizeof(uint32_t) * (*nstrings ? *nstrings : 1));
 	if (*map == NULL)
 		return false;
 	for (uint32_t i = 0; i < *nstrings; i++)
 	{
-		const char *s;
-		uint32_t	len;
+		uint32_t	shared;
+		uint32_t	prev_len = 0;
+		const char *prev = i ? pe_strtab_get(&t->names, (*map)[i - 1], &prev_len) : "";
+		const uint8_t *suffix;
+		const uint8_t *nul;
+		size_t		suffix_len;
 		uint32_t	before = t->names.n;
 		uint32_t	id;
 
-		if (!get_string(r, &s, &len, "name", i))
+		if (!get_u32(r, &shared, prev_len, "the shared prefix of name", i))
 			return false;
-		id = pe_strtab_intern(&t->names, s, len);
+		suffix = r->data + r->pos;
+		nul = r->pos < end ? memchr(suffix, '\0', end - r->pos) : NULL;
+		if (nul == NULL)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not NUL-terminated inside the name table",
+						   i);
+		suffix_len = nul - suffix;
+		if (shared + suffix_len > UINT32_MAX / 2)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is too long", i);
+		if (shared + suffix_len + 1 > scratch_cap)
+		{
+			scratch_cap = (shared + suffix_len + 1) * 2;
+			pe_free(ctx, scratch);
+			scratch = *scratchp = pe_alloc(ctx, scratch_cap);
+			if (scratch == NULL)
+				return false;
+		}
+		memcpy(scratch, prev, shared);
+		memcpy(scratch + shared, suffix, suffix_len);
+		r->pos += suffix_len + 1;
+		if (!pe_utf8_valid(scratch, shared + suffix_len))
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not valid UTF-8", i);
+		if (i > 0 && (suffix_len == 0 ||
+					  (shared < prev_len && (unsigned char) scratch[shared] <= (unsigned char) prev[shared])))
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not after name %u in byte order",
+						   i, i - 1),
+				pe_set_detail(ctx, "Names are stored sorted, without repeats."),
+				false;
+		id = pe_strtab_intern(&t->names, scratch, shared + suffix_len);
 		if (id == PE_NO_NODE)
 			return false;
-		if (id != before && (id != 0 || empty_seen))
-			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u repeats an earlier name", i),
-				pe_set_detail(ctx, "The names of a profile value are distinct."),
-				false;
-		if (id == 0)
-			empty_seen = true;
+		/* Only an empty first name may meet the root's empty name. */
+		if (id != before && !(id == 0 && i == 0))
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u repeats an earlier name", i);
 		(*map)[i] = id;
 		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
+	if (r->pos != end)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name table has %zu bytes after its %u names",
+					   end - r->pos, *nstrings);
 	return true;
+}
+
+/* get_names_with, freeing its scratch buffer on every path. */
+static bool
+get_names(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map)
+{
+	char	   *scratch = NULL;
+	bool		ok = get_names_with(r, t, nstrings, map, &scratch);
+
+	pe_free(r->ctx, scratch);
+	return ok;
 }
 
 /* Up counts to depths: a node is at most one level below its predecessor. */
@@ -683,68 +831,70 @@ get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 }
 
 /*
- * The name column: build the nodes.  Names must appear in first-use order
- * and siblings strictly increase by name bytes; path[d] is the node at
- * depth d on the way down, last[d] the previous child's name at depth d.
+ * The name column: build the nodes.  A later sibling's code is the gap to
+ * the previous sibling's rank (so siblings strictly increase), a first
+ * child's is its rank minus its parent's, zigzagged.  path[d] is the rank
+ * of the node at depth d on the way down, last[d] the previous child's
+ * rank at depth d; used marks ranks seen, all of which must be.
  */
 static bool
 get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 		  uint32_t nstrings, const uint32_t *map, uint32_t *path, uint32_t *last)
 {
 	PeCtx	   *ctx = r->ctx;
-	uint32_t	next_new = 0;
+	uint8_t    *used = pe_alloc0(ctx, nstrings ? nstrings : 1);
+	uint32_t   *node_at = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
+	bool		ok = false;
 
+	if (used == NULL || node_at == NULL)
+		goto done;
 	path[0] = 0;
+	node_at[0] = 0;
 	last[1] = NO_NAME;
 	for (uint32_t i = 0; i < nnodes; i++)
 	{
 		uint32_t	node = i + 1;
 		uint32_t	d = depth[i];
-		uint32_t	index;
-		uint32_t	name;
+		uint64_t	code;
+		int64_t		rank;
 
-		if (!get_u32(r, &index, UINT32_MAX, "the name of node", node))
-			return false;
-		if (index >= nstrings)
-			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u has name index %u out of range",
-						   node, index),
-				pe_set_detail(ctx, "The value has %u names.", nstrings),
-				false;
-		if (index > next_new)
-			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u uses name %u before name %u",
-						   node, index, next_new),
-				pe_set_detail(ctx, "Names are stored in the order in which nodes first use them."),
-				false;
-		if (index == next_new)
-			next_new++;
-		name = map[index];
-		if (last[d] != NO_NAME)
+		if (!get_varint(r, &code))
 		{
-			int			c = name_cmp(&t->names, last[d], name);
-
-			if (c == 0)
-				return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u repeats the name of its previous sibling",
-							   node),
-					pe_set_detail(ctx, "Siblings have distinct names."),
-					false;
-			if (c > 0)
-				return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u is out of order", node),
-					pe_set_detail(ctx, "Siblings are sorted by the bytes of their names."),
-					false;
+			varint_fail(r, "the name of node", node);
+			goto done;
 		}
-		last[d] = name;
+		if (last[d] != NO_NAME)
+			rank = code > (uint64_t) nstrings ? (int64_t) nstrings : (int64_t) last[d] + 1 + (int64_t) code;
+		else
+			rank = (int64_t) path[d - 1] + zigzag_decode(code);
+		if (rank < 0 || rank >= (int64_t) nstrings)
+		{
+			pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u has a name out of range", node);
+			pe_set_detail(ctx, "The value has %u names.", nstrings);
+			goto done;
+		}
+		used[rank] = 1;
+		last[d] = (uint32_t) rank;
 		last[d + 1] = NO_NAME;
-		if (pe_tree_append(t, path[d - 1], name) != node)
-			return false;
-		path[d] = node;
+		path[d] = (uint32_t) rank;
+		if (pe_tree_append(t, node_at[d - 1], map[rank]) != node)
+			goto done;
+		node_at[d] = node;
 		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
-	if (next_new != nstrings)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is never used", next_new),
-			pe_set_detail(ctx, "The name table holds only the names of the call tree."),
-			false;
-	return true;
+	for (uint32_t k = 0; k < nstrings; k++)
+		if (!used[k])
+		{
+			pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is never used", k);
+			pe_set_detail(ctx, "The name table holds only the names of the call tree.");
+			goto done;
+		}
+	ok = true;
+done:
+	pe_free(ctx, used);
+	pe_free(ctx, node_at);
+	return ok;
 }
 
 /* The self columns, root first; then refuse all-zero subtrees. */

@@ -25,7 +25,7 @@ PG_MODULE_MAGIC;
 int			pe_guc_max_decoded_size_kb = (int) (PE_DEFAULT_MAX_DECODED_BYTES / 1024);
 int			pe_guc_max_stack_depth = PE_DEFAULT_MAX_STACK_DEPTH;
 int			pe_guc_max_nodes = PE_DEFAULT_MAX_NODES;
-int			pe_guc_compression_level = 3;
+int			pe_guc_compression_level = 6;
 
 void		_PG_init(void);
 
@@ -54,7 +54,7 @@ _PG_init(void)
 							"zstd level used when storing profiles.",
 							"Higher levels store smaller values and ingest more slowly.",
 							&pe_guc_compression_level,
-							3, 1, 19,
+							6, 1, 19,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("profile_ext");

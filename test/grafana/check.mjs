@@ -180,13 +180,14 @@ function checkFrame(c, kind, makeFrame) {
   if (!levels) {
     return;
   }
-  check(`${tag}: getLevels() has a single root at level 0 holding the total`, () => {
+  check(`${tag}: getLevels() has a single root at level 0 holding the (non-zero) total`, () => {
     assert(levels.length > 0 && levels[0].length === 1,
       `level 0 has ${levels.length ? levels[0].length : 0} items`);
     const root = levels[0][0];
     const [l, r] = sides(rows[0], diff);
     assert(root.start === 0, `root starts at ${root.start}`);
     assert(root.value === l + r, `root value ${root.value}, want ${l + r}`);
+    assert(l > 0 && (!diff || r > 0), `empty graph: root value ${l}${diff ? `, valueRight ${r}` : ''}`);
     assert(!root.parents, 'root has a parent');
   });
   check(`${tag}: getLevels() keeps every row once, at its level, with its label and values`, () => {

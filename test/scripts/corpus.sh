@@ -22,7 +22,7 @@ ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 q() { psql -X -v ON_ERROR_STOP=1 -At -F $'\t' "$@"; }
 
-q -q -c "DROP TABLE IF EXISTS corpus; CREATE TABLE corpus (file text PRIMARY KEY, p profile NOT NULL)" || exit 1
+q -q -c "CREATE EXTENSION IF NOT EXISTS profile_ext; DROP TABLE IF EXISTS corpus; CREATE TABLE corpus (file text PRIMARY KEY, p profile NOT NULL)" || exit 1
 
 # Quirks we accept although go tool pprof refuses them (see the decoder).
 accepted_quirk='og_convert_pprof__dotnet-pprof-3.pb.gz'

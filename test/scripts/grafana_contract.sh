@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# grafana_contract.sh: flame graph rows of real corpus profiles checked by Grafana's own flame
-# graph data layer.  flamegraph() and flamegraph_diff() rows (a merge of JFR CPU profiles, Go
-# heap and CPU profiles, graphs truncated to 100 nodes, diffs) are exported as JSON and fed to
-# checkFields / FlameGraphDataContainer of @grafana/flamegraph by test/grafana/check.mjs, which
-# checks that the Flame Graph panel accepts them and nests them as intended.
+# grafana_contract.sh: flame graph rows checked by Grafana's own flame graph data layer.
+#  1. flamegraph() and flamegraph_diff() rows of real corpus profiles (a merge of 7 JFR CPU
+#     profiles, Go heap and CPU, Node.js and py-spy profiles, graphs truncated to 100 nodes so
+#     that "other" rows appear, diffs of JFR and Go mutex profiles);
+#  2. the queries of examples/grafana/profiles-dashboard.json, rendered as Grafana would send
+#     them (test/grafana/dashboard_sql.mjs) and run on a small profiles table: variable, time
+#     series and table queries must return rows, flame graph panels' rows are checked as in 1.
+# The rows are exported as JSON and test/grafana/check.mjs feeds them to checkFields and
+# FlameGraphDataContainer of @grafana/flamegraph: the Flame Graph panel must accept them and
+# nest them as intended (one root, children inside their parent, diff mode for diffs).
 #
-# Needs PG* connection variables and PROFILE_EXT_CORPUS (skips without the corpus), Node.js >= 18
-# and npm (installed with apt-get when missing and run as root) and the npm registry:
+# Needs PG* connection variables, PROFILE_EXT_CORPUS, Node.js >= 18 and npm (apt-get installs
+# Debian's nodejs and npm when they are missing and this runs as root), and the npm registry:
 #  - test/grafana/package-lock.json is installed with `npm ci` into build/grafana/ (again only
 #    when the lock file changes);
 #  - @grafana/flamegraph is fetched alone with `npm pack` (its @grafana/ui dependency pulls a
 #    tarball from outside the registry) and checked against a pinned sha256;
 #  - check.mjs is bundled by esbuild to CommonJS (@grafana/data's ESM needs CommonJS
 #    moment-timezone).
-# The corpus files are read here, client-side, and sent with \copy: the server need not see them.
-# Knobs: PROFILE_EXT_SKIP_GRAFANA=1 skips; PROFILE_EXT_SKIP_APT=1 never runs apt-get.
+# Once build/grafana holds the packages, no network is needed.  The corpus files are read here,
+# client-side, and sent with \copy: the server need not see them.
+# It skips (0 passed, 0 failed, 1 skipped) without the corpus, without node/npm when it cannot
+# install them, and when the npm registry cannot be reached.
+# Knobs: PROFILE_EXT_SKIP_GRAFANA=1 skips; PROFILE_EXT_GRAFANA_REQUIRED=1 fails instead of
+# skipping when the registry cannot be reached; PROFILE_EXT_SKIP_APT=1 never runs apt-get.
 set -uo pipefail
 export DEBIAN_FRONTEND=noninteractive
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,10 +66,29 @@ echo "node $(node --version), npm $(npm --version)"
 # npm keeps its cache and logs next to the modules, not in the user's home.
 export npm_config_cache=$work/npm-cache npm_config_update_notifier=false \
 	npm_config_fund=false npm_config_audit=false
+# Node builds that carry their own CA list (not Debian's) then also trust the system's, e.g.
+# a company proxy's CA.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+	export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 
 # ---------------------------------------------------------------- npm packages
+need_ci=0
 if ! cmp -s "$src/package-lock.json" "$work/installed-package-lock.json" ||
 	[ ! -x "$work/node_modules/.bin/esbuild" ]; then
+	need_ci=1
+fi
+# A registry that cannot be reached (no network, TLS interception with an unknown CA) is a
+# missing resource like the corpus: skip, unless PROFILE_EXT_GRAFANA_REQUIRED=1.
+if [ $need_ci = 1 ] || [ ! -f "$data_transform" ]; then
+	if ! out=$(npm ping --fetch-timeout=30000 --fetch-retries=1 2>&1); then
+		echo "$out" | grep -m 3 -E 'code|reason'
+		why="the npm registry $(npm config get registry) cannot be reached"
+		[ "${PROFILE_EXT_GRAFANA_REQUIRED:-0}" = 1 ] && die "$why"
+		skip "$why (set PROFILE_EXT_GRAFANA_REQUIRED=1 to fail instead)"
+	fi
+fi
+if [ $need_ci = 1 ]; then
 	echo "npm ci in $work (log: $work/npm.log)"
 	rm -f "$work/installed-package-lock.json"
 	cp "$src/package.json" "$src/package-lock.json" "$src/.npmrc" "$work/" || die "cannot copy $src"
@@ -163,6 +191,7 @@ export_case diff_go_mutex_delay true null false \
 # queries must return rows, flame graph panels' rows go through the checks above.  Variant
 # "all" uses All, the 1h baseline offset and 8192 nodes; "picked" multi-value picks, an absolute
 # baseline and 100 nodes.
+profiles_ok=1
 q -c "CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile profile NOT NULL)" \
 	-c "INSERT INTO profiles (ts, labels, profile)
 		SELECT v.ts::timestamptz, v.labels::jsonb, c.p
@@ -177,13 +206,13 @@ q -c "CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL, pro
 			('og_convert_pprof__cpu.pb.gz', '2026-01-01 12:30+00', '{\"service_name\": \"checkout\", \"region\": \"us-east\", \"version\": \"v1\"}'),
 			('og_convert_pprof__cpu.pb.gz', '2026-01-01 13:30+00', '{\"service_name\": \"checkout\", \"region\": \"us-east\", \"version\": \"v1\"}')
 		  ) v(pattern, ts, labels) ON c.file LIKE v.pattern" ||
-	die "cannot fill the profiles table"
+	{ profiles_ok=0 failed=$((failed + 1)); echo "FAIL: cannot fill the profiles table"; }
 q -c "DROP TABLE grafana_corpus"
 
 dashboard=$repo/examples/grafana/profiles-dashboard.json
 # run_panel_sql VARIANT FILE: one rendered query; a flame graph panel becomes a case file.
 run_panel_sql() {
-	local variant=$1 file=$2 base sql out n max_nodes=$3
+	local variant=$1 file=$2 max_nodes=$3 base sql out
 	base=$(basename "$file" .sql)
 	sql=$(cat "$file")
 	case $base in
@@ -229,15 +258,15 @@ dashboard_variant() {
 	done
 }
 range='"from": "2026-01-01T13:00:00Z", "to": "2026-01-01T14:00:00Z", "intervalMs": 60000'
-dashboard_variant all 8192 "{$range, \"vars\": {\"datasource\": \"profiles\",
+[ $profiles_ok = 1 ] && dashboard_variant all 8192 "{$range, \"vars\": {\"datasource\": \"profiles\",
 	\"service\": \"kafka\", \"region\": \"\$__all\", \"version\": \"\$__all\",
 	\"sample_type\": \"cpu:nanoseconds\", \"max_nodes\": \"8192\", \"baseline_offset\": \"1h\",
 	\"baseline_from\": \"\", \"baseline_to\": \"\"}}"
-dashboard_variant picked 100 "{$range, \"vars\": {\"datasource\": \"profiles\",
+[ $profiles_ok = 1 ] && dashboard_variant picked 100 "{$range, \"vars\": {\"datasource\": \"profiles\",
 	\"service\": \"kafka\", \"region\": [\"eu-west\"], \"version\": [\"v1\", \"v2\"],
 	\"sample_type\": \"cpu:nanoseconds\", \"max_nodes\": \"100\", \"baseline_offset\": \"1h\",
 	\"baseline_from\": \"2026-01-01 12:00+00\", \"baseline_to\": \"2026-01-01 12:59:59+00\"}}"
-q -c "DROP TABLE profiles"
+q -c "DROP TABLE IF EXISTS profiles"
 
 # ---------------------------------------------------------------- Grafana's checks
 shopt -s nullglob

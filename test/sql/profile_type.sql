@@ -44,20 +44,23 @@ SELECT (profile_info(p)->>'stored_bytes')::int = octet_length(profile_send(p)) A
   FROM fixtures WHERE name = 'cpu';
 
 -- Binary COPY: the profile field may be raw pprof bytes or native bytes.
+-- (Files go to the data directory, which the server can write.)
+SELECT current_setting('data_directory') || '/profile_ext_regress_native.bin' AS native_file,
+       current_setting('data_directory') || '/profile_ext_regress_pprof.bin' AS pprof_file \gset
 CREATE TEMP TABLE bin (p profile);
-COPY (SELECT p FROM fixtures ORDER BY name) TO '/tmp/profile_ext_regress_native.bin' WITH (FORMAT binary);
-COPY bin FROM '/tmp/profile_ext_regress_native.bin' WITH (FORMAT binary);
+COPY (SELECT p FROM fixtures ORDER BY name) TO :'native_file' WITH (FORMAT binary);
+COPY bin FROM :'native_file' WITH (FORMAT binary);
 CREATE TEMP TABLE raw_pprof (b bytea);
 INSERT INTO raw_pprof SELECT profile_to_pprof(p) FROM fixtures ORDER BY name;
-COPY raw_pprof TO '/tmp/profile_ext_regress_pprof.bin' WITH (FORMAT binary);
-COPY bin FROM '/tmp/profile_ext_regress_pprof.bin' WITH (FORMAT binary);
+COPY raw_pprof TO :'pprof_file' WITH (FORMAT binary);
+COPY bin FROM :'pprof_file' WITH (FORMAT binary);
 SELECT count(*), sum(profile_total(p, 'samples')) FROM bin;
 SELECT count(*) AS identical FROM bin b JOIN fixtures f ON profile_send(b.p) = profile_send(f.p);
 
 -- Text COPY with \x-hex.
 CREATE TEMP TABLE txt (ts timestamptz, labels jsonb, p profile);
 COPY txt FROM stdin;
-2026-01-01 14:02:00+00	{"service_name": "checkout"}	\\x7f5052460100000022000000010773616d706c657305636f756e7400000000000002016101620200000001000002
+2026-01-01 14:02:00+00	{"service_name": "checkout"}	\\x7f5052460100000025000000010773616d706c657305636f756e7400000000000002060061000062000200000002000002
 \.
 SELECT ts, labels, profile_to_folded(p) FROM txt;
 -- One bad row fails the batch, naming the line.

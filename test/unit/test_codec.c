@@ -562,6 +562,13 @@ v_str(Val *v, const char *s, size_t len)
 }
 
 static void
+v_raw(Val *v, const char *s, size_t len)
+{
+	memcpy(v->b + v->n, s, len);
+	v->n += len;
+}
+
+static void
 v_cstr(Val *v, const char *s)
 {
 	v_str(v, s, strlen(s));
@@ -598,20 +605,61 @@ v_end(Val *v)
 }
 
 /*
- * A whole value after the meta: names, then nodes given as (up, name
- * index, self) triples, root self 0.
+ * A whole value after the meta: names (front-coded in the order given),
+ * then nodes given as (up, name index, self) triples, root self 0.  Name
+ * indexes are turned into the stored codes: the gap to the previous
+ * sibling, or the zigzagged difference to the parent's index.
  */
 static void
 v_tree(Val *v, int nnames, const char *const *names, int nnodes, const int *nodes)
 {
-	v_u(v, nnames);
-	for (int i = 0; i < nnames; i++)
-		v_cstr(v, names[i]);
+	size_t		block = 0;
+	int			depth = 0;
+	int			path[64] = {0};
+	int			last[65];
+
+	for (int pass = 0; pass < 2; pass++)
+	{
+		if (pass == 1)
+		{
+			v_u(v, nnames);
+			v_u(v, block);
+		}
+		for (int i = 0; i < nnames; i++)
+		{
+			const char *prev = i ? names[i - 1] : "";
+			size_t		k = 0;
+
+			while (names[i][k] && prev[k] && names[i][k] == prev[k])
+				k++;
+			if (pass == 0)
+				block += 1 + strlen(names[i]) - k + 1;
+			else
+			{
+				v_u(v, k);
+				v_raw(v, names[i] + k, strlen(names[i]) - k + 1);
+			}
+		}
+	}
 	v_u(v, nnodes);
 	for (int i = 0; i < nnodes; i++)
 		v_u(v, nodes[3 * i]);
+	last[1] = -1;
 	for (int i = 0; i < nnodes; i++)
-		v_u(v, nodes[3 * i + 1]);
+	{
+		int			index = nodes[3 * i + 1];
+
+		depth = depth + 1 - nodes[3 * i];
+		if (depth < 1 || depth > 62)
+			depth = 1;
+		if (last[depth] >= 0)
+			v_u(v, (uint64_t) (index - last[depth] - 1));
+		else
+			v_s(v, index - path[depth - 1]);
+		last[depth] = index;
+		last[depth + 1] = -1;
+		path[depth] = index;
+	}
 	v_s(v, 0);
 	for (int i = 0; i < nnodes; i++)
 		v_s(v, nodes[3 * i + 2]);
@@ -624,8 +672,8 @@ test_hand_built_valid(void)
 	Val			v;
 	PeTree		t;
 	/* main -> {a, b -> c}; b has no value of its own */
-	const char *const sorted[] = {"main", "a", "b", "c"};
-	const int	nodes[] = {0, 0, 0, 0, 1, 1, 1, 2, 0, 0, 3, 2};
+	const char *const sorted[] = {"a", "b", "c", "main"};
+	const int	nodes[] = {0, 3, 0, 0, 0, 1, 1, 1, 0, 0, 2, 2};
 	size_t		len;
 	uint8_t    *x;
 
@@ -829,7 +877,7 @@ test_bad_trees(void)
 
 		v_begin(&v);
 		v_tree(&v, 1, names, 1, nodes);
-		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 1 has name index 5 out of range");
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 1 has a name out of range");
 		CHECK(strcmp(ctx.err.detail, "The value has 1 names.") == 0);
 	}
 	/* Duplicate siblings, wrong sibling order, a second root-level run. */
@@ -841,16 +889,16 @@ test_bad_trees(void)
 
 		v_begin(&v);
 		v_tree(&v, 1, names, 2, dup);
-		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 repeats the name of its previous sibling");
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 has a name out of range");
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"b", "a"}, 2, order);
-		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "uses name 1 before name 0");
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 is not after name 0 in byte order");
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"b", "a"}, 2, fine);
-		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 is out of order");
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 is not after name 0 in byte order");
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"ab", "a"}, 2, fine);
-		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 is out of order");
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 is not after name 0 in byte order");
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"a", "ab"}, 2, fine);
 		fresh_ctx();
@@ -891,10 +939,10 @@ test_bad_trees(void)
 		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 is never used");
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"a", "a"}, 2, two);
-		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 repeats an earlier name");
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 is not after name 0 in byte order");
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"", ""}, 2, two);
-		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 repeats an earlier name");
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 is not after name 0 in byte order");
 		v_begin(&v);
 		v_tree(&v, 1, (const char *const[]) {"\xED\xA0\x80"}, 1, one);	/* surrogate */
 		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 0 is not valid UTF-8");
@@ -920,7 +968,9 @@ test_bad_trees(void)
 
 		v_begin(&v);
 		v_u(&v, 1);
-		v_cstr(&v, "a");
+		v_u(&v, 3);
+		v_u(&v, 0);
+		v_raw(&v, "a", 2);
 		v_u(&v, 1000000);
 		v_end(&v);
 		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "1000000 nodes declared");

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# storage.sh: stored size of the accepted corpus against the same profiles
+# as gzipped pprof (gzip -6 of the plain protobuf), the ratio the README
+# reports.  Target: at most 0.35.  Rerun by hand with PG* variables set:
+#   PROFILE_EXT_CORPUS=../shared/corpus bash test/scripts/storage.sh
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
+target=0.35
+if [ ! -f "$corpus/MANIFEST.tsv" ]; then
+	echo "SKIP: corpus folder $corpus not found"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
+	DROP TABLE IF EXISTS storage_ratio; CREATE TABLE storage_ratio (file text, p profile)" || exit 1
+
+gz_total=0 files=0
+while IFS=$'\t' read -r file verdict _; do
+	[ "$verdict" = accepts ] || continue
+	path=$corpus/pprof/$file
+	# The plain protobuf, then gzip -6 of it: the size a pprof store keeps.
+	if [ "$(od -An -tx1 -N2 "$path" | tr -d ' ')" = 1f8b ]; then
+		size=$(gzip -dc "$path" | gzip -6 | wc -c)
+	else
+		size=$(gzip -6 -c "$path" | wc -c)
+	fi
+	gz_total=$((gz_total + size))
+	files=$((files + 1))
+	{ printf '%s\t\\\\x' "$file"; od -An -v -tx1 "$path" | tr -d ' \n'; printf '\n'; } |
+		psql -X -q -v ON_ERROR_STOP=1 -c "\\copy storage_ratio FROM STDIN" || exit 1
+done < "$corpus/MANIFEST.tsv"
+
+stored=$(psql -X -At -c "SELECT sum(pg_column_size(p)) FROM storage_ratio")
+psql -X -q -c "DROP TABLE storage_ratio"
+ratio=$(awk -v s="$stored" -v g="$gz_total" 'BEGIN { printf "%.3f", s / g }')
+echo "storage: $files accepted corpus profiles, gzipped pprof $gz_total bytes, stored $stored bytes, ratio $ratio (target <= $target)"
+if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r <= t) }'; then
+	echo "storage: 1 passed, 0 failed"
+else
+	echo "storage: 0 passed, 1 failed"
+	exit 1
+fi
