@@ -7,7 +7,7 @@
 //
 // Each CASE.json is {"name": ..., "diff": bool, "maxNodes": int|null, "expectOther": bool,
 // "rows": [{"level":..,"label":..,"value":..,"self":..[,"valueRight":..,"selfRight":..]}]},
-// the rows as `SELECT json_agg(f) FROM flamegraph(...) f` returns them.  Every row becomes a
+// the rows as `SELECT json_agg(f) FROM flamegraph(...) f` returns them.  The rows become a
 // frame twice: with typed fields, as Grafana's PostgreSQL data source delivers int/bigint/text
 // columns (createDataFrame), and with types guessed from the JSON values (toDataFrame).
 // Prints one line per check and "N passed, N failed" last; exits 1 on any failure.
