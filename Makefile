@@ -28,7 +28,9 @@ include $(PGXS)
 src/core/profile.pb-c.c src/core/profile.pb-c.h: src/core/profile.proto
 	protoc-c --c_out=src/core --proto_path=src/core $<
 
-$(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o): src/core/profile.pb-c.h
+# Every object depends on every header: structs are shared, and a stale
+# object with an old layout would crash the server.
+$(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o): src/core/profile.pb-c.h $(wildcard src/core/*.h src/pg/*.h)
 
 # --- core unit tests: plain C, malloc allocator, no server -------------
 UNIT_CC ?= cc
@@ -62,3 +64,35 @@ EXTRA_CLEAN += tools/gen/pe_gen
 .PHONY: demo
 demo:
 	bash tools/demo.sh
+
+# --- fuzzing (test/fuzz/README.md): libFuzzer + ASan/UBSan, clang (Debian: clang,
+# libclang-rt-14-dev).  `make fuzz FUZZ_SECONDS=60` builds every target into build/fuzz/,
+# makes the seeds and runs each target for FUZZ_SECONDS; `make fuzz-build` only builds.
+FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = fuzz_pprof fuzz_stored fuzz_folded fuzz_merge_diff
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -Isrc/core -Itest/fuzz
+FUZZ_OBJS = $(patsubst src/core/%.c,build/fuzz/obj/%.o,$(CORE_SRCS))
+
+build/fuzz/obj/%.o: src/core/%.c src/core/profile.pb-c.h $(wildcard src/core/*.h)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
+		-lprotobuf-c -lzstd -lz
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	bash test/fuzz/make_seeds.sh
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		bash test/fuzz/run_fuzz.sh $$t $(FUZZ_SECONDS); done
+
+# --- benchmarks (`make bench`: test/bench/run.sh): one table of measurements against
+# their baselines; sizes via PE_BENCH_* (see the script's header) -------------------------
+.PHONY: bench
+bench:
+	bash test/bench/run.sh

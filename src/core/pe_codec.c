@@ -474,7 +474,7 @@ pe_encode(const PeTree *t, int zstd_level, size_t room,
 	if (body_len > UINT32_MAX || body_len > ctx->limits.max_decoded_bytes)
 	{
 		pe_fail(ctx, PE_ERR_LIMIT, "profile too large to store (%zu bytes uncompressed)", body_len);
-		pe_set_detail(ctx, "The limit is %zu bytes (profile_ext.max_decoded_bytes, at most 4 GB).",
+		pe_set_detail(ctx, "The limit is %zu bytes (profile_ext.max_decoded_size, at most 4 GB).",
 					  ctx->limits.max_decoded_bytes);
 		goto done;
 	}
@@ -537,6 +537,7 @@ typedef struct Reader
 	size_t		len;
 	size_t		pos;
 	VarintStatus status;		/* why the last get_varint failed */
+	PeStrtab   *names;			/* where frame names are interned */
 } Reader;
 
 /*
@@ -741,7 +742,7 @@ get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
 	{
 		uint32_t	shared;
 		uint32_t	prev_len = 0;
-		const char *prev = i ? pe_strtab_get(&t->names, (*map)[i - 1], &prev_len) : "";
+		const char *prev = i ? pe_strtab_get(r->names, (*map)[i - 1], &prev_len) : "";
 		const uint8_t *suffix;
 		const uint8_t *nul;
 		size_t		suffix_len;
@@ -777,11 +778,14 @@ get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
 						   i, i - 1),
 				pe_set_detail(ctx, "Names are stored sorted, without repeats."),
 				false;
-		id = pe_strtab_intern(&t->names, scratch, shared + suffix_len);
+		id = pe_strtab_intern(r->names, scratch, shared + suffix_len);
 		if (id == PE_NO_NODE)
 			return false;
-		/* Only an empty first name may meet the root's empty name. */
-		if (id != before && !(id == 0 && i == 0))
+		/*
+		 * Only an empty first name may meet the root's empty name.  (In a
+		 * shared table names may exist already; strict order suffices.)
+		 */
+		if (r->names == &t->names && id != before && !(id == 0 && i == 0))
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u repeats an earlier name", i);
 		(*map)[i] = id;
 		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
@@ -934,9 +938,10 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero)
 
 /* Parse a whole body into t (t is initialized here). */
 static bool
-parse_body(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t)
+parse_body(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
+		   PeStrtab *names)
 {
-	Reader		r = {ctx, body, body_len, 0, VARINT_OK};
+	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
 	PeMeta		meta;
 	uint32_t	nstrings = 0;
 	uint32_t	nnodes;
@@ -956,6 +961,8 @@ parse_body(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t)
 	pe_meta_free(ctx, &meta);
 	if (!ok)
 		return false;
+	if (r.names == NULL)
+		r.names = &t->names;
 	ok = false;
 	if (!get_names(&r, t, &nstrings, &map) ||
 		!get_u32(&r, &nnodes, UINT32_MAX - 2, "the number of nodes", -1))
@@ -1072,8 +1079,10 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, u
 	return true;
 }
 
-bool
-pe_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
+/* pe_decode, interning frame names into names (NULL: the tree's own). */
+static bool
+decode_with_names(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
+				  PeStrtab *names)
 {
 	uint32_t	body_len;
 	uint8_t    *inflated = NULL;
@@ -1105,7 +1114,7 @@ pe_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
 	body_len = (uint32_t) data[8] | (uint32_t) data[9] << 8 |
 		(uint32_t) data[10] << 16 | (uint32_t) data[11] << 24;
 	if (body_len > ctx->limits.max_decoded_bytes)
-		return pe_fail(ctx, PE_ERR_LIMIT, "profile value exceeds profile_ext.max_decoded_bytes"),
+		return pe_fail(ctx, PE_ERR_LIMIT, "profile value exceeds profile_ext.max_decoded_size"),
 			pe_set_detail(ctx, "Its body is %u bytes; the limit is %zu.", body_len, ctx->limits.max_decoded_bytes),
 			false;
 
@@ -1123,9 +1132,33 @@ pe_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
 				false;
 		body = data + PE_HEADER_SIZE;
 	}
-	ok = parse_body(ctx, body, body_len, t);
+	ok = parse_body(ctx, body, body_len, t, names);
 	pe_free(ctx, inflated);
 	if (!ok)
 		pe_tree_free(t);
+	else
+		t->canonical = true;	/* validated: nodes are in canonical order */
+	return ok;
+}
+
+bool
+pe_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
+{
+	return decode_with_names(ctx, data, len, t, NULL);
+}
+
+bool
+pe_decode_merge(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *dst)
+{
+	PeTree		t;
+	bool		ok;
+
+	/* Names go straight into dst's table: one hash per name, not two. */
+	if (!decode_with_names(ctx, data, len, &t, &dst->names))
+		return false;
+	ok = pe_meta_compatible(ctx, &dst->meta, &t.meta) &&
+		pe_meta_merge(ctx, &dst->meta, &t.meta) &&
+		pe_tree_merge_names_shared(dst, &t);
+	pe_tree_free(&t);
 	return ok;
 }

@@ -34,4 +34,13 @@ extern bool pe_encode(const PeTree *t, int zstd_level, size_t room,
 /* Decode and validate every field; on success t is a fresh tree. */
 extern bool pe_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t);
 
+/*
+ * Decode, validate and merge into dst (which must hold a profile already):
+ * the fast path of the merge aggregate.  Scratch memory comes from ctx;
+ * names and nodes are added to dst with dst's allocator, so an error may
+ * be recorded in either context.
+ */
+extern bool pe_decode_merge(PeCtx *ctx, const uint8_t *data, size_t len,
+							PeTree *dst);
+
 #endif							/* PE_CODEC_H */

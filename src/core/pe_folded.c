@@ -32,7 +32,9 @@
  * PE_ERR_ARG instead of producing ambiguous text.  Names of trees are valid
  * UTF-8 (pe_tree.h), so write(parse(write(t))) == write(t).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>

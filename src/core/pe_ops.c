@@ -297,6 +297,7 @@ pe_tree_copy(PeCtx *ctx, const PeTree *src, PeTree *out)
 		if ((i & (INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
+	out->canonical = src->canonical;
 	return true;
 fail:
 	pe_tree_free(out);

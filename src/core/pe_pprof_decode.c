@@ -42,6 +42,15 @@ typedef Perftools__Profiles__ValueType PbValueType;
 #define ARENA_MIN_BLOCK		((size_t) 64 * 1024)
 #define ARENA_MAX_BLOCK		((size_t) 64 * 1024 * 1024)
 #define ARENA_ALIGN			((size_t) 8)
+/*
+ * Memory budget of one decode.  Unpacked, real profiles take 6 to 9 times
+ * their wire size (up to 13 for tiny ones), but a message of nothing but
+ * empty samples takes 40 times: 256 MB of them would need 10 GB.  The
+ * arena may take ARENA_BUDGET_FACTOR times the message size, at least
+ * ARENA_BUDGET_MIN.
+ */
+#define ARENA_BUDGET_FACTOR	16
+#define ARENA_BUDGET_MIN	((size_t) 64 * 1024 * 1024)
 #define INTERRUPT_SAMPLES	1024
 #define INTERRUPT_ITEMS		4096
 #define NOT_EXPANDED		UINT32_MAX
@@ -65,15 +74,25 @@ typedef struct Arena
 	char	   *cur;
 	char	   *end;
 	size_t		next_size;		/* size of the next shared block */
+	size_t		used;			/* bytes taken from the allocator */
+	size_t		budget;			/* most bytes it may take */
+	size_t		wire_len;		/* size of the message, for errors */
 } Arena;
 
+/* An arena for decoding a message of wire_len bytes. */
 static void
-arena_init(Arena *a, PeCtx *ctx, size_t hint)
+arena_init(Arena *a, PeCtx *ctx, size_t wire_len)
 {
+	size_t		hint = wire_len < ARENA_MAX_BLOCK / 4 ? wire_len * 4 : ARENA_MAX_BLOCK;
+
 	memset(a, 0, sizeof(*a));
 	a->ctx = ctx;
-	a->next_size = hint < ARENA_MIN_BLOCK ? ARENA_MIN_BLOCK :
-		hint > ARENA_MAX_BLOCK ? ARENA_MAX_BLOCK : hint;
+	a->next_size = hint < ARENA_MIN_BLOCK ? ARENA_MIN_BLOCK : hint;
+	a->wire_len = wire_len;
+	a->budget = wire_len > SIZE_MAX / ARENA_BUDGET_FACTOR ? SIZE_MAX :
+		wire_len * ARENA_BUDGET_FACTOR;
+	if (a->budget < ARENA_BUDGET_MIN)
+		a->budget = ARENA_BUDGET_MIN;
 }
 
 /* Take a block of size usable bytes from the allocator and link it in. */
@@ -87,9 +106,18 @@ arena_new_block(Arena *a, size_t size)
 		pe_fail(a->ctx, PE_ERR_NOMEM, "out of memory decoding pprof");
 		return NULL;
 	}
+	if (ARENA_HEADER + size > a->budget - a->used)
+	{
+		pe_fail(a->ctx, PE_ERR_LIMIT,
+				"pprof profile needs more than %zu bytes of memory to decode", a->budget);
+		pe_set_detail(a->ctx, "Decoding may take %d times the %zu bytes of the protobuf message (at least %zu bytes); this message holds too many tiny entries.",
+					  ARENA_BUDGET_FACTOR, a->wire_len, ARENA_BUDGET_MIN);
+		return NULL;
+	}
 	b = pe_alloc(a->ctx, ARENA_HEADER + size);
 	if (b == NULL)
 		return NULL;
+	a->used += ARENA_HEADER + size;
 	b->next = a->blocks;
 	a->blocks = b;
 	return (char *) b + ARENA_HEADER;
@@ -923,7 +951,7 @@ pe_pprof_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
 	}
 
 	/* The unpacked message is several times the size of the wire form. */
-	arena_init(&arena, ctx, len < ARENA_MAX_BLOCK / 4 ? len * 4 : ARENA_MAX_BLOCK);
+	arena_init(&arena, ctx, len);
 	pballoc.alloc = arena_alloc;
 	pballoc.free = arena_free_noop;
 	pballoc.allocator_data = &arena;

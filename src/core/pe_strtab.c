@@ -156,8 +156,22 @@ pe_utf8_valid(const char *s, size_t len)
 
 	while (i < len)
 	{
-		int			n = utf8_seq_len(p + i, len - i);
+		int			n;
 
+		/* Fast path: eight ASCII bytes, none of them NUL. */
+		if (len - i >= 8)
+		{
+			uint64_t	w;
+
+			memcpy(&w, p + i, 8);
+			if (((w | ((w - UINT64_C(0x0101010101010101)) & ~w)) &
+				 UINT64_C(0x8080808080808080)) == 0)
+			{
+				i += 8;
+				continue;
+			}
+		}
+		n = utf8_seq_len(p + i, len - i);
 		if (n == 0)
 			return false;
 		i += n;

@@ -92,6 +92,7 @@ pe_tree_free(PeTree *t)
 	pe_free(ctx, t->name);
 	pe_free(ctx, t->self);
 	pe_free(ctx, t->slots);
+	pe_free(ctx, t->last_child);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -102,9 +103,11 @@ child_index_put(PeTree *t, uint32_t node)
 	uint32_t	mask = t->nslots - 1;
 	uint32_t	i = (uint32_t) pe_hash_pair(t->parent[node], t->name[node]) & mask;
 
-	while (t->slots[i] != 0)
+	while (t->slots[i].node != 0)
 		i = (i + 1) & mask;
-	t->slots[i] = node + 1;
+	t->slots[i].parent = t->parent[node];
+	t->slots[i].name = t->name[node];
+	t->slots[i].node = node + 1;
 }
 
 /* (Re)build the child index so that it holds need nodes at load <= 1/2. */
@@ -123,7 +126,7 @@ child_index_reserve(PeTree *t, uint32_t need)
 		nslots *= 2;
 	}
 	pe_free(t->ctx, t->slots);
-	t->slots = pe_alloc0(t->ctx, (size_t) nslots * sizeof(uint32_t));
+	t->slots = pe_alloc0(t->ctx, (size_t) nslots * sizeof(PeChildSlot));
 	if (t->slots == NULL)
 	{
 		t->nslots = 0;
@@ -162,10 +165,22 @@ pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
 		if (self == NULL)
 			return PE_NO_NODE;
 		t->self = self;
+		if (t->last_child)
+		{
+			uint32_t   *lc = pe_realloc(ctx, t->last_child, (size_t) newcap * sizeof(uint32_t));
+
+			if (lc == NULL)
+				return PE_NO_NODE;
+			memset(lc + t->cap, 0, (size_t) (newcap - t->cap) * sizeof(uint32_t));
+			t->last_child = lc;
+		}
 		t->cap = newcap;
 	}
+	t->canonical = false;
 	t->parent[node] = parent;
 	t->name[node] = name;
+	if (t->last_child)
+		t->last_child[node] = 0;
 	if (nv)
 		memset(t->self + (size_t) node * nv, 0, nv * sizeof(int64_t));
 	t->nnodes++;
@@ -187,21 +202,40 @@ pe_tree_child(PeTree *t, uint32_t parent, uint32_t name)
 {
 	uint32_t	mask;
 	uint32_t	i;
+	uint32_t	found;
 
+	if (t->last_child)
+	{
+		uint32_t	c = t->last_child[parent];
+
+		if (c != 0 && t->name[c] == name)
+			return c;
+	}
+	else
+	{
+		t->last_child = pe_alloc0(t->ctx, (size_t) (t->cap ? t->cap : 1) * sizeof(uint32_t));
+		if (t->last_child == NULL)
+			return PE_NO_NODE;
+	}
 	if (!child_index_reserve(t, t->nnodes + 1))
 		return PE_NO_NODE;
 	mask = t->nslots - 1;
 	i = (uint32_t) pe_hash_pair(parent, name) & mask;
-	while (t->slots[i] != 0)
+	while (t->slots[i].node != 0)
 	{
-		uint32_t	n = t->slots[i] - 1;
-
-		if (t->parent[n] == parent && t->name[n] == name)
-			return n;
+		if (t->slots[i].parent == parent && t->slots[i].name == name)
+		{
+			found = t->slots[i].node - 1;
+			t->last_child[parent] = found;
+			return found;
+		}
 		i = (i + 1) & mask;
 	}
 	/* Not found: append (which inserts into the index we just sized). */
-	return pe_tree_append(t, parent, name);
+	found = pe_tree_append(t, parent, name);
+	if (found != PE_NO_NODE)
+		t->last_child[parent] = found;
+	return found;
 }
 
 bool
@@ -210,6 +244,7 @@ pe_tree_add_self(PeTree *t, uint32_t node, const int64_t *values)
 	uint32_t	nv = t->meta.nvalues;
 	int64_t    *self = t->self + (size_t) node * nv;
 
+	t->canonical = false;
 	for (uint32_t v = 0; v < nv; v++)
 		if (!pe_add64(t->ctx, &self[v], values[v]))
 			return false;
@@ -288,40 +323,29 @@ pe_meta_merge(PeCtx *ctx, PeMeta *dst, const PeMeta *src)
 	return true;
 }
 
-bool
-pe_tree_merge(PeTree *dst, const PeTree *src, bool negate)
+/* Add src's nodes into dst through name_map (NULL: ids are shared). */
+static bool
+merge_nodes(PeTree *dst, const PeTree *src, const uint32_t *name_map, bool negate)
 {
 	PeCtx	   *ctx = dst->ctx;
 	uint32_t	nv = src->meta.nvalues;
-	uint32_t   *name_map = NULL;
-	uint32_t   *node_map = NULL;
+	uint32_t   *node_map = pe_alloc(ctx, sizeof(uint32_t) * src->nnodes);
 	bool		ok = false;
 
-	if (!pe_meta_compatible(ctx, &dst->meta, &src->meta))
+	if (node_map == NULL)
 		return false;
-	name_map = pe_alloc(ctx, sizeof(uint32_t) * src->names.n);
-	node_map = pe_alloc(ctx, sizeof(uint32_t) * src->nnodes);
-	if (!name_map || !node_map)
-		goto done;
-	for (uint32_t s = 0; s < src->names.n; s++)
-	{
-		uint32_t	len;
-		const char *str = pe_strtab_get(&src->names, s, &len);
-
-		name_map[s] = pe_strtab_intern(&dst->names, str, len);
-		if (name_map[s] == PE_NO_NODE)
-			goto done;
-	}
+	dst->canonical = false;
 	node_map[0] = 0;
 	for (uint32_t n = 0; n < src->nnodes; n++)
 	{
 		const int64_t *sv = src->self + (size_t) n * nv;
 		int64_t    *dv;
-		uint32_t	d;
 
 		if (n > 0)
 		{
-			d = pe_tree_child(dst, node_map[src->parent[n]], name_map[src->name[n]]);
+			uint32_t	name = name_map ? name_map[src->name[n]] : src->name[n];
+			uint32_t	d = pe_tree_child(dst, node_map[src->parent[n]], name);
+
 			if (d == PE_NO_NODE)
 				goto done;
 			node_map[n] = d;
@@ -331,6 +355,8 @@ pe_tree_merge(PeTree *dst, const PeTree *src, bool negate)
 		{
 			int64_t		x = sv[v];
 
+			if (x == 0)
+				continue;
 			if (negate)
 			{
 				if (x == INT64_MIN)
@@ -340,7 +366,7 @@ pe_tree_merge(PeTree *dst, const PeTree *src, bool negate)
 				}
 				x = -x;
 			}
-			if (x != 0 && !pe_add64(ctx, &dv[v], x))
+			if (!pe_add64(ctx, &dv[v], x))
 				goto done;
 		}
 		if ((n & (INTERRUPT_EVERY - 1)) == 0)
@@ -348,9 +374,45 @@ pe_tree_merge(PeTree *dst, const PeTree *src, bool negate)
 	}
 	ok = true;
 done:
-	pe_free(ctx, name_map);
 	pe_free(ctx, node_map);
 	return ok;
+}
+
+bool
+pe_tree_merge(PeTree *dst, const PeTree *src, bool negate)
+{
+	PeCtx	   *ctx = dst->ctx;
+	uint32_t   *name_map;
+	bool		ok;
+
+	if (!pe_meta_compatible(ctx, &dst->meta, &src->meta))
+		return false;
+	name_map = pe_alloc(ctx, sizeof(uint32_t) * src->names.n);
+	if (name_map == NULL)
+		return false;
+	for (uint32_t s = 0; s < src->names.n; s++)
+	{
+		uint32_t	len;
+		const char *str = pe_strtab_get(&src->names, s, &len);
+
+		name_map[s] = pe_strtab_intern(&dst->names, str, len);
+		if (name_map[s] == PE_NO_NODE)
+		{
+			pe_free(ctx, name_map);
+			return false;
+		}
+	}
+	ok = merge_nodes(dst, src, name_map, negate);
+	pe_free(ctx, name_map);
+	return ok;
+}
+
+bool
+pe_tree_merge_names_shared(PeTree *dst, const PeTree *src)
+{
+	if (!pe_meta_compatible(dst->ctx, &dst->meta, &src->meta))
+		return false;
+	return merge_nodes(dst, src, NULL, false);
 }
 
 int
@@ -411,6 +473,31 @@ cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The order of a canonical tree is its node order: only depths to compute. */
+static bool
+canonical_order(const PeTree *t, PeOrder *out)
+{
+	PeCtx	   *ctx = t->ctx;
+	uint32_t	n = t->nnodes;
+
+	out->node = pe_alloc(ctx, sizeof(uint32_t) * n);
+	out->depth = pe_alloc(ctx, sizeof(uint32_t) * n);
+	if (!out->node || !out->depth)
+	{
+		pe_order_free(ctx, out);
+		return false;
+	}
+	out->node[0] = 0;
+	out->depth[0] = 0;
+	for (uint32_t i = 1; i < n; i++)
+	{
+		out->node[i] = i;
+		out->depth[i] = out->depth[t->parent[i]] + 1;
+	}
+	out->n = n;
+	return true;
+}
+
 bool
 pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 {
@@ -429,6 +516,8 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	bool		ok = false;
 
 	memset(out, 0, sizeof(*out));
+	if (t->canonical)
+		return canonical_order(t, out);
 	keep = pe_alloc(ctx, n);
 	rank = pe_alloc(ctx, sizeof(uint32_t) * nstr);
 	ids = pe_alloc(ctx, sizeof(uint32_t) * nstr);

@@ -67,6 +67,14 @@ typedef struct PeMeta
 	int32_t		default_type;	/* index into types, -1 when unset */
 } PeMeta;
 
+/* A child-index slot: the key inline, so a probe touches one cache line. */
+typedef struct PeChildSlot
+{
+	uint32_t	parent;
+	uint32_t	name;
+	uint32_t	node;			/* node + 1; 0 = empty */
+} PeChildSlot;
+
 typedef struct PeTree
 {
 	PeCtx	   *ctx;
@@ -77,8 +85,20 @@ typedef struct PeTree
 	uint32_t   *parent;			/* parent[0] == PE_NO_NODE */
 	uint32_t   *name;			/* id in names */
 	int64_t    *self;			/* nnodes * meta.nvalues */
-	uint32_t   *slots;			/* child index on (parent, name), lazily built */
+	PeChildSlot *slots;			/* child index on (parent, name), lazily built */
 	uint32_t	nslots;
+	/*
+	 * The child of each node found last (0: none), next to the index: most
+	 * stacks are chains, and two node-sized arrays stay in cache where the
+	 * index does not.
+	 */
+	uint32_t   *last_child;
+	/*
+	 * Node index order is the canonical pre-order without all-zero
+	 * subtrees (set by pe_decode, cleared by every change), so readers can
+	 * skip sorting.
+	 */
+	bool		canonical;
 } PeTree;
 
 /* Pre-order of a tree: siblings sorted by name bytes (the canonical order). */
@@ -113,6 +133,8 @@ extern char *pe_meta_describe_types(PeCtx *ctx, const PeMeta *m);
 
 /* dst += src (or dst -= src with negate); checks compatibility first. */
 extern bool pe_tree_merge(PeTree *dst, const PeTree *src, bool negate);
+/* dst += src where src's name ids already refer to dst's name table. */
+extern bool pe_tree_merge_names_shared(PeTree *dst, const PeTree *src);
 
 /*
  * Sample type lookup: spec is "type" or "type:unit"; NULL means pprof's

@@ -62,18 +62,29 @@ merge_state_add(MergeState *st, const PeTree *t)
 		pe_pg_raise(&st->ctx);
 }
 
-/* Decode a stored or serialized value in scratch and fold it in. */
+/*
+ * Fold a stored or serialized value into the state.  The first one is
+ * decoded straight into the state; later ones go through pe_decode_merge,
+ * which interns names into the state directly and keeps only scratch
+ * node arrays in the per-row context.
+ */
 static void
 merge_state_add_bytes(MergeState *st, const uint8 *data, size_t len)
 {
-	MemoryContext old = MemoryContextSwitchTo(st->scratch);
+	MemoryContext old;
 	PeCtx		ctx;
-	PeTree		t;
 
+	if (st->empty)
+	{
+		if (!pe_decode(&st->ctx, data, len, &st->tree))
+			pe_pg_raise(&st->ctx);
+		st->empty = false;
+		return;
+	}
+	old = MemoryContextSwitchTo(st->scratch);
 	pe_pg_ctx_init(&ctx, st->scratch);
-	if (!pe_decode(&ctx, data, len, &t))
-		pe_pg_raise(&ctx);
-	merge_state_add(st, &t);
+	if (!pe_decode_merge(&ctx, data, len, &st->tree))
+		pe_pg_raise(st->ctx.err.code != PE_OK ? &st->ctx : &ctx);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->scratch);
 }

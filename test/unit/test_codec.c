@@ -738,7 +738,7 @@ test_bad_headers(void)
 	expect_fail(copy, v.n, PE_ERR_CORRUPT, "body length does not match");
 	memcpy(copy, v.b, v.n);
 	copy[11] = 0xFF;
-	expect_fail(copy, v.n, PE_ERR_LIMIT, "max_decoded_bytes");
+	expect_fail(copy, v.n, PE_ERR_LIMIT, "max_decoded_size");
 	fresh_ctx();
 	ctx.limits.max_decoded_bytes = 10;
 	CHECK(!pe_decode(&ctx, v.b, v.n, &t) && ctx.err.code == PE_ERR_LIMIT);
@@ -1043,6 +1043,52 @@ test_corpus_round_trip(void)
 		   nfiles, file_bytes, stored_bytes);
 }
 
+/* pe_decode_merge equals decode + merge, and refuses what decode refuses. */
+static void
+test_decode_merge(void)
+{
+	PeTree		a,
+				b,
+				m1,
+				m2;
+	uint8_t    *xa,
+			   *xb,
+			   *x1,
+			   *x2;
+	size_t		la,
+				lb,
+				l1,
+				l2;
+
+	fresh_ctx();
+	build_wide(&a, 50);
+	build_wide(&b, 80);
+	xa = encode(&a, 3, &la);
+	xb = encode(&b, 3, &lb);
+	CHECK_OK(&ctx, pe_decode(&ctx, xa, la, &m1));
+	CHECK_OK(&ctx, pe_decode(&ctx, xb, lb, &m2));
+	CHECK_OK(&ctx, pe_meta_merge(&ctx, &m1.meta, &m2.meta));
+	CHECK_OK(&ctx, pe_tree_merge(&m1, &m2, false));
+	pe_tree_free(&m2);
+	CHECK_OK(&ctx, pe_decode(&ctx, xa, la, &m2));
+	CHECK_OK(&ctx, pe_decode_merge(&ctx, xb, lb, &m2));
+	x1 = encode(&m1, 0, &l1);
+	x2 = encode(&m2, 0, &l2);
+	CHECK(l1 == l2 && memcmp(x1, x2, l1) == 0);
+	/* a damaged value is refused and leaves no half-merged error */
+	xb[lb / 2] ^= 0x40;
+	CHECK(!pe_decode_merge(&ctx, xb, lb, &m2));
+	CHECK(ctx.err.code == PE_ERR_CORRUPT);
+	free(xa);
+	free(xb);
+	free(x1);
+	free(x2);
+	pe_tree_free(&a);
+	pe_tree_free(&b);
+	pe_tree_free(&m1);
+	pe_tree_free(&m2);
+}
+
 int
 main(void)
 {
@@ -1055,6 +1101,7 @@ main(void)
 	RUN(test_encoder_refuses);
 	RUN(test_hand_built_valid);
 	RUN(test_bad_headers);
+	RUN(test_decode_merge);
 	RUN(test_bad_meta);
 	RUN(test_bad_trees);
 	RUN(test_truncations);
