@@ -35,33 +35,36 @@ COMMENT ON FUNCTION profile_from_pprof(bytea) IS 'profile from pprof bytes, gzip
 CREATE CAST (bytea AS profile) WITH FUNCTION profile_from_pprof(bytea);
 
 -- Accessors -----------------------------------------------------------------
+-- Functions that decode a profile declare COST 1000: a decode takes tens to
+-- hundreds of microseconds, and with the default cost the planner would not
+-- consider parallel aggregation over a few thousand profiles worthwhile.
 
 CREATE FUNCTION profile_sample_types(profile) RETURNS text[]
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION profile_sample_types(profile) IS 'sample types as type:unit, in order';
 
 CREATE FUNCTION profile_total(profile, sample_type text DEFAULT NULL) RETURNS bigint
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION profile_total(profile, text) IS 'sum of all values of a sample type (NULL: the default type)';
 
 CREATE FUNCTION profile_time(profile) RETURNS timestamptz
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION profile_time(profile) IS 'when the profile starts, NULL when unknown';
 
 CREATE FUNCTION profile_duration(profile) RETURNS interval
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION profile_duration(profile) IS 'how long the profile covers';
 
 CREATE FUNCTION profile_info(profile) RETURNS jsonb
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION profile_info(profile) IS 'header, totals, node and function counts, decoded and stored sizes';
 
 -- Merge aggregate -----------------------------------------------------------
 
 CREATE FUNCTION profile_merge_transfn(internal, profile) RETURNS internal
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE COST 1000;
 CREATE FUNCTION profile_merge_combinefn(internal, internal) RETURNS internal
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE COST 1000;
 CREATE FUNCTION profile_merge_serialfn(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION profile_merge_deserialfn(bytea, internal) RETURNS internal

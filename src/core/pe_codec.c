@@ -869,8 +869,8 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 		}
 		if (last[d] != NO_NAME)
 			rank = code > (uint64_t) nstrings ? (int64_t) nstrings : (int64_t) last[d] + 1 + (int64_t) code;
-		else
-			rank = (int64_t) path[d - 1] + zigzag_decode(code);
+		else if (__builtin_add_overflow((int64_t) path[d - 1], zigzag_decode(code), &rank))
+			rank = -1;			/* a huge code: out of range, reported below */
 		if (rank < 0 || rank >= (int64_t) nstrings)
 		{
 			pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u has a name out of range", node);
@@ -1037,7 +1037,14 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, u
 	body = pe_alloc(ctx, body_len ? body_len : 1);
 	if (body == NULL)
 		return false;
-	dctx = ZSTD_createDCtx_advanced(zstd_mem(ctx));
+	if (ctx->zstd_dctx)
+	{
+		/* The caller's context: reset whatever an interrupted use left. */
+		dctx = ctx->zstd_dctx;
+		ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
+	}
+	else
+		dctx = ZSTD_createDCtx_advanced(zstd_mem(ctx));
 	if (dctx == NULL)
 	{
 		pe_free(ctx, body);
@@ -1065,7 +1072,8 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, u
 		consumed = in.pos;
 		pe_check_interrupts(ctx);
 	}
-	ZSTD_freeDCtx(dctx);
+	if (dctx != ctx->zstd_dctx)
+		ZSTD_freeDCtx(dctx);
 	if (ZSTD_isError(rc) || stuck || o.pos != body_len)
 	{
 		pe_free(ctx, body);

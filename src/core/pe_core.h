@@ -63,6 +63,12 @@ typedef struct PeCtx
 	PeAlloc		alloc;
 	PeLimits	limits;
 	void		(*check_interrupts) (void);	/* may be NULL; may longjmp */
+	/*
+	 * Optional ZSTD_DCtx owned by the caller and reused for every stored
+	 * value decoded with this context (creating one per value costs more
+	 * than decompressing a small body).  NULL: one per call.
+	 */
+	void	   *zstd_dctx;
 	PeError		err;
 } PeCtx;
 

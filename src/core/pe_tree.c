@@ -473,6 +473,32 @@ cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort n (key, value) pairs by key: insertion sort when small. */
+static void
+sort_pairs(uint64_t *pairs, uint32_t n)
+{
+	if (n > 24)
+	{
+		qsort(pairs, n, 2 * sizeof(uint64_t), cmp_u64);
+		return;
+	}
+	for (uint32_t i = 1; i < n; i++)
+	{
+		uint64_t	k = pairs[2 * i];
+		uint64_t	v = pairs[2 * i + 1];
+		uint32_t	j = i;
+
+		while (j > 0 && pairs[2 * (j - 1)] > k)
+		{
+			pairs[2 * j] = pairs[2 * (j - 1)];
+			pairs[2 * j + 1] = pairs[2 * (j - 1) + 1];
+			j--;
+		}
+		pairs[2 * j] = k;
+		pairs[2 * j + 1] = v;
+	}
+}
+
 /* The order of a canonical tree is its node order: only depths to compute. */
 static bool
 canonical_order(const PeTree *t, PeOrder *out)
@@ -548,20 +574,43 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	for (uint32_t s = 0; s < nstr; s++)
 		rank[ids[s]] = s;
 
-	/* Sort (parent, rank) pairs: each node's children become contiguous. */
+	/*
+	 * Bucket (parent << 32 | rank, node) pairs by parent in linear time,
+	 * then sort each sibling group by rank.  Most parents have one child,
+	 * so little is left to sort.  first[] counts, then holds group starts.
+	 */
+	memset(first, 0, sizeof(uint32_t) * (n + 1));
+	for (uint32_t i = 1; i < n; i++)
+		if (keep[i])
+			first[t->parent[i]]++;
+	for (uint32_t p = 0, pos = 0; p <= n; p++)
+	{
+		uint32_t	count = first[p];
+
+		first[p] = pos;
+		pos += count;
+	}
 	for (uint32_t i = 1; i < n; i++)
 	{
+		uint32_t	k;
+
 		if (!keep[i])
 			continue;
-		keys[2 * nkeys] = ((uint64_t) t->parent[i] << 32) | rank[t->name[i]];
-		keys[2 * nkeys + 1] = i;
+		k = first[t->parent[i]]++;
+		keys[2 * k] = ((uint64_t) t->parent[i] << 32) | rank[t->name[i]];
+		keys[2 * k + 1] = i;
 		nkeys++;
 	}
-	qsort(keys, nkeys, 2 * sizeof(uint64_t), cmp_u64);
-	for (uint32_t i = 0; i <= n; i++)
-		first[i] = UINT32_MAX;
-	for (uint32_t k = nkeys; k-- > 0;)
-		first[keys[2 * k] >> 32] = k;
+	/* first[p] now points past p's group: sort groups, restore starts. */
+	for (uint32_t p = n + 1, end = nkeys; p-- > 0;)
+	{
+		uint32_t	start = p > 0 ? first[p - 1] : 0;
+
+		if (end - start > 1)
+			sort_pairs(keys + 2 * (size_t) start, end - start);
+		first[p] = end > start ? start : UINT32_MAX;
+		end = start;
+	}
 
 	/*
 	 * Iterative depth-first walk.  Stack entries are (position in keys,

@@ -16,6 +16,9 @@
 #include "varatt.h"
 #endif
 
+#define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_createDCtx_advanced */
+#include <zstd.h>
+
 #include "pe_codec.h"
 #include "pe_pg.h"
 #include "pe_pprof.h"
@@ -81,6 +84,40 @@ pg_free(void *arg, void *ptr)
 	pfree(ptr);
 }
 
+/*
+ * zstd's allocator for the backend's decompression context: memory of the
+ * backend's lifetime, NULL (never an ERROR) when out of memory, since an
+ * ERROR must not unwind through zstd.
+ */
+static void *
+zstd_backend_alloc(void *opaque, size_t size)
+{
+	return MemoryContextAllocExtended(TopMemoryContext, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+zstd_backend_free(void *opaque, void *ptr)
+{
+	if (ptr)
+		pfree(ptr);
+}
+
+/* One decompression context per backend, reused by every decode. */
+static void *
+backend_zstd_dctx(void)
+{
+	static ZSTD_DCtx *dctx;
+
+	if (dctx == NULL)
+	{
+		ZSTD_customMem mem = {zstd_backend_alloc, zstd_backend_free, NULL};
+
+		dctx = ZSTD_createDCtx_advanced(mem);
+	}
+	return dctx;
+}
+
 static void
 pg_check_interrupts(void)
 {
@@ -99,6 +136,7 @@ pe_pg_ctx_init(PeCtx *ctx, MemoryContext mcxt)
 	ctx->limits.max_stack_depth = (uint32) pe_guc_max_stack_depth;
 	ctx->limits.max_nodes = (uint32) pe_guc_max_nodes;
 	ctx->check_interrupts = pg_check_interrupts;
+	ctx->zstd_dctx = backend_zstd_dctx();
 }
 
 static int
@@ -214,7 +252,12 @@ uint32
 pe_pg_sample_type(PeCtx *ctx, const PeTree *t, text *spec)
 {
 	char	   *s = spec ? text_to_cstring(spec) : NULL;
-	int			idx = pe_meta_find_type(ctx, &t->meta, s);
+	int			idx;
+
+	/* Sample type names are UTF-8, like frame names. */
+	if (s && GetDatabaseEncoding() != PG_UTF8)
+		s = pg_server_to_any(s, strlen(s), PG_UTF8);
+	idx = pe_meta_find_type(ctx, &t->meta, s);
 
 	if (idx < 0)
 		pe_pg_raise(ctx);
