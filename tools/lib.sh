@@ -151,3 +151,85 @@ pe_cluster_stop() {
 			stop >/dev/null 2>&1
 	PE_CLUSTER_UP=0
 }
+
+# ---------------------------------------------------------------- crash-test helpers
+#   pe_cluster_env            export PGHOST/PGPORT/PGUSER (and PGDATABASE=postgres) for
+#                             the throwaway cluster pe_cluster_start started
+#   pe_cluster_crash [postmaster]  SIGKILL its postmaster and all its backends at once
+#                             (or the postmaster alone; the rest then exit by themselves)
+#   pe_cluster_restart        start it again on the same port (crash recovery runs)
+
+pe_cluster_env() {
+	export PGHOST=$PE_SOCKET PGPORT=$PE_PORT PGUSER=$PE_CLUSTER_USER PGDATABASE=postgres
+}
+
+# Every process as "pid state parent group" (from /proc/PID/stat; the command name may
+# hold spaces and parentheses, so the fields are taken after its last ')').
+pe_proc_table() {
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		sed -n 's/^\([0-9][0-9]*\) .*) \([A-Za-z]\) \([0-9-]*\) \([0-9-]*\) .*/\1 \2 \3 \4/p'
+}
+
+# Processes still running (not zombies) among PIDS...
+pe_alive_of() {
+	pe_proc_table | awk -v list=" $* " 'index(list, " " $1 " ") && $2 != "Z" { print $1 }'
+}
+
+# Crash the throwaway cluster as a power cut would, minus the OS page cache: SIGKILL the
+# postmaster and all its children at the same instant, so no process writes anything
+# after.  (The children are in sessions of their own, so there is no process group to
+# signal: the postmaster is stopped first, so it cannot fork while its children are
+# listed.)  With argument "postmaster", only the postmaster is SIGKILLed, as after
+# `kill -9` of the postmaster: its children notice and exit by themselves (those still
+# running after 30 s are SIGKILLed).  Only the postmaster named in this cluster's
+# postmaster.pid and its children are signalled.  Returns once all are gone.
+pe_cluster_crash() {
+	local mode=${1:-all} pm kids alive waits=200
+	[ -n "$PE_PGDATA" ] && [ -f "$PE_PGDATA/postmaster.pid" ] || return 1
+	read -r pm <"$PE_PGDATA/postmaster.pid"
+	[[ $pm =~ ^[0-9]+$ ]] && [ -d "/proc/$pm" ] || return 1
+	kill -STOP "$pm" || return 1
+	kids=$(pe_proc_table | awk -v pm="$pm" '$3 == pm { printf "%s ", $1 }')
+	if [ "$mode" = postmaster ]; then
+		kill -KILL "$pm"
+		waits=600
+	else
+		# shellcheck disable=SC2086 # a list of pids
+		kill -KILL "$pm" $kids 2>/dev/null
+	fi
+	PE_CLUSTER_UP=0
+	for _ in $(seq 1 "$waits"); do
+		# shellcheck disable=SC2086
+		alive=$(pe_alive_of "$pm" $kids)
+		[ -z "$alive" ] && break
+		sleep 0.05
+	done
+	if [ -n "$alive" ]; then
+		[ "$mode" = postmaster ] || return 1
+		echo "pe_cluster_crash: SIGKILL to server processes left after 30 s: $alive" >&2
+		# shellcheck disable=SC2086
+		kill -KILL $alive 2>/dev/null
+		sleep 0.5
+		# shellcheck disable=SC2086
+		[ -z "$(pe_alive_of $alive)" ] || return 1
+	fi
+	# Until it is reaped, the dead postmaster still "exists" for the next postmaster's
+	# checks of postmaster.pid and of the socket's lock file.  Where nobody reaps it soon
+	# (a container whose pid 1 is slow to, or never does), those two stale files go.
+	for _ in $(seq 1 100); do
+		[ -d "/proc/$pm" ] || return 0
+		sleep 0.05
+	done
+	rm -f "$PE_PGDATA/postmaster.pid" "$PE_SOCKET/.s.PGSQL.$PE_PORT.lock"
+	return 0
+}
+
+# Start the cluster again after pe_cluster_crash (same folder, user and port); pg_ctl -w
+# returns once crash recovery has finished and connections are accepted.
+pe_cluster_restart() {
+	local bindir
+	bindir=$(pg_config --bindir) || return 1
+	pe_as_user "$PE_CLUSTER_USER" "$bindir/pg_ctl" -D "$PE_PGDATA" -l "$PE_SOCKET/server.log" \
+		-w -t 120 -o "-p $PE_PORT" start >>"$PE_SOCKET/pg_ctl.log" 2>&1 || return 1
+	PE_CLUSTER_UP=1
+}

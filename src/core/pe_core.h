@@ -54,7 +54,7 @@ typedef struct PeLimits
 	uint32_t	max_nodes;		/* nodes in one call tree */
 } PeLimits;
 
-#define PE_DEFAULT_MAX_DECODED_BYTES	((size_t) 256 * 1024 * 1024)
+#define PE_DEFAULT_MAX_DECODED_BYTES	((size_t) 64 * 1024 * 1024)
 #define PE_DEFAULT_MAX_STACK_DEPTH		200000
 #define PE_DEFAULT_MAX_NODES			10000000
 

@@ -147,6 +147,11 @@ profile_merge_serialfn(PG_FUNCTION_ARGS)
 	Assert(!st->empty);
 	if (!pe_encode(t, 0, VARHDRSZ, &out, &len))
 		pe_pg_raise(t->ctx);
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("profile_merge state too large to send to another process (%zu bytes)", len),
+				 errdetail("Lower profile_ext.max_nodes or disable parallel query for this merge.")));
 	SET_VARSIZE(out, len + VARHDRSZ);
 	PG_RETURN_BYTEA_P((bytea *) out);
 }

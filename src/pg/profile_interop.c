@@ -68,13 +68,27 @@ profile_from_folded(PG_FUNCTION_ARGS)
 {
 	text	   *folded = PG_GETARG_TEXT_PP(0);
 	char	   *spec = PG_ARGISNULL(1) ? "samples:count" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	const char *data = VARDATA_ANY(folded);
+	size_t		len = VARSIZE_ANY_EXHDR(folded);
 	PeMeta		meta;
 	PeCtx		ctx;
 	PeTree		t;
 
+	/* The core reads UTF-8: convert from other database encodings. */
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		char	   *conv = pg_server_to_any(data, len, PG_UTF8);
+
+		if (conv != data)
+		{
+			data = conv;
+			len = strlen(conv);
+		}
+		spec = pg_server_to_any(spec, strlen(spec), PG_UTF8);
+	}
 	parse_sample_types(spec, &meta);
 	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	if (!pe_folded_parse(&ctx, VARDATA_ANY(folded), VARSIZE_ANY_EXHDR(folded), &meta, &t))
+	if (!pe_folded_parse(&ctx, data, len, &meta, &t))
 		pe_pg_raise(&ctx);
 	PG_RETURN_DATUM(pe_pg_encode(&t));
 }

@@ -6,6 +6,7 @@
 
 #include "fmgr.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -30,6 +31,15 @@ hexval(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* A string of the core (UTF-8) in the database encoding. */
+static char *
+utf8_to_server(const char *s)
+{
+	if (GetDatabaseEncoding() == PG_UTF8)
+		return (char *) s;
+	return pg_any_to_server(s, strlen(s), PG_UTF8);
 }
 
 /* Text input: \x-hex of native, pprof or gzipped pprof bytes */
@@ -154,8 +164,12 @@ profile_sample_types(PG_FUNCTION_ARGS)
 	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
 	elems = palloc(sizeof(Datum) * (t.meta.nvalues + 1));
 	for (uint32 i = 0; i < t.meta.nvalues; i++)
-		elems[i] = PointerGetDatum(cstring_to_text(psprintf("%s:%s", t.meta.types[i].type,
-															 t.meta.types[i].unit)));
+	{
+		char	   *type = utf8_to_server(t.meta.types[i].type);
+		char	   *unit = utf8_to_server(t.meta.types[i].unit);
+
+		elems[i] = PointerGetDatum(cstring_to_text(psprintf("%s:%s", type, unit)));
+	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, t.meta.nvalues, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
@@ -224,7 +238,7 @@ json_kv_str(StringInfo buf, const char *key, const char *val)
 {
 	escape_json(buf, key);
 	appendStringInfoString(buf, ": ");
-	escape_json(buf, val);
+	escape_json(buf, utf8_to_server(val));
 }
 
 /* Everything about a profile as jsonb: header, totals, sizes */
@@ -261,7 +275,7 @@ profile_info(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&buf, "], \"default_sample_type\": ");
 	if (t.meta.default_type >= 0)
-		escape_json(&buf, t.meta.types[t.meta.default_type].type);
+		escape_json(&buf, utf8_to_server(t.meta.types[t.meta.default_type].type));
 	else
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ", \"period_type\": {");
