@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# pprof_roundtrip.sh: profiles exported with profile_to_pprof() are read by
+# go tool pprof (the reference reader) without a warning, and its
+# `-top -nodefraction=0` equals profile_top() of the same profile, row for
+# row.  The profiles are the merges and diffs of test/corpus (real files of
+# several languages), plus a folded one with a root value and odd names.
+# Needs go (Debian golang-go) and the corpus; skips with a message otherwise.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
+if [ ! -f "$corpus/MANIFEST.tsv" ] || ! command -v go >/dev/null; then
+	echo "SKIP: needs the corpus ($corpus) and go tool pprof"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/home" "$work/gocache"
+export HOME=$work/home GOCACHE=$work/gocache PPROF_TMPDIR=$work PPROF_BINARY_PATH=$work
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+q() { psql -X -v ON_ERROR_STOP=1 -At -F $'\t' "$@"; }
+
+q -q -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
+	DROP TABLE IF EXISTS rt_corpus; CREATE TABLE rt_corpus (file text PRIMARY KEY, p profile);
+	DROP TABLE IF EXISTS rt_cases; CREATE TABLE rt_cases (name text PRIMARY KEY, stype text, p profile)" || exit 1
+for f in $(cut -f3- "$repo/test/corpus/groups.tsv" "$repo/test/corpus/diffs.tsv" | grep -v '^#' | tr '\t' '\n' | sort -u); do
+	[ -f "$corpus/pprof/$f" ] || continue
+	{ printf '%s\t\\\\x' "$f"; od -An -v -tx1 "$corpus/pprof/$f" | tr -d ' \n'; printf '\n'; } |
+		q -q -c "\\copy rt_corpus FROM STDIN" || exit 1
+done
+
+# The cases: each corpus group merged, each diff pair diffed, one folded.
+while IFS=$'\t' read -r group stype files; do
+	case $group in ''|'#'*) continue ;; esac
+	list=$(printf "'%s'," $files)
+	q -q -c "INSERT INTO rt_cases SELECT '$group', '$stype', profile_merge(p) FROM rt_corpus WHERE file IN (${list%,})"
+done < "$repo/test/corpus/groups.tsv"
+while IFS=$'\t' read -r name stype base new; do
+	case $name in ''|'#'*) continue ;; esac
+	q -q -c "INSERT INTO rt_cases SELECT 'diff_$name', '$stype', profile_diff(
+		(SELECT p FROM rt_corpus WHERE file = '$base'), (SELECT p FROM rt_corpus WHERE file = '$new'))"
+done < "$repo/test/corpus/diffs.tsv"
+q -q -c "INSERT INTO rt_cases VALUES ('folded_odd_names', 'cpu', profile_from_folded(
+	E' 7 70\nmain;caf\u00e9 <&\"> 3 30\nmain;(anonymous) [file.js:1] 2 20\nmain;main 1 10\n', 'samples:count,cpu:nanoseconds'))"
+
+# -top rows as function<TAB>flat<TAB>cum.  With -unit set to the sample
+# type's own unit pprof prints exact integers ("470000000ns"); the " (inline)"
+# marker is display only.
+parse_top() {
+	perl -ne '
+		if (!$rows) { $rows = 1 if /^\s*flat\s+flat%\s+sum%\s+cum\s+cum%\s*$/; next }
+		chomp;
+		/^\s*(\S+)\s+\S+\s+\S+\s+(\S+)\s+\S+  (.*)$/ or die "cannot parse: $_\n";
+		my ($f, $c, $n) = ($1, $2, $3);
+		$n =~ s/ \((partial-)?inline\)$//;
+		for ($f, $c) { s/^(-?\d+)[A-Za-z]*$/$1/ or die "not an integer: $_\n" }
+		print "$n\t$f\t$c\n";'
+}
+
+while IFS=$'\t' read -r name stype unit; do
+	q -c "SELECT encode(profile_to_pprof(p), 'base64') FROM rt_cases WHERE name = '$name'" |
+		base64 -d > "$work/$name.pb.gz"
+	go tool pprof -symbolize=none -top -nodefraction=0 -nodecount=0 -sample_index="$stype" \
+		-unit="$unit" "$work/$name.pb.gz" > "$work/top.out" 2> "$work/top.err"
+	if [ -s "$work/top.err" ]; then
+		bad "$name: go tool pprof warns: $(head -3 "$work/top.err")"
+		continue
+	fi
+	want=$(q -c "SELECT function, self, total FROM profile_top((SELECT p FROM rt_cases WHERE name = '$name'), '$stype', NULL)")
+	if got=$(parse_top < "$work/top.out") && [ "$got" = "$want" ]; then
+		ok
+	else
+		bad "$name: go tool pprof -top of the exported pprof differs from profile_top"
+		diff <(echo "$want") <(echo "$got") | head -6
+	fi
+done < <(q -c "SELECT name, stype, split_part(t, ':', 2) FROM rt_cases,
+		LATERAL unnest(profile_sample_types(p)) t WHERE split_part(t, ':', 1) = stype ORDER BY name")
+
+q -q -c "DROP TABLE rt_corpus; DROP TABLE rt_cases"
+echo "pprof_roundtrip: $passed passed, $failed failed"
+[ $failed -eq 0 ]
