@@ -1,0 +1,449 @@
+#!/usr/bin/env bash
+# test/bench/run.sh (`make bench`): profile_ext's performance against baselines, one table.
+#
+# Generates its data (tools/gen/pe_gen, SQL), then measures:
+#   1. ingest: binary COPY of N gzipped pprof files into a profile column, against the
+#      same bytes COPYed into a bytea column and against zlib inflating them (gunzip_timer.c)
+#   2. storage: sum(pg_column_size(profile)) against the gzipped pprof bytes
+#   3. merge: profile_merge over the N profiles, serial and with 2 parallel workers, against
+#      `go tool pprof -proto f1 ... fN` merging the same files
+#   4. flame graph rows of a merged tree of > 1 million nodes (max_nodes 8192 and 0), against
+#      decoding that tree alone (profile_total)
+#   5. dashboard: one service's day of 10-second profiles (1 of 10 services, 86,400 rows)
+#      through the GIN label index, against the same query without indexes
+#   6. diff: flamegraph_diff of two one-hour windows, against two plain flame graphs
+#   7. memory: peak backend RSS growth of profile_merge over 1 and 10,000 copies of a profile
+# Timings are medians of PE_BENCH_REPS runs, measured and baseline interleaved.  Ratios are
+# ours / baseline (time, bytes or memory): below 1 means ours is smaller or faster.
+#
+# Without PG* variables it starts a throwaway cluster (tools/lib.sh) with shared_buffers
+# 1GB, max_parallel_workers_per_gather 2, work_mem 64MB and fsync off; with PGHOST, PGPORT
+# or PGDATABASE pointing to a server it uses that one (tables bench_*, dropped at the end).
+#
+# Knobs (defaults finish in well under 15 minutes on 2 cores):
+#   PE_BENCH_N=5000            pprof files for ingest, storage and merge (650 samples each)
+#   PE_BENCH_REPS=3            repetitions per timing (median)
+#   PE_BENCH_FG_LINES=200000   folded stacks building the flame graph tree (~1.2M nodes)
+#   PE_BENCH_DAY_ROWS=8640     profiles per service in the dashboard table (10 services)
+#   PE_BENCH_COPIES=10000      copies of one profile in the memory measurement
+#   PE_BENCH_PPROF_CHUNK=1000  files per `go tool pprof` call; more files are merged in
+#                              chunks whose results are merged again (timed in total)
+#   PE_BENCH_PERF=1            also `perf record` the backend during ingest and merge and
+#                              print the hottest functions (needs perf and root)
+#   PE_BENCH_NO_BUILD=1        skip `make && make install`
+#   KEEP=1                     keep the data folder and the throwaway cluster
+set -euo pipefail
+shopt -s inherit_errexit
+trap 'echo "bench: failed (line $LINENO): $BASH_COMMAND" >&2' ERR
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tools/lib.sh
+source "$REPO/tools/lib.sh"
+
+N=${PE_BENCH_N:-5000}
+REPS=${PE_BENCH_REPS:-3}
+FG_LINES=${PE_BENCH_FG_LINES:-200000}
+DAY_ROWS=${PE_BENCH_DAY_ROWS:-8640}
+COPIES=${PE_BENCH_COPIES:-10000}
+PPROF_CHUNK=${PE_BENCH_PPROF_CHUNK:-1000}
+PERF=${PE_BENCH_PERF:-0}
+BENCH_USER=profile_ext_bench
+CMDLINE="${PE_BENCH_CMDLINE:-bash test/bench/run.sh}"
+
+T_START=$(date +%s.%N)
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+say() { printf '== %s\n' "$*" >&2; }
+median() { tr ' ' '\n' | { grep . || true; } | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+TMP=$(mktemp -d /tmp/profile_ext_bench.XXXXXX)
+chmod 755 "$TMP"
+EXTERNAL=0
+cleanup() {
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "kept: data in $TMP${PE_PORT:+, cluster on port $PE_PORT (socket $TMP/pg)}" >&2
+		return
+	fi
+	if [ "$EXTERNAL" = 1 ]; then
+		psql -X -q -c "DROP TABLE IF EXISTS bench_bytea, bench_profile, bench_fg, bench_stage,
+			bench_day, bench_mem" >/dev/null 2>&1 || true
+	fi
+	pe_cluster_stop
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+# ------------------------------------------------------------------ build, server
+if [ -n "${PGHOST:-}${PGPORT:-}${PGDATABASE:-}" ] && psql -X -q -At -c 'select 1' >/dev/null 2>&1; then
+	EXTERNAL=1
+fi
+cd "$REPO"
+if [ "${PE_BENCH_NO_BUILD:-0}" != 1 ]; then
+	say "make && make install"
+	if ! { make -s -j"$(nproc)" && make -s install; } >"$TMP/build.log" 2>&1; then
+		tail -n 30 "$TMP/build.log"
+		exit 1
+	fi
+fi
+make -s tools/gen/pe_gen >"$TMP/gen_build.log" 2>&1 || { cat "$TMP/gen_build.log"; exit 1; }
+mkdir -p "$TMP/bin"
+for helper in gunzip_timer copy_stream; do
+	cc -std=gnu11 -O2 -Wall -Wextra -o "$TMP/bin/$helper" "test/bench/$helper.c" -lz
+done
+PPROF_OK=0
+if command -v go >/dev/null 2>&1 && go tool pprof -h >/dev/null 2>&1; then
+	PPROF_OK=1
+fi
+
+if [ "$EXTERNAL" = 0 ]; then
+	say "starting a throwaway cluster"
+	unset PGHOST PGPORT PGDATABASE PGUSER PGSERVICE PGPASSWORD PGOPTIONS
+	mkdir "$TMP/pg"
+	pe_cluster_start "$TMP/pg" "$BENCH_USER" || { echo "bench: the server did not start" >&2; exit 1; }
+	cat >>"$PE_PGDATA/postgresql.conf" <<EOF
+# profile_ext bench
+shared_buffers = '1GB'
+max_parallel_workers_per_gather = 2
+work_mem = '64MB'
+fsync = off
+EOF
+	pe_as_user "$PE_CLUSTER_USER" "$(pg_config --bindir)/pg_ctl" -D "$PE_PGDATA" -w -t 60 \
+		restart >>"$TMP/pg/pg_ctl.log" 2>&1 || { tail -n 20 "$TMP/pg/server.log" >&2; exit 1; }
+	export PGHOST=$TMP/pg PGPORT=$PE_PORT PGUSER=$PE_CLUSTER_USER PGDATABASE=postgres
+fi
+q() { psql -X -v ON_ERROR_STOP=1 -q "$@"; }
+qv() { psql -X -v ON_ERROR_STOP=1 -q -At "$@"; }
+q -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS profile_ext"
+
+# The time in ms of the last statement of a script (stdin), run with \timing; the
+# statements' own output is thrown away.
+sql_ms() {
+	{ echo '\timing on'; cat; } | psql -X -v ON_ERROR_STOP=1 -q -At -o /dev/null 2>&1 |
+		awk '/^Time: / { t = $2 } /ERROR/ { print > "/dev/stderr"; exit 1 } END { print t }'
+}
+
+# ------------------------------------------------------------------ data
+say "generating $N CPU profiles (pe_gen, gzip level 6)"
+"$REPO/tools/gen/pe_gen" --out-dir "$TMP/files" --count "$N" --no-heap --gzip-level 6 --quiet
+find "$TMP/files" -name '*.pb.gz' | sort >"$TMP/files.list"
+"$TMP/bin/copy_stream" "$TMP/files.list" >"$TMP/files.copy"
+GZ_BYTES=$(awk '{ print }' "$TMP/files.list" | xargs stat -c %s | awk '{ s += $1 } END { print s }')
+
+q <<SQL
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_bytea, bench_profile, bench_fg, bench_stage, bench_day, bench_mem;
+CREATE TABLE bench_bytea (b bytea);
+CREATE TABLE bench_profile (profile profile);
+SQL
+
+# ------------------------------------------------------------------ 1. ingest
+say "1. ingest: COPY into profile and bytea, zlib gunzip ($REPS runs each)"
+copy_seconds() {	# COPY the stream into table $1, seconds
+	q -c "TRUNCATE $1"
+	q -c "CHECKPOINT" 2>/dev/null || true
+	local t0
+	t0=$(now)
+	psql -X -v ON_ERROR_STOP=1 -q -c "COPY $1 FROM STDIN WITH (FORMAT binary)" <"$TMP/files.copy"
+	since "$t0"
+}
+T_PROFILE='' T_BYTEA='' T_GUNZIP=''
+for _ in $(seq "$REPS"); do
+	T_BYTEA+=" $(copy_seconds bench_bytea)"
+	T_PROFILE+=" $(copy_seconds bench_profile)"
+	T_GUNZIP+=" $("$TMP/bin/gunzip_timer" "$TMP/files.list" 1 | awk '{ print $1 }')"
+done
+T_BYTEA=$(echo "$T_BYTEA" | median)
+T_PROFILE=$(echo "$T_PROFILE" | median)
+T_GUNZIP=$(echo "$T_GUNZIP" | median)
+PLAIN_BYTES=$("$TMP/bin/gunzip_timer" "$TMP/files.list" 1 | awk '{ print $3 }')
+q -c "ANALYZE bench_profile"
+
+SAMPLES=$(qv -c "SELECT round(avg(profile_total(profile, 'samples'))) FROM bench_profile")
+
+# perf record the backend running script $2 (psql, application_name bench_$1) and keep
+# the hottest functions by self time in $TMP/$1.top.
+perf_backend() {
+	local name=$1 script=$2 pid='' perf_pid psql_pid
+	{ echo "SELECT pg_sleep(1);"; cat "$script"; } |
+		PGAPPNAME=bench_$name psql -X -v ON_ERROR_STOP=1 -q -At -o /dev/null &
+	psql_pid=$!
+	for _ in $(seq 100); do
+		pid=$(qv -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'bench_$name'")
+		[ -n "$pid" ] && break
+		sleep 0.05
+	done
+	perf record --call-graph dwarf,16384 -F 999 -o "$TMP/$name.perf" -p "$pid" \
+		>"$TMP/$name.perf.log" 2>&1 &
+	perf_pid=$!
+	wait "$psql_pid"
+	kill -INT "$perf_pid" 2>/dev/null || true
+	wait "$perf_pid" || true
+	perf report -i "$TMP/$name.perf" --no-children --sort dso,symbol --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | sed 's/[ -]*$//' | head -n 25 >"$TMP/$name.top" || true
+	perf report -i "$TMP/$name.perf" --children --sort symbol --stdio 2>/dev/null |
+		grep -E '^ +[0-9.]+% +[0-9.]+%' | sed 's/[ -]*$//' | head -n 40 >"$TMP/$name.children" || true
+}
+
+# ------------------------------------------------------------------ 2. storage
+STORED=$(qv -c "SELECT sum(pg_column_size(profile)) FROM bench_profile")
+
+# ------------------------------------------------------------------ 3. merge
+say "3. merge: profile_merge serial and parallel, go tool pprof ($REPS runs each)"
+SERIAL_SET="SET max_parallel_workers_per_gather = 0;"
+PARALLEL_SET="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;
+	SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
+MERGE_SQL="SELECT profile_total(profile_merge(profile)) FROM bench_profile;"
+pprof_merge_seconds() {	# go tool pprof -proto merging all files (in chunks when many)
+	local t0 chunks=() c
+	t0=$(now)
+	rm -rf "$TMP/pprof" && mkdir "$TMP/pprof"
+	if [ "$N" -le "$PPROF_CHUNK" ]; then
+		go tool pprof -proto -symbolize=none $(cat "$TMP/files.list") \
+			>"$TMP/pprof/merged.pb.gz" 2>"$TMP/pprof/err" || { cat "$TMP/pprof/err" >&2; return 1; }
+	else
+		split -l "$PPROF_CHUNK" -d -a 4 "$TMP/files.list" "$TMP/pprof/list."
+		for c in "$TMP"/pprof/list.*; do
+			go tool pprof -proto -symbolize=none $(cat "$c") >"$c.pb.gz" 2>"$TMP/pprof/err" ||
+				{ cat "$TMP/pprof/err" >&2; return 1; }
+			chunks+=("$c.pb.gz")
+		done
+		go tool pprof -proto -symbolize=none "${chunks[@]}" \
+			>"$TMP/pprof/merged.pb.gz" 2>"$TMP/pprof/err" || { cat "$TMP/pprof/err" >&2; return 1; }
+	fi
+	since "$t0"
+}
+T_SERIAL='' T_PARALLEL='' T_PPROF=''
+for _ in $(seq "$REPS"); do
+	T_SERIAL+=" $(echo "$SERIAL_SET $MERGE_SQL" | sql_ms)"
+	T_PARALLEL+=" $(echo "$PARALLEL_SET $MERGE_SQL" | sql_ms)"
+	if [ "$PPROF_OK" = 1 ]; then
+		T_PPROF+=" $(pprof_merge_seconds)"
+	fi
+done
+T_SERIAL=$(calc %.4f "$(echo "$T_SERIAL" | median) / 1000")
+T_PARALLEL=$(calc %.4f "$(echo "$T_PARALLEL" | median) / 1000")
+T_PPROF=$(echo "${T_PPROF:-}" | median)
+WORKERS=$(echo "EXPLAIN (ANALYZE, COSTS OFF) $MERGE_SQL" | { echo "$PARALLEL_SET"; cat; } | qv |
+	awk '/Workers Launched:/ { print $NF; exit }')
+MERGED_NODES=$(qv -c "SELECT profile_info(profile_merge(profile))->>'nodes' FROM bench_profile")
+
+if [ "$PERF" = 1 ]; then
+	say "perf: ingest and serial merge backends"
+	{ echo "CREATE TEMP TABLE perf_ingest (profile profile);"
+	  echo "\\copy perf_ingest FROM '$TMP/files.copy' WITH (FORMAT binary)"; } >"$TMP/ingest.sql"
+	perf_backend ingest "$TMP/ingest.sql"
+	echo "$SERIAL_SET $MERGE_SQL $MERGE_SQL" >"$TMP/merge.sql"
+	perf_backend merge "$TMP/merge.sql"
+fi
+
+# ------------------------------------------------------------------ 4. flame graph rows
+say "4. flame graph rows of a tree of > 1M nodes"
+CHUNKS=10
+q <<SQL
+CREATE TABLE bench_fg AS
+SELECT profile_merge(part) AS p FROM (
+	SELECT profile_from_folded(string_agg(
+		'main;serve;a_' || (i % 8) || ';b_' || (i / 8 % 64) || ';c_' || (i / 64 % 512)
+		|| ';d_' || (i / 512 % 4096) || ';e_' || (i % 32768) || ';f_' || (i % 50000)
+		|| ';g_' || (i % 200000) || ';h_' || (i * 7 % 200000) || ';leaf_' || (i * 13 % 100000)
+		|| ' ' || (1 + i % 97), E'\n')) AS part
+	  FROM generate_series(0, $FG_LINES - 1) i GROUP BY i % $CHUNKS) parts;
+SQL
+FG_NODES=$(qv -c "SELECT profile_info(p)->>'nodes' FROM bench_fg")
+T_FG8K='' T_FG0='' T_DECODE=''
+for _ in $(seq "$REPS"); do
+	T_DECODE+=" $(echo "SELECT profile_total(p) FROM bench_fg;" | sql_ms)"
+	T_FG8K+=" $(echo "SELECT count(*) FROM bench_fg, flamegraph(p, NULL, 8192);" | sql_ms)"
+	T_FG0+=" $(echo "SELECT count(*) FROM bench_fg, flamegraph(p, NULL, 0);" | sql_ms)"
+done
+T_DECODE=$(echo "$T_DECODE" | median)
+T_FG8K=$(echo "$T_FG8K" | median)
+T_FG0=$(echo "$T_FG0" | median)
+FG8K_ROWS=$(qv -c "SELECT count(*) FROM bench_fg, flamegraph(p, NULL, 8192)")
+FG0_ROWS=$(qv -c "SELECT count(*) FROM bench_fg, flamegraph(p, NULL, 0)")
+
+# ------------------------------------------------------------------ 5. dashboard
+say "5. dashboard: $DAY_ROWS profiles/day x 10 services"
+q <<SQL
+CREATE TABLE bench_stage (ts timestamptz, labels jsonb, profile profile);
+CREATE TABLE bench_day (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile profile NOT NULL);
+SQL
+"$REPO/tools/gen/pe_gen" --start '2026-01-01 00:00:00' --count "$DAY_ROWS" --services checkout \
+	--regions 1 --pods 1 --cpu-interval 10 --no-heap --samples 100 --stacks 300 \
+	--gzip-level 6 --quiet | q -c "COPY bench_stage FROM STDIN WITH (FORMAT binary)"
+# Ten services sending at the same times, in arrival order (interleaved), same profiles.
+q <<SQL
+INSERT INTO bench_day
+SELECT s.ts, s.labels || jsonb_build_object('service_name', 'svc' || k,
+			'pod', 'svc' || k || '-' || (s.labels->>'pod')), s.profile
+  FROM bench_stage s CROSS JOIN generate_series(0, 9) k ORDER BY s.ts, k;
+CREATE INDEX bench_day_labels ON bench_day USING gin (labels jsonb_path_ops);
+CREATE INDEX bench_day_ts ON bench_day (ts);
+VACUUM ANALYZE bench_day;
+SQL
+DAY_TOTAL=$(qv -c "SELECT count(*) FROM bench_day")
+read -r DAY_FROM DAY_TO < <(qv -F ' ' -c "SELECT
+	quote_literal(to_char(date_trunc('day', min(ts) AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')),
+	quote_literal(to_char(date_trunc('day', min(ts) AT TIME ZONE 'UTC') + interval '1 day',
+		'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) FROM bench_day")
+SVC="labels @> '{\"service_name\": \"svc3\"}'"
+DASH_SQL="SELECT * FROM flamegraph((SELECT profile_merge(profile) FROM bench_day
+	WHERE $SVC AND ts >= $DAY_FROM AND ts < $DAY_TO));"
+NOINDEX_SET="SET enable_bitmapscan = off; SET enable_indexscan = off; SET enable_indexonlyscan = off;"
+DASH_PLAN=$(qv -c "EXPLAIN (COSTS OFF) $DASH_SQL")
+DASH_GIN=no
+if grep -q 'Bitmap Index Scan on bench_day_labels' <<<"$DASH_PLAN"; then
+	DASH_GIN=yes
+fi
+DASH_ROWS=$(qv -c "SELECT count(*) FROM (${DASH_SQL%;}) f")
+DASH_MERGED=$(qv -c "SELECT count(*) FROM bench_day WHERE $SVC AND ts >= $DAY_FROM AND ts < $DAY_TO")
+T_DASH='' T_DASH_SEQ=''
+for _ in $(seq "$REPS"); do
+	T_DASH+=" $(echo "$DASH_SQL" | sql_ms)"
+	T_DASH_SEQ+=" $(echo "$NOINDEX_SET $DASH_SQL" | sql_ms)"
+done
+T_DASH=$(echo "$T_DASH" | median)
+T_DASH_SEQ=$(echo "$T_DASH_SEQ" | median)
+
+# ------------------------------------------------------------------ 6. diff
+say "6. diff of two one-hour windows"
+window() {	# the merge of svc3 over hour $1 of the day
+	echo "(SELECT profile_merge(profile) FROM bench_day WHERE $SVC
+		AND ts >= $DAY_FROM::timestamptz + interval '$1 hours'
+		AND ts < $DAY_FROM::timestamptz + interval '$(($1 + 1)) hours')"
+}
+DIFF_SQL="SELECT * FROM flamegraph_diff($(window 10), $(window 11));"
+T_DIFF='' T_TWO=''
+for _ in $(seq "$REPS"); do
+	T_DIFF+=" $(echo "$DIFF_SQL" | sql_ms)"
+	a=$(echo "SELECT * FROM flamegraph($(window 10));" | sql_ms)
+	b=$(echo "SELECT * FROM flamegraph($(window 11));" | sql_ms)
+	T_TWO+=" $(calc %.3f "$a + $b")"
+done
+T_DIFF=$(echo "$T_DIFF" | median)
+T_TWO=$(echo "$T_TWO" | median)
+DIFF_ROWS=$(qv -c "SELECT count(*) FROM (${DIFF_SQL%;}) f")
+
+# ------------------------------------------------------------------ 7. memory
+say "7. memory: peak backend RSS of profile_merge over 1 and $COPIES copies"
+q -c "CREATE TABLE bench_mem AS SELECT profile FROM bench_profile LIMIT 1"
+MEM_NODES=$(qv -c "SELECT profile_info(profile)->>'nodes' FROM bench_mem")
+# VmHWM growth of a fresh backend (warmed up by one call) merging $1 copies of one value;
+# the copies stream from a ProjectSet (generate_series in the target list) so nothing but
+# the aggregate holds memory per row.
+hwm_delta_kb() {
+	qv <<SQL | tail -n 1
+SELECT profile_total(profile) FROM bench_mem;
+SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+)')::bigint AS before \gset
+SELECT profile_total(profile_merge(p))
+  FROM (SELECT (SELECT profile FROM bench_mem) AS p, generate_series(1, $1) AS g) copies;
+SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+)')::bigint - :before;
+SQL
+}
+MEM_1='' MEM_N=''
+if qv -c "SELECT pg_read_file('/proc/self/status')" >/dev/null 2>&1; then
+	for _ in $(seq "$REPS"); do
+		MEM_1+=" $(hwm_delta_kb 1)"
+		MEM_N+=" $(hwm_delta_kb "$COPIES")"
+	done
+fi
+MEM_1=$(echo "$MEM_1" | median)
+MEM_N=$(echo "$MEM_N" | median)
+
+# ------------------------------------------------------------------ the table
+TOTAL_SECONDS=$(since "$T_START")
+CRASHES=''
+if [ "$EXTERNAL" = 0 ]; then
+	CRASHES=$(grep -E 'terminated by signal|was terminated by exception|server process .* exited with exit code' \
+		"$TMP/pg/server.log" || true)
+fi
+row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
+met() {	# met? for value $1 against "<= x" or ">= x" in $2
+	awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+		if (v == "" || v == "n/a") { print "n/a"; exit }
+		ok = (op == "<=") ? (v + 0 <= t + 0) : (v + 0 >= t + 0); print ok ? "yes" : "NO" }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3f", a / b }'; }
+MB=$(calc %.1f "$GZ_BYTES / 1048576")
+r_gunzip=$(ratio "$T_PROFILE" "$T_GUNZIP")
+r_bytea=$(ratio "$T_PROFILE" "$T_BYTEA")
+r_store=$(ratio "$STORED" "$GZ_BYTES")
+r_serial=$(ratio "$T_SERIAL" "$T_PPROF")
+r_parallel=$(ratio "$T_PARALLEL" "$T_PPROF")
+r_speedup=$(ratio "$T_PARALLEL" "$T_SERIAL")
+r_fg8k=$(ratio "$T_FG8K" "$T_DECODE")
+r_fg0=$(ratio "$T_FG0" "$T_DECODE")
+r_dash=$(ratio "$T_DASH" "$T_DASH_SEQ")
+r_diff=$(ratio "$T_DIFF" "$T_TWO")
+r_mem=$(ratio "$MEM_N" "$MEM_1")
+pps() { awk -v n="$1" -v s="$2" 'BEGIN { if (s == "" || s + 0 == 0) print "n/a"; else printf "%.0f", n / s }'; }
+mbs() { awk -v b="$1" -v s="$2" 'BEGIN { if (s == "" || s + 0 == 0) print "n/a"; else printf "%.1f", b / 1048576 / s }'; }
+
+echo
+echo "profile_ext benchmark: $N CPU profiles ($SAMPLES samples each on average; $MB MB gzipped at level 6, $(calc %.1f "$PLAIN_BYTES / 1048576") MB plain), medians of $REPS runs; ratio = ours / baseline (below 1: ours smaller or faster)"
+echo
+row measurement ours baseline ratio target "met?"
+row --- --- --- --- --- ---
+row "1a. ingest: binary COPY of $N .pb.gz into a profile column" \
+	"${T_PROFILE} s = $(mbs "$GZ_BYTES" "$T_PROFILE") MB/s gz, $(pps "$N" "$T_PROFILE") profiles/s" \
+	"zlib gunzip in memory (gunzip_timer): ${T_GUNZIP} s = $(mbs "$GZ_BYTES" "$T_GUNZIP") MB/s gz" \
+	"${r_gunzip}x" "<= 2x gunzip" "$(met "$r_gunzip" '<=' 2)"
+row "1b. ingest: same, against bytea" \
+	"${T_PROFILE} s" \
+	"COPY of the same bytes into bytea: ${T_BYTEA} s = $(mbs "$GZ_BYTES" "$T_BYTEA") MB/s" \
+	"${r_bytea}x" "(info)" "-"
+row "2. storage: sum(pg_column_size(profile))" \
+	"$STORED B" "gzipped pprof (level 6): $GZ_BYTES B" "${r_store}x" "<= 0.35" "$(met "$r_store" '<=' 0.35)"
+row "3a. merge $N profiles, serial (= per core)" \
+	"${T_SERIAL} s = $(pps "$N" "$T_SERIAL") profiles/s" \
+	"go tool pprof -proto f1..f$N: ${T_PPROF:-n/a} s = $(pps "$N" "$T_PPROF") profiles/s" \
+	"${r_serial}x" "<= 0.02 (50x faster)" "$(met "$r_serial" '<=' 0.02)"
+row "3a'. merge throughput, one core" \
+	"$(pps "$N" "$T_SERIAL") profiles/s" "target: 10000 typical CPU profiles/s per core" \
+	"$(calc %.3f "$N / $T_SERIAL / 10000")x of target" ">= 1" "$(met "$(calc %.3f "$N / $T_SERIAL / 10000")" '>=' 1)"
+row "3b. merge $N profiles, 2 parallel workers (workers launched: ${WORKERS:-0})" \
+	"${T_PARALLEL} s = $(pps "$N" "$T_PARALLEL") profiles/s" \
+	"go tool pprof: ${T_PPROF:-n/a} s" "${r_parallel}x" "<= 0.02 (50x faster)" "$(met "$r_parallel" '<=' 0.02)"
+row "3c. parallel speedup (2 cores, shared with other load)" \
+	"${T_PARALLEL} s" "serial: ${T_SERIAL} s" "${r_speedup}x" "<= 0.7" "$(met "$r_speedup" '<=' 0.7)"
+row "4a. flamegraph(p, NULL, 8192), $FG_NODES-node tree -> $FG8K_ROWS rows" \
+	"${T_FG8K} ms" "decode only, profile_total(p): ${T_DECODE} ms" "${r_fg8k}x" "< 1000 ms" \
+	"$(met "$T_FG8K" '<=' 1000)"
+row "4b. flamegraph(p, NULL, 0) (no truncation) -> $FG0_ROWS rows" \
+	"${T_FG0} ms" "decode only: ${T_DECODE} ms" "${r_fg0}x" "(info)" "-"
+row "5. dashboard: flamegraph(merge of svc3's day = $DASH_MERGED rows of $DAY_TOTAL), GIN index used: $DASH_GIN" \
+	"${T_DASH} ms ($DASH_ROWS rows)" "same query without indexes (seq scan): ${T_DASH_SEQ} ms" \
+	"${r_dash}x" "< 1000 ms" "$(met "$T_DASH" '<=' 1000)"
+row "6. flamegraph_diff of two one-hour windows of svc3 ($DIFF_ROWS rows)" \
+	"${T_DIFF} ms" "two flamegraph() queries, one per window: ${T_TWO} ms" "${r_diff}x" \
+	"< 1000 ms" "$(met "$T_DIFF" '<=' 1000)"
+row "7. memory: backend peak RSS growth, profile_merge of $COPIES copies of a $MEM_NODES-node profile" \
+	"${MEM_N:-n/a} kB" "1 copy: ${MEM_1:-n/a} kB" "${r_mem}x" "<= 2x (bounded by stacks)" \
+	"$(met "$r_mem" '<=' 2)"
+echo
+PGVER=$(qv -c "SHOW server_version")
+SETTINGS=$(qv -F ' ' -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
+	FROM pg_settings WHERE name IN ('shared_buffers', 'max_parallel_workers_per_gather', 'work_mem', 'fsync')")
+echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), PostgreSQL $PGVER; $([ "$EXTERNAL" = 1 ] && echo 'server from PG* environment' || echo 'throwaway cluster'): $SETTINGS (fsync off: no durability cost in the ingest numbers); command: $CMDLINE (N=$N, REPS=$REPS); total ${TOTAL_SECONDS} s"
+echo "pprof merge: $([ "$N" -le "$PPROF_CHUNK" ] && echo "one call with all $N files" || echo "chunks of $PPROF_CHUNK files, then one call merging the chunk results (total time)"), -symbolize=none; merged tree: $MERGED_NODES nodes"
+echo
+if [ -n "$CRASHES" ]; then
+	echo "WARNING: backends crashed during the run; numbers after it are not valid:"
+	sed 's/^/    /' <<<"$CRASHES"
+fi
+echo "dashboard plan (EXPLAIN):"
+sed 's/^/    /' <<<"$DASH_PLAN"
+if [ "$PERF" = 1 ]; then
+	for name in ingest merge; do
+		echo
+		echo "perf, $name backend (self time, top 25):"
+		sed 's/^/    /' "$TMP/$name.top"
+		echo "perf, $name backend (inclusive time: children, self; top 40):"
+		sed 's/^/    /' "$TMP/$name.children"
+	done
+fi
+[ -z "$CRASHES" ]
