@@ -86,6 +86,20 @@ while IFS=$'\t' read -r name stype base new; do
 	fi
 done < "$repo/test/corpus/diffs.tsv"
 
+# tools/load_pprof.sh loads a folder of files with labels in one COPY.
+q -q -c "DROP TABLE IF EXISTS profiles; CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile profile NOT NULL)"
+if "$repo/tools/load_pprof.sh" -l '{"service_name": "kafka", "region": "eu"}' \
+	"$corpus"/pprof/og_convert_jfr__cortex-dev-01__kafka-0__cpu__*.pb.gz; then
+	got=$(q -c "SELECT count(*), count(DISTINCT labels->>'file'), sum(profile_total(profile, 'cpu'))
+		FROM profiles WHERE labels @> '{\"service_name\": \"kafka\", \"region\": \"eu\"}'")
+	want=$(q -c "SELECT count(*), count(*), sum(profile_total(p, 'cpu')) FROM corpus
+		WHERE file LIKE 'og\_convert\_jfr\_\_cortex-dev-01\_\_kafka-0\_\_cpu\_\_%'")
+	[ "$got" = "$want" ] && ok || bad "load_pprof.sh: got '$got', want '$want'"
+else
+	bad "load_pprof.sh failed"
+fi
+q -q -c "DROP TABLE profiles"
+
 q -q -c "DROP TABLE corpus"
 echo "corpus: $passed passed, $failed failed"
 [ $failed -eq 0 ]
