@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# test/fuzz/make_seeds.sh: build the fuzzers' seed folders under build/fuzz/seeds/.
+#
+#   build/fuzz/seeds/pprof       inflated corpus files and pprof re-encodings (seed_builder)
+#   build/fuzz/seeds/stored      raw and zstd stored values of corpus trees and prefixes
+#   build/fuzz/seeds/folded      folded texts (first byte: the target's mode) + samples below
+#   build/fuzz/seeds/merge_diff  pairs in the fuzz_merge_diff layout + folded pairs below
+#
+# The corpus (../shared/corpus/pprof, or $PROFILE_EXT_CORPUS/pprof) is read, never copied
+# into the repository; without it only the hand-written samples are made.
+# Usage: test/fuzz/make_seeds.sh [SEED_DIR]
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$REPO"
+SEEDS=${1:-build/fuzz/seeds}
+CORPUS=${PROFILE_EXT_CORPUS:-$REPO/../shared/corpus}/pprof
+CC=${CC:-cc}
+
+mkdir -p "$SEEDS"/{pprof,stored,folded,merge_diff}
+[ -f src/core/profile.pb-c.h ] ||
+	protoc-c --c_out=src/core --proto_path=src/core src/core/profile.proto
+
+if [ -d "$CORPUS" ]; then
+	builder=$(mktemp)
+	core=$(ls src/core/*.c | grep -v 'profile.pb-c.c$')
+	# shellcheck disable=SC2086
+	$CC -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+		-Wno-missing-field-initializers -Isrc/core -o "$builder" \
+		test/fuzz/seed_builder.c $core src/core/profile.pb-c.c -lprotobuf-c -lzstd -lz
+	"$builder" "$CORPUS" "$SEEDS"
+	rm -f "$builder"
+else
+	echo "make_seeds.sh: no corpus at $CORPUS; hand-written seeds only"
+fi
+
+# Hand-written folded texts: mode byte 0 = one sample type, 1 = two.
+folded() { # NAME MODE TEXT (printf format)
+	{ printf "\\x$2"; printf "$3"; } >"$SEEDS/folded/hand_$1"
+}
+folded basic 00 'main;work 3\nmain;idle 1\ngc -2\n'
+folded root_self 00 ' 42\nmain 1\n'
+folded spaces 00 'java.lang.Thread.run() [file];a b c 10\r\nx 1  \n\n'
+folded utf8 00 'caf\xc3\xa9;\xe2\x98\x83 5\nbad\xff\xfe;nul\x00x 2\n'
+folded dup 00 'a;b 1\na;b 2\na;b -3\n'
+folded big 00 'a 9223372036854775807\nb -9223372036854775808\n'
+folded overflow 00 'a 9223372036854775807\na 1\n'
+folded two 01 'main;work 3 30\nmain;idle 1 10\n 0 5\n'
+folded deep 00 "$(printf 'f;%.0s' $(seq 1 300))leaf 7\\n"
+
+# Folded pairs for fuzz_merge_diff: u32le split, mode 0x03 (both halves folded).
+pair() { # NAME MODE A B
+	local a=$3 b=$4 n
+	n=$(printf "$a" | wc -c)
+	local head
+	head=$(printf '\\x%02x\\x%02x\\x%02x\\x%02x\\x%s' $((n & 255)) $((n >> 8 & 255)) \
+		$((n >> 16 & 255)) $((n >> 24 & 255)) "$2")
+	{ printf "$head"; printf "$a"; printf "$b"; } >"$SEEDS/merge_diff/hand_$1"
+}
+pair basic 03 'main;work 3\nmain;idle 1\ngc -2\n' 'main;work 1\nmain;new 4\n'
+pair two 07 'main;work 3 30\nmain;idle 1 10\n' 'main;work 1 1\ngc 2 2\n'
+pair neg 23 'a;b -5\na;c 5\n' 'a;b 5\na;c -5\na 1\n'
+pair recursion 0b 'a;b;a;b 4\na;b 1\n' 'b;a;b 2\nx 1\n'
+
+for d in pprof stored folded merge_diff; do
+	printf '%-11s %5d seeds\n' "$d" "$(ls "$SEEDS/$d" | wc -l)"
+done
