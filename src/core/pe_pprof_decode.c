@@ -510,9 +510,16 @@ check_header(Decoder *d)
 		pe_set_detail(d->ctx, "At most %d sample types are supported.", PE_MAX_VALUES);
 		return false;
 	}
-	if (prof->n_sample_type == 0 && prof->n_sample > 0)
+	/*
+	 * Without sample types a profile says nothing, and a stored value
+	 * needs at least one: refuse it here, as invalid pprof, rather than
+	 * fail later with an argument error.
+	 */
+	if (prof->n_sample_type == 0)
 	{
-		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: profile has samples but no sample types");
+		pe_fail(d->ctx, PE_ERR_PPROF, prof->n_sample > 0 ?
+				"invalid pprof: profile has samples but no sample types" :
+				"invalid pprof: profile has no sample types");
 		pe_set_detail(d->ctx, "Each sample value needs a sample type that says what it counts.");
 		return false;
 	}

@@ -873,8 +873,12 @@ test_string_table_zero(void)
 	b.p.time_nanos = 1;			/* not empty input */
 	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: string table is empty");
 
-	/* the smallest valid profile: just the string table */
+	/* just the string table: no sample types, refused (nothing to store) */
 	b_init(&b, "");
+	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: profile has no sample types");
+
+	/* the smallest valid profile: one sample type, no samples */
+	b_init(&b, "samples/count");
 	expect_built(&b, "");
 }
 
