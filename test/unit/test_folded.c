@@ -13,19 +13,6 @@ static PeSampleType one_type[] = {{"samples", "count"}};
 static PeSampleType two_types[] = {{"samples", "count"}, {"cpu", "nanoseconds"}};
 
 static void
-make_meta(PeMeta *m, PeSampleType *types, uint32_t n)
-{
-	static char empty[] = "";
-
-	memset(m, 0, sizeof(*m));
-	m->nvalues = n;
-	m->types = types;
-	m->period_type.type = empty;
-	m->period_type.unit = empty;
-	m->default_type = -1;
-}
-
-static void
 reset_error(void)
 {
 	memset(&ctx.err, 0, sizeof(ctx.err));
@@ -40,7 +27,7 @@ reformat(const char *text, uint32_t nv, uint32_t v)
 	char	   *out = NULL;
 	size_t		len;
 
-	make_meta(&meta, nv == 1 ? one_type : two_types, nv);
+	unit_meta(&meta, nv == 1 ? one_type : two_types, nv);
 	if (!pe_folded_parse(&ctx, text, strlen(text), &meta, &t))
 		return NULL;
 	if (!pe_folded_write(&t, v, &out, &len))
@@ -77,7 +64,7 @@ check_parse_error(const char *text, size_t len, uint32_t nv, PeErrCode code,
 	PeTree		t;
 
 	reset_error();
-	make_meta(&meta, nv == 1 ? one_type : two_types, nv);
+	unit_meta(&meta, nv == 1 ? one_type : two_types, nv);
 	if (pe_folded_parse(&ctx, text, len, &meta, &t))
 	{
 		unit_failed_checks++;
@@ -126,7 +113,7 @@ test_basic(void)
 		size_t		len;
 
 		reset_error();
-		make_meta(&meta, one_type, 1);
+		unit_meta(&meta, one_type, 1);
 		CHECK_OK(&ctx, pe_folded_parse(&ctx, text, sizeof(text) - 1, &meta, &t));
 		CHECK_OK(&ctx, pe_folded_write(&t, 0, &out, &len));
 		CHECK(len == 10 && memcmp(out, "a\xEF\xBF\xBD" "b;c 1\n", 10) == 0);
@@ -153,7 +140,7 @@ test_multi_value(void)
 		PeTree		t;
 
 		reset_error();
-		make_meta(&meta, two_types, 0);
+		unit_meta(&meta, two_types, 0);
 		CHECK(!pe_folded_parse(&ctx, "a 1", 3, &meta, &t));
 		CHECK(ctx.err.code == PE_ERR_ARG);
 	}
@@ -217,7 +204,7 @@ write_error_case(const char *bad_name, size_t bad_len, const char *want)
 	size_t		len;
 
 	reset_error();
-	make_meta(&meta, one_type, 1);
+	unit_meta(&meta, one_type, 1);
 	CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &meta));
 	node = pe_tree_child(&t, 0, pe_strtab_intern(&t.names, "main", 4));
 	node = pe_tree_child(&t, node, pe_strtab_intern(&t.names, bad_name, bad_len));
@@ -250,7 +237,7 @@ test_write_errors(void)
 		size_t		len;
 
 		reset_error();
-		make_meta(&meta, two_types, 2);
+		unit_meta(&meta, two_types, 2);
 		CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &meta));
 		pe_tree_add_self(&t, pe_tree_child(&t, 0, pe_strtab_intern(&t.names, "x;y", 3)), vals);
 		pe_tree_add_self(&t, pe_tree_child(&t, 0, pe_strtab_intern(&t.names, "z", 1)), ones);
@@ -269,7 +256,7 @@ test_write_errors(void)
 		size_t		len;
 
 		reset_error();
-		make_meta(&meta, one_type, 1);
+		unit_meta(&meta, one_type, 1);
 		CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &meta));
 		CHECK(!pe_folded_write(&t, 1, &out, &len));
 		CHECK(ctx.err.code == PE_ERR_ARG);
@@ -322,7 +309,7 @@ test_deep(void)
 	}
 	append(&text, &len, &cap, " 42\n", 4);
 	reset_error();
-	make_meta(&meta, one_type, 1);
+	unit_meta(&meta, one_type, 1);
 	ctx.check_interrupts = count_interrupt_check;
 	CHECK_OK(&ctx, pe_folded_parse(&ctx, text, len, &meta, &t));
 	CHECK(interrupt_checks >= DEPTH / 4096);
@@ -370,7 +357,7 @@ project(const PeTree *t, uint32_t v, PeTree *out)
 	PeMeta		meta;
 	uint32_t   *map = malloc(sizeof(uint32_t) * t->nnodes);
 
-	make_meta(&meta, one_type, 1);
+	unit_meta(&meta, one_type, 1);
 	CHECK_OK(&ctx, pe_tree_init(&ctx, out, &meta));
 	map[0] = 0;
 	for (uint32_t n = 0; n < t->nnodes; n++)
@@ -434,7 +421,7 @@ test_round_trip(void)
 					len2;
 
 		reset_error();
-		make_meta(&meta, nv == 1 ? one_type : two_types, nv);
+		unit_meta(&meta, nv == 1 ? one_type : two_types, nv);
 		CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &meta));
 		for (int s = 0; s < 200; s++)
 		{
@@ -459,7 +446,7 @@ test_round_trip(void)
 			PeMeta		one;
 			PeTree		column;
 
-			make_meta(&one, one_type, 1);
+			unit_meta(&one, one_type, 1);
 			CHECK_OK(&ctx, pe_folded_write(&t, v, &text1, &len1));
 			CHECK_OK(&ctx, pe_folded_parse(&ctx, text1, len1, &one, &back));
 			project(&t, v, &column);

@@ -11,25 +11,12 @@
 static PeCtx ctx;
 
 static void
-make_meta(PeMeta *m, PeSampleType *types, int n)
-{
-	static char empty[] = "";
-
-	memset(m, 0, sizeof(*m));
-	m->nvalues = n;
-	m->types = types;
-	m->period_type.type = empty;
-	m->period_type.unit = empty;
-	m->default_type = -1;
-}
-
-static void
 new_tree(PeTree *t, int nvalues)
 {
 	PeSampleType types[2] = {{"samples", "count"}, {"cpu", "nanoseconds"}};
 	PeMeta		m;
 
-	make_meta(&m, types, nvalues);
+	unit_meta(&m, types, nvalues);
 	CHECK_OK(&ctx, pe_tree_init(&ctx, t, &m));
 }
 

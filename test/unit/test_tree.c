@@ -9,19 +9,6 @@
 
 static PeCtx ctx;
 
-static void
-make_meta(PeMeta *m, PeSampleType *types, int n)
-{
-	static char empty[] = "";
-
-	memset(m, 0, sizeof(*m));
-	m->nvalues = n;
-	m->types = types;
-	m->period_type.type = empty;
-	m->period_type.unit = empty;
-	m->default_type = -1;
-}
-
 /* Add one stack given root-first as a NULL-terminated list of names. */
 static void
 add_stack(PeTree *t, const char **frames, const int64_t *values)
@@ -79,7 +66,7 @@ test_merge_and_order(void)
 				v2[2] = {2, 20},
 				v3[2] = {3, 30};
 
-	make_meta(&m, types, 2);
+	unit_meta(&m, types, 2);
 	CHECK_OK(&ctx, pe_tree_init(&ctx, &a, &m));
 	CHECK_OK(&ctx, pe_tree_init(&ctx, &b, &m));
 	add_stack(&a, s1, v1);
@@ -126,8 +113,8 @@ test_incompatible_and_overflow(void)
 	const char *s[] = {"x", NULL};
 	int64_t		big[1] = {INT64_MAX};
 
-	make_meta(&m1, t1, 1);
-	make_meta(&m2, t2, 1);
+	unit_meta(&m1, t1, 1);
+	unit_meta(&m2, t2, 1);
 	CHECK_OK(&ctx, pe_tree_init(&ctx, &a, &m1));
 	CHECK_OK(&ctx, pe_tree_init(&ctx, &b, &m2));
 	CHECK(!pe_tree_merge(&a, &b, false));
@@ -163,7 +150,7 @@ test_deep_chain(void)
 	int64_t		one = 1;
 	char		name[32];
 
-	make_meta(&m, types, 1);
+	unit_meta(&m, types, 1);
 	CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &m));
 	for (int i = 0; i < 100000; i++)
 	{

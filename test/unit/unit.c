@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <sys/stat.h>
+#include "pe_tree.h"
 #include "unit.h"
 
 int			unit_failed_checks;
@@ -72,4 +73,17 @@ unit_corpus_dir(void)
 			return candidates[i];
 	printf("SKIP: corpus folder ../shared/corpus not found\n");
 	return NULL;
+}
+
+void
+unit_meta(PeMeta *m, PeSampleType *types, uint32_t n)
+{
+	static char empty[] = "";
+
+	memset(m, 0, sizeof(*m));
+	m->nvalues = n;
+	m->types = types;
+	m->period_type.type = empty;
+	m->period_type.unit = empty;
+	m->default_type = -1;
 }

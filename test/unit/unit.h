@@ -37,6 +37,11 @@ extern unsigned char *unit_read_file(const char *path, size_t *len);
 /* The shared corpus folder, or NULL (and a skip message) when absent. */
 extern const char *unit_corpus_dir(void);
 
+/* A header with these sample types, no period type, no default type. */
+struct PeMeta;
+struct PeSampleType;
+extern void unit_meta(struct PeMeta *m, struct PeSampleType *types, uint32_t n);
+
 #define RUN(fn) unit_run(#fn, fn)
 
 #endif
