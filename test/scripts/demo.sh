@@ -11,16 +11,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=${REPO:-$(cd "$here/../.." && pwd)}
-passed=0 failed=0 skipped=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-finish() {
-	local line="$passed passed, $failed failed"
-	[ "$skipped" -gt 0 ] && line+=", $skipped skipped"
-	echo "$line"
-	[ "$failed" -eq 0 ]
-	exit
-}
+# shellcheck source=test/lib.sh
+source "$repo/test/lib.sh"
 
 out_dir=$(mktemp -d /tmp/profile_ext_demo_test.XXXXXX)
 trap 'rm -rf "$out_dir"' EXIT

@@ -35,16 +35,9 @@ unset PGSERVICE PGOPTIONS PGDATABASE
 
 TEST_USER=${PROFILE_EXT_TEST_USER:-profile_ext_test}
 FIXTURE=$repo/test/fixtures/stored_v1.tsv
-GEN=$repo/tools/gen/pe_gen
 BINDIR=$(pg_config --bindir)
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
+# shellcheck source=test/lib.sh
+source "$repo/test/lib.sh"
 
 WORK=$(mktemp -d /tmp/profile_ext_durability.XXXXXX) || exit 2
 CLUSTER_DIR=
@@ -81,15 +74,7 @@ stop_cluster() {
 	CLUSTER_DIR=
 }
 
-# A private copy of the generator, so a rebuild in the checkout cannot pull it away mid-run.
-if { [ -x "$GEN" ] || make -s -C "$repo" tools/gen/pe_gen >"$WORK/gen_build.log" 2>&1; } &&
-	cp "$GEN" "$WORK/pe_gen"; then
-	GEN=$WORK/pe_gen
-else
-	cat "$WORK/gen_build.log" 2>/dev/null
-	bad "tools/gen/pe_gen does not build"
-	finish
-fi
+pe_private_gen "$repo" "$WORK"
 
 # ---------------------------------------------------------------- 1. crash recovery
 

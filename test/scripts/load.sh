@@ -31,17 +31,8 @@ STAGING_ROWS=300
 WARMUP=4				# memory readings ignored while caches fill
 MEMORY_QUERIES=24		# queries in the memory session
 STOP_LIMIT_MS=200		# allowed delay between a cancel and the error
-passed=0 failed=0 skipped=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip: $*"; }
-finish() {
-	local line="$passed passed, $failed failed"
-	[ "$skipped" -gt 0 ] && line+=", $skipped skipped"
-	echo "$line"
-	[ "$failed" -eq 0 ]
-	exit
-}
+# shellcheck source=test/lib.sh
+source "$repo/test/lib.sh"
 
 WORK=$(mktemp -d /tmp/profile_ext_load.XXXXXX) || exit 2
 BG_PIDS=()
@@ -60,16 +51,7 @@ if ! command -v pgbench >/dev/null 2>&1; then
 	skip "pgbench is not installed"
 	finish
 fi
-# A private copy of the generator, so a rebuild in the checkout cannot pull it away mid-run.
-GEN=$repo/tools/gen/pe_gen
-if { [ -x "$GEN" ] || make -s -C "$repo" tools/gen/pe_gen >"$WORK/gen_build.log" 2>&1; } &&
-	cp "$GEN" "$WORK/pe_gen"; then
-	GEN=$WORK/pe_gen
-else
-	cat "$WORK/gen_build.log" 2>/dev/null
-	bad "tools/gen/pe_gen does not build"
-	finish
-fi
+pe_private_gen "$repo" "$WORK"
 
 # ---------------------------------------------------------------- setup
 t0=$SECONDS
