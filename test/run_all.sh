@@ -5,7 +5,7 @@
 #   1. installs the build and test dependencies with apt-get (skip: PROFILE_EXT_SKIP_APT=1);
 #   2. builds (`make`), installs (`make install`) and runs the C unit tests (test/unit);
 #   3. starts a throwaway PostgreSQL cluster as a non-root user in a temporary folder;
-#   4. runs `make installcheck` (pg_regress: test/sql vs test/expected) against it;
+#   4. runs `make installcheck` (pg_regress: sql/ vs expected/) against it;
 #   5. runs every executable test/scripts/*.sh against it;
 #   6. checks the server log for crashed backends;
 #   7. stops the cluster (always) and prints a summary whose LAST line is
@@ -44,6 +44,13 @@ APT_PACKAGES=(
 	libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev
 	golang-go libxml2-utils
 	util-linux passwd diffutils coreutils
+	# the gateway (src/gateway): HTTP server, client library, scraping, config
+	libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libdeflate-dev
+	# real clients and peers the tests start: Pyroscope push messages, retention, sharding
+	python3-protobuf protobuf-compiler
+	postgresql-$PG_VERSION-partman postgresql-$PG_VERSION-cron
+	# TAP tests (PostgreSQL::Test::Cluster) and the fuzz smoke run
+	libipc-run-perl clang libclang-rt-14-dev
 )
 
 # ---------------------------------------------------------------- bookkeeping
@@ -334,15 +341,15 @@ echo "server up: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER (log: $TMP/server.
 
 # ---------------------------------------------------------------- 4. pg_regress
 # pg_regress is only a client: it runs here as the invoking user (root on CI), reads
-# test/sql and test/expected from the checkout and writes results/ and regression.diffs
+# sql/ and expected/ from the checkout and writes results/ and regression.diffs
 # into the repo root (git-ignored), which that user can always write.  The server, which
 # runs as $TEST_USER, never touches the checkout (it may be under /root, mode 0700): it
 # only reads the installed extension files, which `make install` made world-readable.
 # So no copy of the repo and no --outputdir are needed.
 say "make installcheck"
 rm -rf results regression.diffs regression.out
-if [ -z "$(ls test/sql/*.sql 2>/dev/null)" ]; then
-	record pg_regress "-" 0 0 0 "no test/sql/*.sql yet"
+if [ -z "$(ls sql/*.sql | grep -v "/profile_ext--" 2>/dev/null)" ]; then
+	record pg_regress "-" 0 0 0 "no sql/*.sql tests yet"
 else
 	run_logged installcheck timeout "$TIMEOUT" make "${MAKE_ARGS[@]}" installcheck
 	rc=$?
