@@ -16,7 +16,7 @@
 # the last context total is less than 1.2 times the first, and the RssAnon peak of the
 # last 5 readings is less than 3 times that of the first 5 (malloc free lists make
 # resident memory jump; the memory contexts are the precise check).
-# Then, on the quiet server, a profile_merge over 100,000 profiles must stop within 200 ms
+# Then, on the quiet server, a profile_merge over 100,000 profiles must stop within 1.5 s
 # of statement_timeout (500 ms) and of pg_cancel_backend at several known moments, with
 # and without parallel workers.  The numbers measured are printed.
 # Needs PG* connection variables (test/run_all.sh sets them) and pgbench.
@@ -30,7 +30,9 @@ LOAD_DIR=$repo/test/load
 STAGING_ROWS=300
 WARMUP=4				# memory readings ignored while caches fill
 MEMORY_QUERIES=24		# queries in the memory session
-STOP_LIMIT_MS=200		# allowed delay between a cancel and the error
+STOP_LIMIT_MS=1500		# allowed delay between a cancel and the error: far below the
+				# ~20 s an uninterruptible merge would take, far above scheduling
+				# noise on a loaded 2-core machine (speed is make bench's job)
 # shellcheck source=test/lib.sh
 source "$repo/test/lib.sh"
 
