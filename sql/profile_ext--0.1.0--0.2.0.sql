@@ -12,5 +12,606 @@
 -- ============================================================================ diff ranking
 
 -- ============================================================================ retention and rollups
+-- A store is a table (ts, labels, profile) partitioned by day on ts, plus hourly (or any
+-- divisor of a day) rollups kept longer than the raw rows.  Every store is one row of
+-- profile_store; its tables are user data (not extension members: pg_dump dumps them and
+-- DROP EXTENSION refuses while a store's trigger uses profile_store_mark_dirty).
+--
+-- Rollups are exact by recompute-and-replace: a statement-level insert/update/delete
+-- trigger appends the touched buckets to <table>_rollup_dirty, and maintenance removes those
+-- markers, recomputes profile_merge of every series of each bucket from the raw rows and
+-- replaces the rollup rows, all in one statement (one snapshot).  A marker written by a
+-- transaction that commits later is seen together with its rows by a later run, so late rows
+-- and late commits are never skipped, and rerunning changes nothing (no merge-on-conflict).
+-- Bucket boundaries are date_bin(rollup, ts, '2000-01-01 00:00+00'): immutable, time-zone
+-- independent, and aligned with the UTC days the partitions cover.
+
+CREATE TABLE profile_store (
+	table_schema name NOT NULL,
+	table_name name NOT NULL,
+	raw_retention interval NOT NULL CHECK (raw_retention >= interval '1 day'),
+	rollup interval NOT NULL CHECK (rollup > interval '0'),
+	rollup_retention interval NOT NULL CHECK (rollup_retention >= interval '1 day'),
+	premake int NOT NULL CHECK (premake BETWEEN 1 AND 365),
+	schedule text,
+	partman_schema name,
+	cron_jobid bigint,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	last_maintained timestamptz,
+	PRIMARY KEY (table_schema, table_name)
+);
+COMMENT ON TABLE profile_store IS 'profile stores made by profile_store_create: retention, rollup and maintenance settings (one row per store)';
+SELECT pg_catalog.pg_extension_config_dump('profile_store', '');
+-- Anybody may make a store of a table they own; rows are visible and changeable only to
+-- members of the owning role of the store's table.
+GRANT SELECT, INSERT, UPDATE, DELETE ON profile_store TO PUBLIC;
+ALTER TABLE profile_store ENABLE ROW LEVEL SECURITY;
+CREATE POLICY profile_store_owner ON profile_store
+	USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = table_schema AND c.relname = table_name), 'USAGE'));
+
+-- The daily partitions of a store's table, with their bounds (the default partition left out).
+CREATE FUNCTION profile_store_partitions(store regclass)
+	RETURNS TABLE(partition regclass, lower_bound timestamptz, upper_bound timestamptz)
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT c.oid::regclass, b[1]::timestamptz, b[2]::timestamptz
+	  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+		   regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') b
+	 WHERE i.inhparent = store
+	 ORDER BY 2
+$$;
+COMMENT ON FUNCTION profile_store_partitions(regclass) IS 'the range partitions of a store''s table and their bounds, oldest first';
+
+-- The settings row of a store; a clear error for tables that are not stores.
+CREATE FUNCTION profile_store_settings(store regclass) RETURNS profile_store
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s @extschema@.profile_store;
+BEGIN
+	SELECT p.* INTO s FROM @extschema@.profile_store p JOIN pg_class c ON c.relname = p.table_name
+	  JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = p.table_schema
+	 WHERE c.oid = store;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % is not a profile store', store
+			USING ERRCODE = 'undefined_table',
+				  HINT = 'Make one with SELECT profile_store_create(''name'').';
+	END IF;
+	RETURN s;
+END $$;
+COMMENT ON FUNCTION profile_store_settings(regclass) IS 'settings of a profile store (error when the table is not one)';
+
+-- A store name as the caller means it: resolved with the caller's search_path (so these
+-- wrappers have no SET clause and call only qualified functions), then handed to workers
+-- that run with a safe search_path.
+CREATE FUNCTION profile_store_resolve(name text) RETURNS regclass
+	LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	rel regclass := pg_catalog.to_regclass(name);
+BEGIN
+	IF rel IS NULL THEN
+		RAISE EXCEPTION 'profile store "%" does not exist', name USING ERRCODE = 'undefined_table',
+			HINT = 'Make one with SELECT profile_store_create(''name''); names follow search_path.';
+	END IF;
+	RETURN rel;
+END $$;
+COMMENT ON FUNCTION profile_store_resolve(text) IS 'the table a store name refers to, resolved with the caller''s search_path';
+
+-- Statement-level trigger of every store table: append the buckets the statement touched.
+-- Only an append (no unique key, no rollup row lock): concurrent writers never wait on
+-- each other here.  TG_ARGV: 0 = the marker table (qualified, quoted), 1 = the rollup width.
+CREATE FUNCTION profile_store_mark_dirty() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		EXECUTE format('INSERT INTO %s (bucket) SELECT DISTINCT date_bin($1, ts, ''2000-01-01 00:00+00'') FROM new_rows', TG_ARGV[0])
+			USING TG_ARGV[1]::interval;
+	ELSIF TG_OP = 'DELETE' THEN
+		EXECUTE format('INSERT INTO %s (bucket) SELECT DISTINCT date_bin($1, ts, ''2000-01-01 00:00+00'') FROM old_rows', TG_ARGV[0])
+			USING TG_ARGV[1]::interval;
+	ELSE
+		EXECUTE format('INSERT INTO %s (bucket) SELECT date_bin($1, ts, ''2000-01-01 00:00+00'') FROM old_rows UNION SELECT date_bin($1, ts, ''2000-01-01 00:00+00'') FROM new_rows', TG_ARGV[0])
+			USING TG_ARGV[1]::interval;
+	END IF;
+	RETURN NULL;
+END $$;
+COMMENT ON FUNCTION profile_store_mark_dirty() IS 'trigger of store tables: log the rollup buckets a statement changed, for the next maintenance';
+
+-- Trigger of a store's default partition, which exists only to turn "no partition of
+-- relation found" into an error that says what is accepted.  It never stores a row.
+CREATE FUNCTION profile_store_reject_row() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	parent regclass := TG_ARGV[0]::regclass;
+	s @extschema@.profile_store := @extschema@.profile_store_settings(parent);
+	lo timestamptz;
+	hi timestamptz;
+BEGIN
+	SELECT min(lower_bound), max(upper_bound) INTO lo, hi FROM @extschema@.profile_store_partitions(parent);
+	IF NEW.ts IS NULL THEN
+		RAISE EXCEPTION 'profile rows of store % need a ts', parent USING ERRCODE = 'not_null_violation';
+	ELSIF NEW.ts < now() - s.raw_retention THEN
+		RAISE EXCEPTION 'profile at % is older than the raw retention of store % (%)', NEW.ts, parent, s.raw_retention
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('Rows are accepted from %s to %s.', lo, hi),
+				  HINT = format('A longer retention keeps older rows: SELECT profile_store_create(%L, raw_retention => ...).', parent::text);
+	ELSIF NEW.ts >= now() + make_interval(days => s.premake) THEN
+		RAISE EXCEPTION 'profile at % is too far in the future for store %', NEW.ts, parent
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('Rows are accepted from %s to %s (partitions are made %s days ahead).', lo, hi, s.premake),
+				  HINT = 'Check the clock of the sender.';
+	ELSE
+		RAISE EXCEPTION 'store % has no partition for % yet', parent, NEW.ts
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('Partitions cover %s to %s.', lo, hi),
+				  HINT = format('Maintenance makes them: CALL profile_store_maintain(%L).', parent::text);
+	END IF;
+END $$;
+COMMENT ON FUNCTION profile_store_reject_row() IS 'trigger of a store''s default partition: refuse rows outside the partitions with the reason';
+
+-- pg_partman's functions set search_path for the session and put back the value they found,
+-- which inside our functions is the safe path of the SET clause: it would outlive the call.
+-- After each of them, the caller's path goes back as the session value, and the safe one is
+-- set again for the rest of the function.
+CREATE FUNCTION profile_store_restore_path(caller_schemas text) RETURNS void
+	LANGUAGE sql AS $$
+	SELECT pg_catalog.set_config('search_path', caller_schemas, false),
+		   pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)
+$$;
+COMMENT ON FUNCTION profile_store_restore_path(text) IS 'after a pg_partman call: the caller''s search_path back for the session, the safe one for the rest of the function';
+
+-- Make the missing daily partitions of [from_day, to_day) (UTC days).
+CREATE FUNCTION profile_store_make_partitions(store regclass, from_day timestamptz, to_day timestamptz, caller_schemas text)
+	RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+	d timestamptz;
+	missing timestamptz[] := '{}';
+BEGIN
+	FOR d IN SELECT g FROM generate_series(date_trunc('day', from_day), to_day - interval '1 microsecond', interval '1 day') g
+			  WHERE NOT EXISTS (SELECT 1 FROM @extschema@.profile_store_partitions(store) p
+								 WHERE p.lower_bound <= g AND p.upper_bound > g) LOOP
+		missing := missing || d;
+	END LOOP;
+	IF cardinality(missing) = 0 THEN
+		RETURN 0;
+	END IF;
+	IF s.partman_schema IS NOT NULL THEN
+		EXECUTE format('SELECT %I.create_partition_time($1, $2, false)', s.partman_schema)
+			USING format('%I.%I', s.table_schema, s.table_name), missing;
+		PERFORM @extschema@.profile_store_restore_path(caller_schemas);
+	ELSE
+		FOREACH d IN ARRAY missing LOOP
+			EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I FOR VALUES FROM (%L) TO (%L)',
+						   s.table_schema, s.table_name || to_char(d, '"_p"YYYY_MM_DD'),
+						   s.table_schema, s.table_name, d, d + interval '1 day');
+		END LOOP;
+	END IF;
+	RETURN cardinality(missing);
+END $$;
+COMMENT ON FUNCTION profile_store_make_partitions(regclass, timestamptz, timestamptz, text) IS 'create the missing daily partitions of a store between two times (pg_partman''s when the store uses it)';
+
+CREATE FUNCTION profile_store_setup(table_schema name, table_name name, raw_retention interval,
+									rollup interval, rollup_retention interval, premake int,
+									schedule text, caller_schemas text)
+	RETURNS regclass LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+	qual text := format('%I.%I', table_schema, table_name);
+	rel regclass := to_regclass(qual);
+	old @extschema@.profile_store;
+	partman name;
+	jobid bigint;
+	secs numeric := extract(epoch FROM rollup);
+BEGIN
+	IF length(table_name) > 50 THEN
+		RAISE EXCEPTION 'profile store name "%" is too long', table_name USING ERRCODE = 'name_too_long',
+			DETAIL = 'Store names have at most 50 bytes: partition and rollup table names add a suffix.';
+	END IF;
+	IF rollup > interval '1 day' OR secs <= 0 OR 86400 % secs <> 0 OR date_part('month', rollup) <> 0 THEN
+		RAISE EXCEPTION 'rollup must divide a day evenly, not %', rollup USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use 1 minute, 5 minutes, 1 hour or 1 day, for example: buckets never cross a daily partition.';
+	END IF;
+	IF raw_retention < interval '1 day' OR rollup_retention < raw_retention THEN
+		RAISE EXCEPTION 'retentions must be at least one day, and rollup_retention at least raw_retention'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('raw_retention %s, rollup_retention %s.', raw_retention, rollup_retention);
+	END IF;
+	IF premake IS NULL OR premake < 1 THEN
+		RAISE EXCEPTION 'premake must be at least 1 day' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	SELECT p.* INTO old FROM @extschema@.profile_store p
+	 WHERE p.table_schema = profile_store_setup.table_schema AND p.table_name = profile_store_setup.table_name;
+	IF rel IS NOT NULL AND old.table_name IS NULL THEN
+		IF (SELECT relkind FROM pg_class WHERE oid = rel) <> 'p' THEN
+			RAISE EXCEPTION 'table % exists and is not partitioned', qual USING ERRCODE = 'wrong_object_type',
+				DETAIL = 'A profile store is a table partitioned by day on ts, made by profile_store_create.',
+				HINT = format('Rename it, make the store, then move the rows still inside the retention: '
+					'ALTER TABLE %1$s RENAME TO %2$I; SELECT profile_store_create(%3$L); '
+					'INSERT INTO %1$s (ts, labels, profile) SELECT ts, labels, profile FROM %4$I.%2$I '
+					'WHERE ts >= now() - interval %5$L; DROP TABLE %4$I.%2$I;',
+					qual, table_name || '_old', qual, table_schema, raw_retention);
+		END IF;
+		RAISE EXCEPTION 'partitioned table % exists and is not a profile store', qual USING ERRCODE = 'wrong_object_type',
+			HINT = 'Rename it, make the store, and move its rows with INSERT ... SELECT.';
+	END IF;
+	IF old.table_name IS NOT NULL AND old.rollup <> rollup THEN
+		RAISE EXCEPTION 'the rollup width of store % is % and cannot change', qual, old.rollup
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Rollups older than the raw retention could not be recomputed.',
+				  HINT = 'Make a new store for another width.';
+	END IF;
+
+	IF old.table_name IS NULL THEN
+		partman := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+					 WHERE e.extname = 'pg_partman');
+		EXECUTE format('CREATE TABLE %s (ts timestamptz NOT NULL, labels jsonb NOT NULL DEFAULT ''{}'', '
+					   'profile @extschema@.profile NOT NULL) PARTITION BY RANGE (ts)', qual);
+		EXECUTE format('CREATE INDEX %I ON %s USING gin (labels jsonb_path_ops)', table_name || '_labels', qual);
+		EXECUTE format('CREATE INDEX %I ON %s (ts)', table_name || '_ts', qual);
+		EXECUTE format('CREATE TABLE %I.%I (bucket timestamptz NOT NULL, labels jsonb NOT NULL, '
+					   'profile @extschema@.profile NOT NULL, n bigint NOT NULL, updated_at timestamptz NOT NULL, '
+					   'PRIMARY KEY (bucket, labels))', table_schema, table_name || '_rollup');
+		EXECUTE format('CREATE INDEX %I ON %I.%I USING gin (labels jsonb_path_ops)',
+					   table_name || '_rollup_labels', table_schema, table_name || '_rollup');
+		EXECUTE format('CREATE TABLE %I.%I (bucket timestamptz NOT NULL)', table_schema, table_name || '_rollup_dirty');
+		EXECUTE format('CREATE INDEX %I ON %I.%I (bucket)', table_name || '_rollup_dirty_bucket',
+					   table_schema, table_name || '_rollup_dirty');
+		-- Writers of the store append markers; markers only cause recomputation.
+		EXECUTE format('GRANT INSERT ON %I.%I TO PUBLIC', table_schema, table_name || '_rollup_dirty');
+		EXECUTE format('COMMENT ON TABLE %s IS %L', qual, 'profile store (profile_store_create): daily partitions of ts, rollups in ' || table_name || '_rollup');
+		EXECUTE format('COMMENT ON TABLE %I.%I IS %L', table_schema, table_name || '_rollup',
+					   'rollups of profile store ' || qual || ': profile_merge of the raw rows of each (bucket, labels)');
+		EXECUTE format('COMMENT ON TABLE %I.%I IS %L', table_schema, table_name || '_rollup_dirty',
+					   'buckets of profile store ' || qual || ' changed since maintenance last rolled them up');
+		FOREACH jobid IN ARRAY ARRAY[1, 2, 3] LOOP	-- one trigger per event: transition tables allow one event each
+			EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT '
+						   'EXECUTE FUNCTION @extschema@.profile_store_mark_dirty(%L, %L)',
+						   table_name || '_rollup_' || lower((ARRAY['INSERT', 'DELETE', 'UPDATE'])[jobid]),
+						   (ARRAY['INSERT', 'DELETE', 'UPDATE'])[jobid], qual,
+						   (ARRAY['NEW TABLE AS new_rows', 'OLD TABLE AS old_rows', 'OLD TABLE AS old_rows NEW TABLE AS new_rows'])[jobid],
+						   format('%I.%I', table_schema, table_name || '_rollup_dirty'), rollup);
+		END LOOP;
+		INSERT INTO @extschema@.profile_store (table_schema, table_name, raw_retention, rollup, rollup_retention,
+											   premake, schedule, partman_schema)
+		VALUES (table_schema, table_name, raw_retention, rollup, rollup_retention, premake, schedule, partman);
+		rel := qual::regclass;
+		IF partman IS NOT NULL THEN
+			EXECUTE format('SELECT %I.create_parent(p_parent_table => $1, p_control => ''ts'', p_type => ''native'', '
+						   'p_interval => ''daily'', p_premake => $2, p_start_partition => $3, p_jobmon => false)', partman)
+				USING qual, premake, to_char(date_trunc('day', now() - raw_retention), 'YYYY-MM-DD HH24:MI:SS+00');
+			PERFORM @extschema@.profile_store_restore_path(caller_schemas);
+			-- Maintenance runs partman for this table itself, after rolling up what it drops.
+			EXECUTE format('UPDATE %I.part_config SET retention = $2, retention_keep_table = false, '
+						   'retention_keep_index = false, infinite_time_partitions = true, '
+						   'automatic_maintenance = ''off'' WHERE parent_table = $1', partman)
+				USING qual, raw_retention::text;
+		ELSE
+			EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', table_schema, table_name || '_default', qual);
+		END IF;
+		EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I.%I FOR EACH ROW EXECUTE FUNCTION @extschema@.profile_store_reject_row(%L)',
+					   table_name || '_reject', table_schema, table_name || '_default', qual);
+	ELSE
+		UPDATE @extschema@.profile_store p SET raw_retention = profile_store_setup.raw_retention,
+			   rollup_retention = profile_store_setup.rollup_retention, premake = profile_store_setup.premake,
+			   schedule = profile_store_setup.schedule, updated_at = now()
+		 WHERE p.table_schema = profile_store_setup.table_schema AND p.table_name = profile_store_setup.table_name;
+		IF old.partman_schema IS NOT NULL THEN
+			EXECUTE format('UPDATE %I.part_config SET retention = $2, premake = $3 WHERE parent_table = $1', old.partman_schema)
+				USING qual, raw_retention::text, premake;
+		END IF;
+	END IF;
+
+	-- Every day inside the raw retention and the premade days have a partition from now on.
+	PERFORM @extschema@.profile_store_make_partitions(rel, now() - raw_retention,
+													  date_trunc('day', now()) + make_interval(days => premake + 1), caller_schemas);
+
+	-- The maintenance job, where pg_cron is installed in this database.
+	IF schedule IS NOT NULL AND to_regprocedure('cron.schedule(text,text,text)') IS NOT NULL THEN
+		jobid := cron.schedule('profile_store_maintain ' || qual, schedule,
+							   format('CALL @extschema@.profile_store_maintain(%L)', qual));
+		UPDATE @extschema@.profile_store p SET cron_jobid = jobid
+		 WHERE p.table_schema = profile_store_setup.table_schema AND p.table_name = profile_store_setup.table_name;
+	ELSIF old.cron_jobid IS NOT NULL AND schedule IS NULL AND to_regprocedure('cron.unschedule(bigint)') IS NOT NULL THEN
+		PERFORM cron.unschedule(old.cron_jobid);
+		UPDATE @extschema@.profile_store p SET cron_jobid = NULL
+		 WHERE p.table_schema = profile_store_setup.table_schema AND p.table_name = profile_store_setup.table_name;
+	ELSIF schedule IS NOT NULL AND old.table_name IS NULL THEN
+		RAISE NOTICE 'pg_cron is not installed in this database: schedule CALL profile_store_maintain(%) yourself', quote_literal(qual);
+	END IF;
+	RETURN rel;
+END $$;
+COMMENT ON FUNCTION profile_store_setup(name, name, interval, interval, interval, int, text, text) IS 'worker of profile_store_create (schema and table already resolved)';
+
+CREATE FUNCTION profile_store_create(name text, raw_retention interval DEFAULT '14 days',
+									 rollup interval DEFAULT '1 hour',
+									 rollup_retention interval DEFAULT '400 days',
+									 premake int DEFAULT 3, schedule text DEFAULT '*/5 * * * *')
+	RETURNS regclass LANGUAGE sql AS $$
+	SELECT @extschema@.profile_store_setup(
+		CASE WHEN pg_catalog.cardinality(i) = 2 THEN i[1]
+			 ELSE pg_catalog.current_schema() END,
+		i[pg_catalog.cardinality(i)], raw_retention, rollup, rollup_retention, premake, schedule,
+		pg_catalog.current_setting('search_path'))
+	  FROM pg_catalog.parse_ident(name) i
+$$;
+COMMENT ON FUNCTION profile_store_create(text, interval, interval, interval, int, text) IS 'make (or change the settings of) a profile store: a table partitioned by day on ts, its rollups and the maintenance job';
+
+-- Recompute the rollups of up to max_buckets marked buckets (the oldest first): one
+-- statement, so the markers it removes, the raw rows it reads and the rollup rows it
+-- writes share one snapshot.  Returns the number of buckets done.
+CREATE FUNCTION profile_store_refresh_some(store regclass, max_buckets int, only_before timestamptz DEFAULT 'infinity')
+	RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+	horizon timestamptz := (SELECT min(lower_bound) FROM @extschema@.profile_store_partitions(store));
+	done int;
+BEGIN
+	EXECUTE format($q$
+		WITH picked AS (SELECT DISTINCT bucket FROM %1$s WHERE bucket < $4 ORDER BY bucket LIMIT $1),
+		gone AS (DELETE FROM %1$s d USING picked WHERE d.bucket = picked.bucket RETURNING d.bucket),
+		k AS (SELECT DISTINCT bucket FROM gone),
+		m AS (SELECT k.bucket, x.labels, @extschema@.profile_merge(x.profile) AS profile, count(*) AS n
+				FROM k JOIN %2$s x ON x.ts >= k.bucket AND x.ts < k.bucket + $2
+			   GROUP BY k.bucket, x.labels),
+		up AS (INSERT INTO %3$s AS r (bucket, labels, profile, n, updated_at)
+			   SELECT bucket, labels, profile, n, now() FROM m
+			   ON CONFLICT (bucket, labels) DO UPDATE
+			   SET profile = EXCLUDED.profile, n = EXCLUDED.n, updated_at = EXCLUDED.updated_at
+			   RETURNING 1),
+		stale AS (DELETE FROM %3$s r USING k
+				   WHERE r.bucket = k.bucket AND k.bucket >= $3
+					 AND NOT EXISTS (SELECT 1 FROM m WHERE m.bucket = r.bucket AND m.labels = r.labels)
+				  RETURNING 1)
+		SELECT (SELECT count(*) FROM k) + 0 * (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM stale)$q$,
+		format('%I.%I', s.table_schema, s.table_name || '_rollup_dirty'),
+		format('%I.%I', s.table_schema, s.table_name),
+		format('%I.%I', s.table_schema, s.table_name || '_rollup'))
+		INTO done USING max_buckets, s.rollup, coalesce(horizon, 'infinity'), only_before;
+	RETURN done;
+END $$;
+COMMENT ON FUNCTION profile_store_refresh_some(regclass, int, timestamptz) IS 'recompute the rollups of the oldest marked buckets of a store (one statement, one snapshot)';
+
+-- Drop the partitions older than the raw retention, after rolling up what was written to
+-- them: writers of those days are blocked first (SHARE lock), so a transaction that commits
+-- rows there late is either rolled up here or waited for.  Returns the partitions dropped.
+CREATE FUNCTION profile_store_expire(store regclass, caller_schemas text) RETURNS int
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC'
+	SET lock_timeout = '30s' SET jit = off AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+	cutoff timestamptz := now() - s.raw_retention;
+	before int := (SELECT count(*) FROM @extschema@.profile_store_partitions(store));
+	expired record;
+BEGIN
+	FOR expired IN SELECT * FROM @extschema@.profile_store_partitions(store) WHERE upper_bound <= cutoff LOOP
+		EXECUTE format('LOCK TABLE %s IN SHARE MODE', expired.partition);
+	END LOOP;
+	IF FOUND THEN
+		WHILE @extschema@.profile_store_refresh_some(store, 1000, cutoff) > 0 LOOP
+		END LOOP;
+		IF s.partman_schema IS NULL THEN
+			FOR expired IN SELECT * FROM @extschema@.profile_store_partitions(store) WHERE upper_bound <= cutoff LOOP
+				EXECUTE format('DROP TABLE %s', expired.partition);
+			END LOOP;
+		END IF;
+	END IF;
+	IF s.partman_schema IS NOT NULL THEN
+		-- drops what expired (rolled up above) and makes the partitions ahead
+		EXECUTE format('SELECT %I.run_maintenance(p_parent_table => $1, p_jobmon => false)', s.partman_schema)
+			USING format('%I.%I', s.table_schema, s.table_name);
+		PERFORM @extschema@.profile_store_restore_path(caller_schemas);
+	END IF;
+	-- markers of dropped days have nothing left to roll up
+	EXECUTE format('DELETE FROM %I.%I WHERE bucket < $1', s.table_schema, s.table_name || '_rollup_dirty')
+		USING (SELECT min(lower_bound) FROM @extschema@.profile_store_partitions(store));
+	RETURN before - (SELECT count(*) FROM @extschema@.profile_store_partitions(store));
+END $$;
+COMMENT ON FUNCTION profile_store_expire(regclass, text) IS 'drop a store''s partitions older than its raw retention after rolling up their last changes';
+
+-- The end of maintenance: partitions for every day inside the retention and ahead, rollups
+-- older than their retention deleted.
+CREATE FUNCTION profile_store_finish_maintenance(store regclass, caller_schemas text) RETURNS void
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+BEGIN
+	PERFORM @extschema@.profile_store_make_partitions(store, now() - s.raw_retention,
+		date_trunc('day', now()) + make_interval(days => s.premake + 1), caller_schemas);
+	EXECUTE format('DELETE FROM %I.%I WHERE bucket < $1', s.table_schema, s.table_name || '_rollup')
+		USING now() - s.rollup_retention;
+	UPDATE @extschema@.profile_store p SET last_maintained = now()
+	 WHERE p.table_schema = s.table_schema AND p.table_name = s.table_name;
+END $$;
+COMMENT ON FUNCTION profile_store_finish_maintenance(regclass, text) IS 'make a store''s missing partitions and delete its rollups older than their retention';
+
+-- What the scheduled job runs.  Each step commits, so a run killed half way loses nothing:
+-- the markers of unfinished buckets are still there for the next run.  Runs of one store
+-- take turns step by step (a transaction advisory lock per step), and a refresh is correct
+-- even when two overlap.  CALL it outside a transaction block (it commits).  No SET clause
+-- (it would forbid COMMIT): it calls only qualified functions, which set their own path.
+CREATE PROCEDURE profile_store_maintain(name text)
+	LANGUAGE plpgsql AS $$
+DECLARE
+	store regclass := @extschema@.profile_store_resolve(name);
+	lock_key bigint := pg_catalog.hashtextextended('profile_store_maintain ' OPERATOR(pg_catalog.||) store::oid::text, 0);
+	n int;
+BEGIN
+	LOOP
+		PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
+		n := @extschema@.profile_store_refresh_some(store, 24);
+		COMMIT;
+		EXIT WHEN n OPERATOR(pg_catalog.=) 0;
+	END LOOP;
+	PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
+	PERFORM @extschema@.profile_store_expire(store, pg_catalog.current_setting('search_path'));
+	COMMIT;
+	PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
+	PERFORM @extschema@.profile_store_finish_maintenance(store, pg_catalog.current_setting('search_path'));
+	COMMIT;
+END $$;
+COMMENT ON PROCEDURE profile_store_maintain(text) IS 'maintenance of a profile store (what its pg_cron job runs): roll up changed buckets, drop expired partitions, make new ones, expire old rollups';
+
+-- The merged profile of [from_ts, to_ts) and a label filter: whole buckets from the rollup,
+-- the partial buckets at the edges (and buckets changed since the last maintenance) from raw
+-- rows, so the result equals profile_merge of the raw rows wherever they still exist.
+-- Where they no longer exist, the window is effectively rounded inwards to whole buckets.
+CREATE FUNCTION profile_store_merge_rel(store regclass, from_ts timestamptz, to_ts timestamptz,
+										labels_filter jsonb)
+	RETURNS profile LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+	raw text := format('%I.%I', s.table_schema, s.table_name);
+	rollup text := format('%I.%I', s.table_schema, s.table_name || '_rollup');
+	dirty text := format('%I.%I', s.table_schema, s.table_name || '_rollup_dirty');
+	origin constant timestamptz := '2000-01-01 00:00+00';
+	lo timestamptz;		-- first whole bucket
+	hi timestamptz;		-- end of the last whole bucket
+	raw_filter text := '';
+	rollup_filter text := '';
+	result @extschema@.profile;
+BEGIN
+	IF from_ts IS NULL OR to_ts IS NULL OR from_ts >= to_ts THEN
+		RETURN NULL;
+	END IF;
+	IF labels_filter IS NOT NULL THEN
+		raw_filter := ' AND x.labels @> $5';
+		rollup_filter := ' AND r.labels @> $5';
+	END IF;
+	lo := date_bin(s.rollup, from_ts, origin);
+	IF lo < from_ts THEN
+		lo := lo + s.rollup;
+	END IF;
+	hi := date_bin(s.rollup, to_ts, origin);
+	IF hi <= lo THEN
+		-- no whole bucket: raw rows only
+		EXECUTE format('SELECT @extschema@.profile_merge(x.profile) FROM %s x WHERE x.ts >= $1 AND x.ts < $2%s',
+					   raw, raw_filter)
+			INTO result USING from_ts, to_ts, lo, hi, labels_filter, s.rollup;
+		RETURN result;
+	END IF;
+	-- Each branch is one index range (time, or time per changed bucket); literals via USING
+	-- give a plan for these values (a generic plan would scan every partition).
+	EXECUTE format($q$
+		WITH changed AS (SELECT DISTINCT bucket FROM %3$s WHERE bucket >= $3 AND bucket < $4)
+		SELECT @extschema@.profile_merge(p) FROM (
+			SELECT r.profile AS p FROM %2$s r
+			 WHERE r.bucket >= $3 AND r.bucket < $4%5$s
+			   AND NOT EXISTS (SELECT 1 FROM changed c WHERE c.bucket = r.bucket)
+			UNION ALL
+			SELECT x.profile FROM %1$s x WHERE x.ts >= $1 AND x.ts < $3%4$s
+			UNION ALL
+			SELECT x.profile FROM %1$s x WHERE x.ts >= $4 AND x.ts < $2%4$s
+			UNION ALL
+			SELECT x.profile FROM changed c JOIN %1$s x ON x.ts >= c.bucket AND x.ts < c.bucket + $6
+			 WHERE true%4$s
+		) u$q$, raw, rollup, dirty, raw_filter, rollup_filter)
+		INTO result USING from_ts, to_ts, lo, hi, labels_filter, s.rollup;
+	RETURN result;
+END $$;
+COMMENT ON FUNCTION profile_store_merge_rel(regclass, timestamptz, timestamptz, jsonb) IS 'worker of profile_store_merge (store already resolved)';
+
+CREATE FUNCTION profile_store_merge(name text, "from" timestamptz, "to" timestamptz,
+									labels_filter jsonb DEFAULT NULL)
+	RETURNS profile LANGUAGE sql STABLE AS $$
+	SELECT @extschema@.profile_store_merge_rel(@extschema@.profile_store_resolve($1), $2, $3, $4)
+$$;
+COMMENT ON FUNCTION profile_store_merge(text, timestamptz, timestamptz, jsonb) IS 'merged profile of a store''s window [from, to) whose labels contain labels_filter: whole buckets from the rollups, edges from raw rows';
+
+-- Storage, per day (a partition of the raw table, or a day of rollups) and service_name.
+CREATE FUNCTION profile_store_storage_rel(store regclass)
+	RETURNS TABLE(kind text, day date, service_name text, partition regclass, "rows" bigint,
+				  stored_bytes bigint, bytes_per_profile bigint, partition_bytes bigint)
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+BEGIN
+	-- stored_bytes: the row as stored (compressed profile, labels, tuple header);
+	-- partition_bytes: the whole partition with its indexes and TOAST, once per partition
+	RETURN QUERY EXECUTE format($q$
+		SELECT 'raw'::text, p.lower_bound::date, g.service, p.partition, g.n, g.bytes,
+			   g.bytes / nullif(g.n, 0),
+			   CASE WHEN row_number() OVER (PARTITION BY p.partition ORDER BY g.service NULLS FIRST) = 1
+					THEN pg_total_relation_size(p.partition) END
+		  FROM @extschema@.profile_store_partitions($1) p
+		  JOIN (SELECT x.tableoid AS part, x.labels->>'service_name' AS service, count(*) AS n,
+					   sum(pg_column_size(x.profile) + pg_column_size(x.labels) + 32)::bigint AS bytes
+				  FROM %1$s x GROUP BY 1, 2) g ON g.part = p.partition
+		UNION ALL
+		SELECT 'rollup', r.bucket::date, r.labels->>'service_name', NULL::regclass, count(*),
+			   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56)::bigint,
+			   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56)::bigint / count(*), NULL::bigint
+		  FROM %2$s r GROUP BY 2, 3
+		ORDER BY 1, 2, 3$q$,
+		format('%I.%I', s.table_schema, s.table_name), format('%I.%I', s.table_schema, s.table_name || '_rollup'))
+		USING store;
+END $$;
+COMMENT ON FUNCTION profile_store_storage_rel(regclass) IS 'worker of profile_store_storage (store already resolved)';
+
+CREATE FUNCTION profile_store_storage(name text)
+	RETURNS TABLE(kind text, day date, service_name text, partition regclass, "rows" bigint,
+				  stored_bytes bigint, bytes_per_profile bigint, partition_bytes bigint)
+	LANGUAGE sql STABLE AS $$
+	SELECT * FROM @extschema@.profile_store_storage_rel(@extschema@.profile_store_resolve($1))
+$$;
+COMMENT ON FUNCTION profile_store_storage(text) IS 'storage of a store per day and service_name: raw partitions and rollups, rows, stored bytes, bytes per profile, partition size';
+
+-- What the configured retentions cost: each service's stored bytes per day (over the time
+-- its rows span) times the retention, raw and rollup; indexes and TOAST are added in
+-- proportion to the raw partitions' measured overhead.
+CREATE FUNCTION profile_store_projection_rel(store regclass)
+	RETURNS TABLE(kind text, service_name text, retention interval, observed interval,
+				  bytes_per_day bigint, projected_bytes bigint, projected_size text)
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+	overhead float8;
+BEGIN
+	SELECT coalesce(sum(st.partition_bytes)::float8 / nullif(sum(st.stored_bytes), 0), 1) INTO overhead
+	  FROM @extschema@.profile_store_storage_rel(store) st WHERE st.kind = 'raw';
+	RETURN QUERY EXECUTE format($q$
+		WITH per AS (
+			SELECT 'raw'::text AS kind, x.labels->>'service_name' AS service,
+				   max(x.ts) - min(x.ts) + $2 AS span,
+				   sum(pg_column_size(x.profile) + pg_column_size(x.labels) + 32) * $4 AS bytes
+			  FROM %1$s x GROUP BY 2
+			UNION ALL
+			SELECT 'rollup', r.labels->>'service_name', max(r.bucket) - min(r.bucket) + $2,
+				   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56) * 1.0
+			  FROM %2$s r GROUP BY 2),
+		rated AS (
+			SELECT kind, service, span, CASE kind WHEN 'raw' THEN $1 ELSE $3 END AS keep,
+				   (bytes * 86400 / extract(epoch FROM span))::bigint AS per_day
+			  FROM per)
+		SELECT * FROM (
+			SELECT kind, service, keep, span, per_day,
+				   (per_day * extract(epoch FROM keep) / 86400)::bigint,
+				   pg_size_pretty((per_day * extract(epoch FROM keep) / 86400)::bigint)
+			  FROM rated
+			UNION ALL
+			SELECT kind, '(total)', keep, max(span), sum(per_day)::bigint,
+				   sum(per_day * extract(epoch FROM keep) / 86400)::bigint,
+				   pg_size_pretty(sum(per_day * extract(epoch FROM keep) / 86400)::bigint)
+			  FROM rated GROUP BY kind, keep) u
+		ORDER BY u.kind, u.service = '(total)', u.service$q$,
+		format('%I.%I', s.table_schema, s.table_name), format('%I.%I', s.table_schema, s.table_name || '_rollup'))
+		USING s.raw_retention, s.rollup, s.rollup_retention, overhead;
+END $$;
+COMMENT ON FUNCTION profile_store_projection_rel(regclass) IS 'worker of profile_store_projection (store already resolved)';
+
+CREATE FUNCTION profile_store_projection(name text)
+	RETURNS TABLE(kind text, service_name text, retention interval, observed interval,
+				  bytes_per_day bigint, projected_bytes bigint, projected_size text)
+	LANGUAGE sql STABLE AS $$
+	SELECT * FROM @extschema@.profile_store_projection_rel(@extschema@.profile_store_resolve($1))
+$$;
+COMMENT ON FUNCTION profile_store_projection(text) IS 'projected size of a store''s configured retentions per service_name (and in total: service_name ''(total)''), raw and rollup, from the bytes per day stored so far';
+
+-- A merge without an aggregate (upserts, PL code): the result of profile_merge over two rows.
+CREATE FUNCTION profile_merge(profile, profile) RETURNS profile
+	AS 'MODULE_PATHNAME', 'profile_merge2' LANGUAGE C IMMUTABLE PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION profile_merge(profile, profile) IS 'merge two profiles (NULL is skipped): what the profile_merge aggregate gives for these two rows';
+
 
 -- ============================================================================ scale-out

@@ -6,9 +6,9 @@
 SET timezone = 'UTC';
 
 -- ---------------------------------------------------------------- catalog checks
--- The extension's functions: none SECURITY DEFINER, none with its own
--- settings, all in C (no SQL bodies whose meaning a search_path could change;
--- the aggregate's own pg_proc entry has language internal).
+-- The extension's functions: none SECURITY DEFINER.  The type's functions are
+-- in C (the aggregate's own pg_proc entry has language internal); the profile
+-- store's are SQL and PL/pgSQL (checked below for their search_path).
 CREATE TEMP VIEW sec_functions AS
 SELECT p.oid, p.oid::regprocedure AS signature, p.prosecdef, p.proconfig, l.lanname,
 	   p.proargtypes::oid[] AS argtypes, p.prorettype::regtype AS returns
@@ -19,9 +19,16 @@ SELECT p.oid, p.oid::regprocedure AS signature, p.prosecdef, p.proconfig, l.lann
    AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'profile_ext');
 SELECT count(*) > 25 AS many_functions,
 	   bool_or(prosecdef) AS any_security_definer,
-	   bool_or(proconfig IS NOT NULL) AS any_proconfig,
+	   bool_or(proconfig IS NOT NULL) FILTER (WHERE lanname IN ('c', 'internal')) AS any_c_proconfig,
 	   string_agg(DISTINCT lanname, ',') AS languages
   FROM sec_functions;
+-- SQL and PL/pgSQL functions pin search_path, so that objects in the caller's
+-- schemas cannot change what they call.  The exceptions resolve a store name
+-- the way the caller means it and call only schema-qualified functions.
+SELECT signature FROM sec_functions
+ WHERE lanname IN ('sql', 'plpgsql')
+   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (proconfig), false)
+ ORDER BY signature::text;
 -- Functions taking internal: each one also returns internal (so only the
 -- executor can call it with a real state), or is a type's receive function,
 -- or an aggregate's final / serial function.  A new one must be audited here.
@@ -33,7 +40,7 @@ SELECT signature, returns FROM sec_functions
 -- and no function takes a path or a file name.
 SELECT count(*) AS functions_with_path_arguments FROM sec_functions f
  WHERE EXISTS (SELECT 1 FROM pg_proc p, unnest(p.proargnames) a
-				WHERE p.oid = f.oid AND (a ILIKE '%file%' OR a ILIKE '%path%'));
+				WHERE p.oid = f.oid AND (replace(a, 'profile', '') ILIKE '%file%' OR a ILIKE '%path%'));
 
 -- ---------------------------------------------------------------- an unprivileged role
 SET client_min_messages = warning;
@@ -111,7 +118,8 @@ DROP SCHEMA regress_pe_user CASCADE;
 -- profile_ext.control says trusted = true: a role with CREATE on a database
 -- installs it there without being superuser.  The member objects belong to
 -- the bootstrap superuser, the extension to the role, which may drop it.
-SELECT name, superuser, trusted FROM pg_available_extension_versions WHERE name = 'profile_ext';
+SELECT name, superuser, trusted FROM pg_available_extension_versions
+ WHERE name = 'profile_ext' AND version = '0.2.0';
 SELECT current_database() AS regress_db \gset
 CREATE DATABASE regress_pe_trusted;
 GRANT CREATE ON DATABASE regress_pe_trusted TO regress_profile_ext_user;

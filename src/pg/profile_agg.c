@@ -45,21 +45,29 @@ merge_state_new(FunctionCallInfo fcinfo)
 	return st;
 }
 
+/* Fold src into dst (both decoded; dst allocates with ctx), as a merge does. */
+static void
+merge_tree_into(PeCtx *ctx, PeTree *dst, const PeTree *src)
+{
+	if (!pe_meta_compatible(ctx, &dst->meta, &src->meta) ||
+		!pe_meta_merge(ctx, &dst->meta, &src->meta) ||
+		!pe_tree_merge(dst, src, false))
+		pe_pg_raise(ctx);
+}
+
 /* Fold tree t (any context) into the state. */
 static void
 merge_state_add(MergeState *st, const PeTree *t)
 {
 	if (st->empty)
 	{
-		if (!pe_tree_init(&st->ctx, &st->tree, &t->meta))
+		if (!pe_tree_init(&st->ctx, &st->tree, &t->meta) ||
+			!pe_tree_merge(&st->tree, t, false))
 			pe_pg_raise(&st->ctx);
 		st->empty = false;
+		return;
 	}
-	else if (!pe_meta_compatible(&st->ctx, &st->tree.meta, &t->meta) ||
-			 !pe_meta_merge(&st->ctx, &st->tree.meta, &t->meta))
-		pe_pg_raise(&st->ctx);
-	if (!pe_tree_merge(&st->tree, t, false))
-		pe_pg_raise(&st->ctx);
+	merge_tree_into(&st->ctx, &st->tree, t);
 }
 
 /*
@@ -182,4 +190,33 @@ profile_merge_finalfn(PG_FUNCTION_ARGS)
 	if (st == NULL || st->empty)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(pe_pg_encode(&st->tree));
+}
+
+/*
+ * profile_merge(a, b): the aggregate's result for the two rows a and b,
+ * without an aggregate (upserts, PL code).  A NULL side is skipped, as the
+ * aggregate skips NULL rows.
+ */
+PG_FUNCTION_INFO_V1(profile_merge2);
+Datum
+profile_merge2(PG_FUNCTION_ARGS)
+{
+	PeCtx		ctx;
+	PeTree		a;
+	PeTree		b;
+
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
+	if (!PG_ARGISNULL(0))
+		pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &a);
+	if (!PG_ARGISNULL(1))
+	{
+		pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(1), &b);
+		if (PG_ARGISNULL(0))
+			a = b;
+		else
+			merge_tree_into(&ctx, &a, &b);
+	}
+	PG_RETURN_DATUM(pe_pg_encode(&a));
 }
