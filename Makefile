@@ -34,6 +34,54 @@ src/core/profile.pb-c.c src/core/profile.pb-c.h: src/core/profile.proto
 # object with an old layout would crash the server.
 $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o): src/core/profile.pb-c.h $(wildcard src/core/*.h src/pg/*.h)
 
+# --- profile-gateway (src/gateway): the Pyroscope-compatible receiver, a program built
+# next to the extension and installed into `pg_config --bindir`.  Its own objects under
+# build/gw (the core compiled without PGXS' flags), Connect protos compiled by protoc-c.
+GW_BIN = src/gateway/profile-gateway
+GW_SRCS = $(wildcard src/gateway/*.c)
+GW_GEN = build/gw/gen
+GW_GEN_SRCS = $(GW_GEN)/types/v1/types.pb-c.c $(GW_GEN)/push/v1/push.pb-c.c
+GW_OBJS = $(patsubst src/gateway/%.c,build/gw/%.o,$(GW_SRCS)) \
+	$(patsubst src/core/%.c,build/gw/core/%.o,$(CORE_SRCS)) $(GW_GEN_SRCS:.c=.o)
+GW_CFLAGS = -std=gnu11 -O2 -g -pthread -Wall -Wextra -Wno-unused-parameter \
+	-Wno-sign-compare -Wno-missing-field-initializers -Isrc/core -Isrc/gateway -I$(GW_GEN) \
+	-I$(shell $(PG_CONFIG) --includedir)
+GW_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lmicrohttpd -lprotobuf-c -lzstd -lz -pthread
+
+$(GW_GEN)/types/v1/types.pb-c.c $(GW_GEN)/types/v1/types.pb-c.h \
+$(GW_GEN)/push/v1/push.pb-c.c $(GW_GEN)/push/v1/push.pb-c.h: \
+		src/gateway/proto/types/v1/types.proto src/gateway/proto/push/v1/push.proto
+	@mkdir -p $(GW_GEN)
+	protoc-c --c_out=$(GW_GEN) --proto_path=src/gateway/proto types/v1/types.proto push/v1/push.proto
+
+build/gw/%.o: src/gateway/%.c $(wildcard src/gateway/*.h src/core/*.h) $(GW_GEN)/push/v1/push.pb-c.h
+	@mkdir -p build/gw
+	$(CC) $(GW_CFLAGS) -c -o $@ $<
+
+build/gw/core/%.o: src/core/%.c src/core/profile.pb-c.h $(wildcard src/core/*.h)
+	@mkdir -p build/gw/core
+	$(CC) $(GW_CFLAGS) -c -o $@ $<
+
+$(GW_GEN)/%.pb-c.o: $(GW_GEN)/%.pb-c.c
+	$(CC) $(GW_CFLAGS) -c -o $@ $<
+
+$(GW_BIN): $(GW_OBJS)
+	$(CC) $(GW_CFLAGS) -o $@ $(GW_OBJS) $(GW_LIBS)
+
+EXTRA_CLEAN += $(GW_BIN)
+
+all: $(GW_BIN)
+
+.PHONY: install-gateway uninstall-gateway
+install: install-gateway
+install-gateway: $(GW_BIN)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(GW_BIN) '$(DESTDIR)$(bindir)/profile-gateway'
+uninstall: uninstall-gateway
+uninstall-gateway:
+	rm -f '$(DESTDIR)$(bindir)/profile-gateway'
+
+
 # --- core unit tests: plain C, malloc allocator, no server -------------
 UNIT_CC ?= cc
 UNIT_CFLAGS ?= -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter \

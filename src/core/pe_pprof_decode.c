@@ -409,6 +409,16 @@ typedef struct Decoder
 
 	uint32_t   *sample_locs;	/* scratch: one sample's location indexes */
 	size_t		sample_locs_cap;
+
+	/* Split by string sample labels (pe_pprof_decode_split), else NULL. */
+	const PeSplitOptions *split_opt;
+	PeSplit    *split;
+	PeStrtab	group_keys;		/* serialized label sets; id = series index */
+	uint32_t	series_cap;
+	char	   *keybuf;			/* scratch for one serialized label set */
+	size_t		keybuf_cap;
+	uint32_t   *pairs;			/* scratch: label indexes of one sample */
+	size_t		pairs_cap;
 } Decoder;
 
 static inline bool
@@ -739,6 +749,166 @@ reserve_sample_locs(Decoder *d, size_t n)
 	return true;
 }
 
+/* ---------------------------------------------------------------------
+ * Splitting by string sample labels.
+ * --------------------------------------------------------------------- */
+
+static bool
+split_skipped(const Decoder *d, int64_t key)
+{
+	for (size_t i = 0; i < d->split_opt->nskip; i++)
+	{
+		const char *k = d->split_opt->skip_keys[i];
+
+		if (strlen(k) == d->slen[key] && memcmp(k, d->str[key], d->slen[key]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Order label indexes of sample s by key bytes (insertion sort: few labels). */
+static int
+label_key_cmp(const Decoder *d, int64_t a, int64_t b)
+{
+	size_t		la = d->slen[a],
+				lb = d->slen[b];
+	int			c = memcmp(d->str[a], d->str[b], la < lb ? la : lb);
+
+	return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+/* Create series g (== d->split->nseries) for the labels pairs[0..n). */
+static bool
+new_series(Decoder *d, const PbSample *s, uint32_t n)
+{
+	PeSplit    *sp = d->split;
+	PeSeries   *ser;
+
+	if (!pe_grow(d->ctx, (void **) &sp->series, &d->series_cap, sp->nseries + 1,
+				 sizeof(PeSeries)))
+		return false;
+	ser = &sp->series[sp->nseries];
+	memset(ser, 0, sizeof(*ser));
+	if (n > 0)
+	{
+		ser->keys = pe_alloc0(d->ctx, n * sizeof(char *));
+		ser->values = pe_alloc0(d->ctx, n * sizeof(char *));
+		ser->key_len = pe_alloc0(d->ctx, n * sizeof(uint32_t));
+		ser->value_len = pe_alloc0(d->ctx, n * sizeof(uint32_t));
+		if (!ser->keys || !ser->values || !ser->key_len || !ser->value_len)
+		{
+			pe_free(d->ctx, ser->keys);
+			pe_free(d->ctx, ser->values);
+			pe_free(d->ctx, ser->key_len);
+			pe_free(d->ctx, ser->value_len);
+			return false;
+		}
+	}
+	sp->nseries++;				/* from here on pe_split_free releases it */
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const Perftools__Profiles__Label *l = s->label[d->pairs[i]];
+
+		ser->keys[i] = pe_strndup(d->ctx, d->str[l->key], d->slen[l->key]);
+		ser->values[i] = pe_strndup(d->ctx, d->str[l->str], d->slen[l->str]);
+		if (!ser->keys[i] || !ser->values[i])
+		{
+			pe_free(d->ctx, ser->keys[i]);
+			pe_free(d->ctx, ser->values[i]);
+			return false;
+		}
+		ser->key_len[i] = (uint32_t) d->slen[l->key];
+		ser->value_len[i] = (uint32_t) d->slen[l->str];
+		ser->nlabels = i + 1;
+	}
+	return pe_tree_init(d->ctx, &ser->tree, &d->tree->meta);
+}
+
+/* The tree of the series that sample s belongs to; NULL on error. */
+static PeTree *
+series_tree(Decoder *d, const PbSample *s)
+{
+	uint32_t	n = 0;
+	size_t		keylen = 0;
+	uint32_t	id;
+
+	if (s->n_label > d->pairs_cap)
+	{
+		d->pairs = arena_array(d->arena, s->n_label, sizeof(uint32_t));
+		if (d->pairs == NULL)
+			return NULL;
+		d->pairs_cap = s->n_label;
+	}
+	for (size_t k = 0; k < s->n_label; k++)
+	{
+		const Perftools__Profiles__Label *l = s->label[k];
+		uint32_t	j;
+		bool		dup = false;
+
+		if (l->str == 0 || split_skipped(d, l->key))
+			continue;
+		/* insertion by key; a repeated key keeps its first value */
+		for (j = 0; j < n; j++)
+		{
+			int			c = label_key_cmp(d, l->key, s->label[d->pairs[j]]->key);
+
+			if (c == 0)
+				dup = true;
+			if (c <= 0)
+				break;
+		}
+		if (dup)
+			continue;
+		memmove(d->pairs + j + 1, d->pairs + j, (n - j) * sizeof(uint32_t));
+		d->pairs[j] = (uint32_t) k;
+		n++;
+	}
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const Perftools__Profiles__Label *l = s->label[d->pairs[i]];
+
+		keylen += 8 + d->slen[l->key] + d->slen[l->str];
+	}
+	if (keylen > d->keybuf_cap)
+	{
+		d->keybuf = arena_array(d->arena, keylen, 1);
+		if (d->keybuf == NULL)
+			return NULL;
+		d->keybuf_cap = keylen;
+	}
+	keylen = 0;
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const Perftools__Profiles__Label *l = s->label[d->pairs[i]];
+		uint32_t	kl = (uint32_t) d->slen[l->key],
+					vl = (uint32_t) d->slen[l->str];
+
+		memcpy(d->keybuf + keylen, &kl, 4);
+		memcpy(d->keybuf + keylen + 4, d->str[l->key], kl);
+		keylen += 4 + kl;
+		memcpy(d->keybuf + keylen, &vl, 4);
+		memcpy(d->keybuf + keylen + 4, d->str[l->str], vl);
+		keylen += 4 + vl;
+	}
+	id = n == 0 ? 0 : pe_strtab_intern(&d->group_keys, d->keybuf, keylen);
+	if (id == PE_NO_NODE)
+		return NULL;
+	/* ids are dense: series 0 (no labels) exists, a new key gets the next */
+	if (id == d->split->nseries && !new_series(d, s, n))
+		return NULL;
+	return &d->split->series[id].tree;
+}
+
+/* name id of the pool tree (d->tree) in target's own name table */
+static uint32_t
+series_name(Decoder *d, PeTree *target, uint32_t name)
+{
+	uint32_t	len;
+	const char *s = pe_strtab_get(&d->tree->names, name, &len);
+
+	return pe_strtab_intern(&target->names, s, len);
+}
+
 /*
  * Validate sample si and, unless all its values are zero, add it to the
  * tree along its root-to-leaf path.  location_id[0] is the leaf.
@@ -800,11 +970,25 @@ add_sample(Decoder *d, size_t si)
 		return false;
 	}
 
+	if (d->split_opt && d->split_opt->max_sample_labels &&
+		s->n_label > d->split_opt->max_sample_labels)
+	{
+		pe_fail(d->ctx, PE_ERR_LIMIT, "sample %zu has %zu labels, more than %u",
+				si, s->n_label, d->split_opt->max_sample_labels);
+		return false;
+	}
+
 	for (size_t v = 0; v < s->n_value; v++)
 		if (s->value[v] != 0)
 			all_zero = false;
 	if (all_zero)
 		return true;
+	if (d->split_opt)
+	{
+		tree = series_tree(d, s);
+		if (tree == NULL)
+			return false;
+	}
 
 	for (size_t k = s->n_location_id; k-- > 0;)
 	{
@@ -817,7 +1001,11 @@ add_sample(Decoder *d, size_t si)
 		f = d->frames + d->loc_first[li];
 		for (uint32_t j = 0; j < nf; j++)
 		{
-			node = pe_tree_child(tree, node, f[j]);
+			uint32_t	name = tree == d->tree ? f[j] : series_name(d, tree, f[j]);
+
+			if (name == PE_NO_NODE)
+				return false;
+			node = pe_tree_child(tree, node, name);
 			if (node == PE_NO_NODE)
 				return false;
 		}
@@ -899,6 +1087,8 @@ done:
 	return ok;
 }
 
+static bool tree_is_empty(const PeTree *t);
+
 /* Validate an unpacked profile and fold its samples into d->tree. */
 static bool
 decode_profile(Decoder *d)
@@ -911,6 +1101,12 @@ decode_profile(Decoder *d)
 		return false;
 	if (!init_tree(d))
 		return false;
+	if (d->split_opt)
+	{
+		d->split->nsamples = prof->n_sample;
+		if (!pe_strtab_init(d->ctx, &d->group_keys) || !new_series(d, NULL, 0))
+			return false;
+	}
 	for (size_t si = 0; si < prof->n_sample; si++)
 	{
 		if (!add_sample(d, si))
@@ -918,6 +1114,27 @@ decode_profile(Decoder *d)
 		if ((si + 1) % INTERRUPT_SAMPLES == 0)
 			pe_check_interrupts(d->ctx);
 	}
+	if (d->split_opt && d->split->nseries > 1 && tree_is_empty(&d->split->series[0].tree))
+	{
+		/* every sample had labels: no unlabeled series */
+		PeSplit    *sp = d->split;
+
+		pe_tree_free(&sp->series[0].tree);
+		memmove(sp->series, sp->series + 1, (sp->nseries - 1) * sizeof(PeSeries));
+		sp->nseries--;
+	}
+	return true;
+}
+
+/* True when t holds nothing but a root without values. */
+static bool
+tree_is_empty(const PeTree *t)
+{
+	if (t->nnodes > 1)
+		return false;
+	for (uint32_t v = 0; t->nnodes == 1 && v < t->meta.nvalues; v++)
+		if (t->self[v] != 0)
+			return false;
 	return true;
 }
 
@@ -925,8 +1142,9 @@ decode_profile(Decoder *d)
  * Decode pprof data (gzip detected by content) into *t.  On failure *t is
  * left empty (pe_tree_free on it is harmless) and ctx->err says why.
  */
-bool
-pe_pprof_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
+static bool
+decode_common(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
+			  const PeSplitOptions *split_opt, PeSplit *split)
 {
 	uint8_t    *inflated = NULL;
 	const uint8_t *buf = data;
@@ -966,6 +1184,8 @@ pe_pprof_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
 	d.ctx = ctx;
 	d.arena = &arena;
 	d.tree = t;
+	d.split_opt = split_opt;
+	d.split = split;
 
 	d.prof = perftools__profiles__profile__unpack(&pballoc, len, buf);
 	if (d.prof == NULL)
@@ -985,9 +1205,60 @@ pe_pprof_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
 		ok = decode_profile(&d);
 	}
 
+	if (split_opt && d.group_keys.ctx)
+		pe_strtab_free(&d.group_keys);
 	arena_release(&arena);
 	pe_free(ctx, inflated);
 	if (!ok)
 		pe_tree_free(t);
 	return ok;
+}
+
+bool
+pe_pprof_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
+{
+	return decode_common(ctx, data, len, t, NULL, NULL);
+}
+
+/*
+ * Decode and split by string sample labels.  Frame names are interned in
+ * a pool tree first (locations expand once), then into each series' own
+ * name table, so a series' stored value holds only its own names.
+ */
+bool
+pe_pprof_decode_split(PeCtx *ctx, const uint8_t *data, size_t len,
+					  const PeSplitOptions *opt, PeSplit *out)
+{
+	PeTree		pool;
+	PeSplitOptions none = {0};
+	bool		ok;
+
+	memset(out, 0, sizeof(*out));
+	ok = decode_common(ctx, data, len, &pool, opt ? opt : &none, out);
+	pe_tree_free(&pool);
+	if (!ok)
+		pe_split_free(ctx, out);
+	return ok;
+}
+
+void
+pe_split_free(PeCtx *ctx, PeSplit *s)
+{
+	for (uint32_t i = 0; i < s->nseries; i++)
+	{
+		PeSeries   *ser = &s->series[i];
+
+		for (uint32_t k = 0; k < ser->nlabels; k++)
+		{
+			pe_free(ctx, ser->keys[k]);
+			pe_free(ctx, ser->values[k]);
+		}
+		pe_free(ctx, ser->keys);
+		pe_free(ctx, ser->values);
+		pe_free(ctx, ser->key_len);
+		pe_free(ctx, ser->value_len);
+		pe_tree_free(&ser->tree);
+	}
+	pe_free(ctx, s->series);
+	memset(s, 0, sizeof(*s));
 }

@@ -1,0 +1,161 @@
+/*
+ * gw_common.c
+ *		Errors, limits, byte buffers, JSON string output, bounded gunzip.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw_common.h"
+#include "pe_pprof.h"
+
+bool
+gw_fail(GwErr *e, int status, const char *fmt,...)
+{
+	va_list		ap;
+
+	e->status = status;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+void
+gw_limits_default(GwLimits *l)
+{
+	l->max_body_bytes = GW_DEFAULT_MAX_BODY_BYTES;
+	l->max_profile_bytes = GW_DEFAULT_MAX_PROFILE_BYTES;
+	l->max_samples = GW_DEFAULT_MAX_SAMPLES;
+	l->max_labels = GW_DEFAULT_MAX_LABELS;
+	l->max_label_name = GW_DEFAULT_MAX_LABEL_NAME;
+	l->max_label_value = GW_DEFAULT_MAX_LABEL_VALUE;
+	l->max_sample_labels = GW_DEFAULT_MAX_SAMPLE_LABELS;
+	l->zstd_level = GW_DEFAULT_ZSTD_LEVEL;
+}
+
+bool
+gw_buf_reserve(GwBuf *b, size_t more)
+{
+	size_t		cap = b->cap ? b->cap : 256;
+	uint8_t    *p;
+
+	if (more > SIZE_MAX - b->len - 1)
+		return false;
+	if (b->len + more + 1 <= b->cap)
+		return true;
+	while (cap < b->len + more + 1)
+		cap = cap > SIZE_MAX / 2 ? b->len + more + 1 : cap * 2;
+	p = realloc(b->data, cap);
+	if (p == NULL)
+		return false;
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+bool
+gw_buf_append(GwBuf *b, const void *p, size_t n)
+{
+	if (!gw_buf_reserve(b, n))
+		return false;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return true;
+}
+
+bool
+gw_buf_printf(GwBuf *b, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !gw_buf_reserve(b, (size_t) n))
+		return false;
+	va_start(ap, fmt);
+	vsnprintf((char *) b->data + b->len, (size_t) n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t) n;
+	return true;
+}
+
+void
+gw_buf_free(GwBuf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+bool
+gw_buf_json_string(GwBuf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (!gw_buf_append(b, "\"", 1))
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+		char		esc[7];
+
+		if (c == '"' || c == '\\')
+		{
+			esc[0] = '\\';
+			esc[1] = (char) c;
+			if (!gw_buf_append(b, esc, 2))
+				return false;
+		}
+		else if (c < 0x20)
+		{
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			if (!gw_buf_append(b, esc, 6))
+				return false;
+		}
+		else if (!gw_buf_append(b, &s[i], 1))
+			return false;
+	}
+	return gw_buf_append(b, "\"", 1);
+}
+
+bool
+gw_is_gzip(const uint8_t *p, size_t len)
+{
+	return pe_is_gzip(p, len);
+}
+
+/* The core's bounded inflater, so there is one gzip reader in the project. */
+bool
+gw_gunzip(const uint8_t *in, size_t inlen, size_t limit, int status_over,
+		  const char *what, uint8_t **out, size_t *outlen, GwErr *err)
+{
+	PeCtx		ctx;
+
+	pe_ctx_init_malloc(&ctx);
+	ctx.limits.max_decoded_bytes = limit;
+	if (pe_gunzip(&ctx, in, inlen, out, outlen))
+		return true;
+	if (ctx.err.code == PE_ERR_LIMIT)
+		return gw_fail(err, status_over, "%s inflates to more than %zu bytes", what, limit);
+	if (ctx.err.code == PE_ERR_NOMEM)
+		return gw_fail(err, 503, "out of memory inflating %s", what);
+	return gw_fail(err, status_over == 413 ? 400 : 422, "%s is not valid gzip: %s",
+				   what, ctx.err.msg);
+}
+
+int64_t
+gw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
