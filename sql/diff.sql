@@ -17,13 +17,35 @@ SELECT profile_to_folded(profile_diff((SELECT p FROM windows WHERE name = 'befor
 SELECT * FROM profile_top(profile_diff((SELECT p FROM windows WHERE name = 'before'),
                                        (SELECT p FROM windows WHERE name = 'after')));
 
--- What got more expensive: the regressed function comes first.
-SELECT function, base_self, target_self, round(change::numeric, 2) AS change
+-- What got more expensive: the regressed function comes first, increases before decreases.
+SELECT function, base_self, target_self, round(change::numeric, 2) AS change,
+       round(score::numeric, 2) AS score
   FROM profile_diff_top((SELECT p FROM windows WHERE name = 'before'),
                         (SELECT p FROM windows WHERE name = 'after'));
-SELECT function, base_self, target_self, change
+SELECT function, base_self, target_self, change, round(score::numeric, 2) AS score
   FROM profile_diff_top((SELECT p FROM windows WHERE name = 'before'),
                         (SELECT p FROM windows WHERE name = 'after'), NULL, 3, false);
+-- Decreases first, and 0.1.0's order (largest change of self cost either way).
+SELECT function, round(score::numeric, 2) AS score
+  FROM profile_diff_top((SELECT p FROM windows WHERE name = 'before'),
+                        (SELECT p FROM windows WHERE name = 'after'), ranking => 'decrease');
+SELECT function, round(change::numeric, 2) AS change
+  FROM profile_diff_top((SELECT p FROM windows WHERE name = 'before'),
+                        (SELECT p FROM windows WHERE name = 'after'), ranking => 'self');
+SELECT * FROM profile_diff_top((SELECT p FROM windows WHERE name = 'before'),
+                               (SELECT p FROM windows WHERE name = 'after'), ranking => 'fastest');
+
+-- A new function that marshals once per item: its cost is in json.Marshal's callees, spread
+-- thin.  The new function is named, not main or handler (which grew as much) nor the callees.
+SELECT function, round(total_change::numeric, 2) AS total_change, round(score::numeric, 2) AS score
+  FROM profile_diff_top(
+         profile_from_folded(E'main;handler;load 300\nmain;handler;respond;json.Marshal;reflect 50\n'
+                             'main;handler;respond;json.Marshal;mallocgc 50\nmain;gc;memclr 100\n'),
+         profile_from_folded(E'main;handler;load 300\nmain;handler;respond;json.Marshal;reflect 50\n'
+                             'main;handler;respond;json.Marshal;mallocgc 50\nmain;gc;memclr 100\n'
+                             'main;handler;encodeEach;json.Marshal;reflect 60\n'
+                             'main;handler;encodeEach;json.Marshal;mallocgc 60\n'
+                             'main;handler;encodeEach;json.Marshal;memclr 60\n'), NULL, 4);
 
 -- A NULL side is an empty profile: everything is new (or removed).
 SELECT * FROM flamegraph_diff(NULL, (SELECT p FROM windows WHERE name = 'after'), NULL, 3);

@@ -10,6 +10,19 @@
 -- version 2: a header readable without decoding the tree
 
 -- ============================================================================ diff ranking
+-- profile_diff_top ranks by culprit score (what got more expensive, and where the new cost
+-- enters) and returns it as a new last column; ranking => 'self' is 0.1.0's order.
+
+DROP FUNCTION profile_diff_top(profile, profile, text, int, boolean);
+CREATE FUNCTION profile_diff_top(base profile, target profile, sample_type text DEFAULT NULL,
+								 n int DEFAULT 20, "normalize" boolean DEFAULT true,
+								 ranking text DEFAULT 'increase')
+	RETURNS TABLE(function text, base_self bigint, base_total bigint,
+				  target_self bigint, target_total bigint,
+				  change double precision, total_change double precision,
+				  score double precision)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 20 COST 1000;
+COMMENT ON FUNCTION profile_diff_top(profile, profile, text, int, boolean, text) IS 'functions ranked by the part of the change from base to target they cause (score; ranking: increase, decrease or self); normalize: shares of each side''s total, in percent points';
 
 -- ============================================================================ retention and rollups
 -- A store is a table (ts, labels, profile) partitioned by day on ts, plus hourly (or any

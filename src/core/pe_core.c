@@ -147,3 +147,53 @@ pe_grow(PeCtx *ctx, void **arr, uint32_t *cap, uint32_t need, size_t elem)
 	*cap = (uint32_t) newcap;
 	return true;
 }
+
+bool
+pe_sort(PeCtx *ctx, void *base, size_t n, size_t size, PeCompare cmp, void *arg)
+{
+	char	   *src = base;
+	char	   *dst;
+	char	   *tmp;
+
+	if (n < 2)
+		return true;
+	tmp = pe_alloc(ctx, n * size);
+	if (tmp == NULL)
+		return false;
+	dst = tmp;
+	for (size_t width = 1; width < n; width *= 2)
+	{
+		for (size_t lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = lo + width < n ? lo + width : n;
+			size_t		hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t		i = lo;
+			size_t		j = mid;
+			char	   *out = dst + lo * size;
+
+			/* Take from the right run only when strictly smaller: stable. */
+			while (i < mid && j < hi)
+			{
+				if (cmp(src + j * size, src + i * size, arg) < 0)
+					memcpy(out, src + j++ * size, size);
+				else
+					memcpy(out, src + i++ * size, size);
+				out += size;
+			}
+			memcpy(out, src + i * size, (mid - i) * size);
+			out += (mid - i) * size;
+			memcpy(out, src + j * size, (hi - j) * size);
+		}
+		pe_check_interrupts(ctx);
+		{
+			char	   *swap = src;
+
+			src = dst;
+			dst = swap;
+		}
+	}
+	if (src != base)
+		memcpy(base, src, n * size);
+	pe_free(ctx, tmp);
+	return true;
+}

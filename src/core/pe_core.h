@@ -86,6 +86,16 @@ extern char *pe_strndup(PeCtx *ctx, const char *s, size_t len);
 extern bool pe_grow(PeCtx *ctx, void **arr, uint32_t *cap, uint32_t need,
 					size_t elem);
 
+/*
+ * Stable sort of n elements of size bytes with a comparator that takes a
+ * context argument (qsort_r's signature differs between C libraries).  A
+ * bottom-up merge sort: no recursion, O(n log n), calls the interrupt hook
+ * between passes.  False only when the scratch buffer cannot be allocated.
+ */
+typedef int (*PeCompare) (const void *a, const void *b, void *arg);
+extern bool pe_sort(PeCtx *ctx, void *base, size_t n, size_t size,
+					PeCompare cmp, void *arg);
+
 /* Record an error; always returns false so callers can "return pe_fail()". */
 extern bool pe_fail(PeCtx *ctx, PeErrCode code, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));

@@ -49,6 +49,39 @@ typedef struct PeTopRow
 extern bool pe_top(const PeTree *t, uint32_t v, PeTopRow **rows,
 				   uint32_t *nrows);
 
+/* How pe_diff_top() orders its rows. */
+typedef enum PeDiffRank
+{
+	PE_DIFF_RANK_INCREASE,		/* culprit score: increases, then decreases */
+	PE_DIFF_RANK_DECREASE,		/* culprit score: decreases, then increases */
+	PE_DIFF_RANK_SELF			/* |self change|, then |total change| (0.1.0) */
+} PeDiffRank;
+
+typedef struct PeDiffTopRow
+{
+	uint32_t	name;
+	int64_t		base_self;
+	int64_t		base_total;
+	int64_t		target_self;
+	int64_t		target_total;
+	double		change;			/* self, target - base */
+	double		total_change;	/* total, target - base */
+	double		score;			/* the part of the change blamed on this function */
+} PeDiffTopRow;
+
+/*
+ * Where a diff's change is blamed (pe_difftop.c explains the rules).  u is
+ * a union tree (pe_tree_union2: column 0 base, column 1 target); with
+ * normalize every value is a percentage of its side's total, otherwise the
+ * values as they are.  *blame has one entry per node of u (the root's is
+ * 0); the entries add up to the change of the whole profile.
+ */
+extern bool pe_diff_blame(const PeTree *u, bool normalize, double **blame);
+
+/* Per-function changes of u, joined over both sides, in rank's order. */
+extern bool pe_diff_top(const PeTree *u, bool normalize, PeDiffRank rank,
+						PeDiffTopRow **rows, uint32_t *nrows);
+
 /*
  * pprof -focus / -ignore: keep the self values of stacks that contain a
  * frame with focus[name] set (all stacks when focus is NULL) and no frame

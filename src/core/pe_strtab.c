@@ -215,3 +215,17 @@ pe_strtab_intern_utf8(PeStrtab *st, const char *s, size_t len)
 	pe_free(st->ctx, fixed);
 	return id;
 }
+
+int
+pe_strtab_compare(const PeStrtab *st, uint32_t a, uint32_t b)
+{
+	uint32_t	la;
+	uint32_t	lb;
+	const char *sa = pe_strtab_get(st, a, &la);
+	const char *sb = pe_strtab_get(st, b, &lb);
+	int			c = memcmp(sa, sb, la < lb ? la : lb);
+
+	if (c != 0)
+		return c;
+	return (la > lb) - (la < lb);
+}

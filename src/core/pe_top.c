@@ -21,21 +21,6 @@ magnitude(int64_t v)
 	return v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
 }
 
-/* Compare two names by bytes, shorter first on a common prefix. */
-static int
-compare_names(const PeStrtab *names, uint32_t a, uint32_t b)
-{
-	uint32_t	la;
-	uint32_t	lb;
-	const char *sa = pe_strtab_get(names, a, &la);
-	const char *sb = pe_strtab_get(names, b, &lb);
-	int			c = memcmp(sa, sb, la < lb ? la : lb);
-
-	if (c != 0)
-		return c;
-	return (la > lb) - (la < lb);
-}
-
 /*
  * pprof's flat order (FlatNameOrder): |flat| descending, then name
  * ascending, then |cum| descending.  The one place that defines the order.
@@ -51,7 +36,7 @@ compare_top_rows(const PeStrtab *names, const PeTopRow *a, const PeTopRow *b)
 
 	if (fa != fb)
 		return fa > fb ? -1 : 1;
-	c = compare_names(names, a->name, b->name);
+	c = pe_strtab_compare(names, a->name, b->name);
 	if (c != 0)
 		return c;
 	ca = magnitude(a->total);
@@ -61,45 +46,10 @@ compare_top_rows(const PeStrtab *names, const PeTopRow *a, const PeTopRow *b)
 	return 0;
 }
 
-/*
- * Stable bottom-up merge sort of rows (qsort has no context argument and
- * qsort_r is not portable); tmp holds n rows.
- */
-static void
-sort_top_rows(PeCtx *ctx, const PeStrtab *names, PeTopRow *rows,
-			  PeTopRow *tmp, uint32_t n)
+static int
+compare_top_rows_arg(const void *a, const void *b, void *names)
 {
-	PeTopRow   *src = rows;
-	PeTopRow   *dst = tmp;
-
-	for (uint64_t width = 1; width < n; width *= 2)
-	{
-		for (uint64_t lo = 0; lo < n; lo += 2 * width)
-		{
-			uint64_t	mid = lo + width < n ? lo + width : n;
-			uint64_t	hi = lo + 2 * width < n ? lo + 2 * width : n;
-			uint64_t	i = lo;
-			uint64_t	j = mid;
-			uint64_t	k = lo;
-
-			while (i < mid && j < hi)
-				dst[k++] = compare_top_rows(names, &src[j], &src[i]) < 0 ?
-					src[j++] : src[i++];
-			while (i < mid)
-				dst[k++] = src[i++];
-			while (j < hi)
-				dst[k++] = src[j++];
-		}
-		pe_check_interrupts(ctx);
-		{
-			PeTopRow   *swap = src;
-
-			src = dst;
-			dst = swap;
-		}
-	}
-	if (src != rows)
-		memcpy(rows, src, sizeof(PeTopRow) * n);
+	return compare_top_rows(names, a, b);
 }
 
 /*
@@ -156,7 +106,6 @@ pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
 	int64_t    *flat = NULL;
 	int64_t    *cum = NULL;
 	PeTopRow   *out = NULL;
-	PeTopRow   *tmp = NULL;
 	uint32_t	n = 0;
 	bool		ok = false;
 
@@ -181,8 +130,7 @@ pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
 	for (uint32_t s = 0; s < nnames; s++)
 		n += flat[s] != 0 || cum[s] != 0;
 	out = pe_alloc(ctx, sizeof(PeTopRow) * (n ? n : 1));
-	tmp = pe_alloc(ctx, sizeof(PeTopRow) * (n ? n : 1));
-	if (!out || !tmp)
+	if (!out)
 		goto done;
 	n = 0;
 	for (uint32_t s = 0; s < nnames; s++)
@@ -194,14 +142,15 @@ pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
 		out[n].total = cum[s];
 		n++;
 	}
-	sort_top_rows(ctx, &t->names, out, tmp, n);
+	if (!pe_sort(ctx, out, n, sizeof(PeTopRow), compare_top_rows_arg,
+				 (void *) &t->names))
+		goto done;
 	*rows = out;
 	*nrows = n;
 	out = NULL;
 	ok = true;
 done:
 	pe_free(ctx, out);
-	pe_free(ctx, tmp);
 	pe_free(ctx, totals);
 	pe_free(ctx, flat);
 	pe_free(ctx, cum);

@@ -50,6 +50,9 @@ pe_strtab_get(const PeStrtab *st, uint32_t id, uint32_t *len)
 	return st->buf + st->off[id];
 }
 
+/* Compare strings a and b by bytes, a shorter one first on a common prefix. */
+extern int	pe_strtab_compare(const PeStrtab *st, uint32_t a, uint32_t b);
+
 typedef struct PeSampleType
 {
 	char	   *type;
