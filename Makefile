@@ -93,9 +93,20 @@ build/unit/%: test/unit/%.c test/unit/unit.c $(CORE_SRCS) src/core/profile.pb-c.
 	@mkdir -p build/unit
 	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< test/unit/unit.c $(CORE_SRCS) $(UNIT_LIBS)
 
+# the gateway's parsers and label rules (no libpq, no HTTP server)
+GW_UNIT_SRCS = $(addprefix src/gateway/,gw_common.c gw_labels.c gw_json.c gw_multipart.c \
+	gw_push.c gw_profile.c)
+GW_UNIT_TESTS = $(patsubst test/gateway/unit/%.c,build/unit/%,$(wildcard test/gateway/unit/test_*.c))
+
+build/unit/test_gw_%: test/gateway/unit/test_gw_%.c test/unit/unit.c $(GW_UNIT_SRCS) \
+		$(CORE_SRCS) $(GW_GEN)/push/v1/push.pb-c.h $(wildcard src/gateway/*.h)
+	@mkdir -p build/unit
+	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/gateway -Itest/unit -I$(GW_GEN) -o $@ $< test/unit/unit.c \
+		$(GW_UNIT_SRCS) $(GW_GEN_SRCS) $(CORE_SRCS) $(UNIT_LIBS)
+
 .PHONY: unit
-unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do $$t; done
+unit: $(UNIT_TESTS) $(GW_UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS) $(GW_UNIT_TESTS); do $$t; done
 
 # --- the single test command: deps (apt, as root), build, install, unit tests, a temporary
 # cluster, installcheck, test/scripts/*.sh; last line "N passed, N failed" -------------

@@ -151,6 +151,35 @@ gw_gunzip(const uint8_t *in, size_t inlen, size_t limit, int status_over,
 				   what, ctx.err.msg);
 }
 
+/* from/until (see gw_common.h); "now-1h" and other relative forms: now */
+int64_t
+gw_parse_time_ns(const char *s, size_t len, int64_t now)
+{
+	int64_t		v = 0;
+
+	if (s == NULL || len == 0 || len > 19)
+		return now;
+	for (size_t i = 0; i < len; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return now;
+		v = v * 10 + (s[i] - '0');
+	}
+	switch (len)
+	{
+		case 19:
+			return v;
+		case 16:
+			return v * 1000;
+		case 13:
+			return v * 1000000;
+		default:
+			if (v > INT64_MAX / 1000000000)
+				return now;
+			return v * 1000000000;
+	}
+}
+
 int64_t
 gw_now_ns(void)
 {

@@ -16,39 +16,6 @@
 #include "gw_profile.h"
 #include "gw_server.h"
 
-/*
- * Pyroscope's from/until: all digits is Unix time whose unit the digit
- * count tells (13 ms, 16 µs, 19 ns, otherwise seconds); anything else
- * (now-1h, ...) falls back to now.
- */
-int64_t
-gw_parse_time_ns(const char *s, size_t len, int64_t now)
-{
-	int64_t		v = 0;
-
-	if (s == NULL || len == 0 || len > 19)
-		return now;
-	for (size_t i = 0; i < len; i++)
-	{
-		if (s[i] < '0' || s[i] > '9')
-			return now;
-		v = v * 10 + (s[i] - '0');
-	}
-	switch (len)
-	{
-		case 19:
-			return v;
-		case 16:
-			return v * 1000;
-		case 13:
-			return v * 1000000;
-		default:
-			if (v > INT64_MAX / 1000000000)
-				return now;
-			return v * 1000000000;
-	}
-}
-
 /* Respond to err and count nothing. */
 static void
 fail(GwResponse *resp, const GwErr *err)

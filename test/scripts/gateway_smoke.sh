@@ -8,6 +8,7 @@
 #
 # Uses the PG* variables test/run_all.sh passes (a fresh database), or starts its own
 # throwaway cluster when PGHOST is unset.  Needs python3 (the HTTP client here).
+# PROFILE_GATEWAY=path runs another build (e.g. one with sanitizers).
 # Last line "N passed, N failed[, N skipped]".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +32,7 @@ if ! command -v python3 >/dev/null; then
 	skip "python3 not installed"
 	finish
 fi
-gw=$repo/src/gateway/profile-gateway
+gw=${PROFILE_GATEWAY:-$repo/src/gateway/profile-gateway}
 [ -x "$gw" ] || gw=$(pg_config --bindir)/profile-gateway
 if [ ! -x "$gw" ]; then
 	bad "profile-gateway is not built (make) nor installed (make install)"
