@@ -628,3 +628,430 @@ COMMENT ON FUNCTION profile_merge(profile, profile) IS 'merge two profiles (NULL
 
 
 -- ============================================================================ scale-out
+-- Profiles spread over several PostgreSQL servers ("shards") that one coordinator queries
+-- through postgres_fdw.  The coordinator's table is LIST-partitioned on
+-- profile_shard_of(labels, N), each partition a foreign table on one shard, each shard its own
+-- foreign server (its own connection, so shards run concurrently under async append).
+-- Grouping by that partition key makes PostgreSQL 15 aggregate partitionwise and ship the
+-- whole profile_merge to every shard; the coordinator merges one profile per shard.
+-- postgres_fdw is needed only by these functions at call time (profile_shards_create
+-- creates it when missing), never by CREATE EXTENSION profile_ext.  The functions are
+-- PL/pgSQL with schema-qualified names and dynamic SQL (EXECUTE ... USING: one custom plan
+-- per call whose time bounds are constants, never a generic plan); planner settings are set
+-- for the call only.
+
+CREATE FUNCTION profile_shard_of(labels jsonb, shards int) RETURNS int
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_shard_of(jsonb, int) IS 'the shard (0 .. shards-1) of a label set: FNV-1a 32-bit of its service_name (empty when absent) modulo shards; the routing rule of the coordinator''s partition key and of writers that go straight to a shard';
+
+CREATE FUNCTION profile_shard_total(p profile, sample_type jsonb) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION profile_shard_total(profile, jsonb) IS 'profile_total with the sample type as a jsonb string (null: the default type): postgres_fdw ships it to shards, while a text constant argument, having a collation not taken from a column, keeps profile_total(p, ''cpu'') on the coordinator';
+
+-- Runs on the shard inside the pushed-down query (immutable, so postgres_fdw ships it; the
+-- argument, a grouping column, keeps the coordinator from evaluating it itself).
+CREATE FUNCTION profile_shard_version(shard int) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'profile_ext' $$;
+COMMENT ON FUNCTION profile_shard_version(int) IS 'the profile_ext version installed where it runs (shipped to shards to compare their version with the coordinator''s; the argument is ignored)';
+
+-- The shards of a coordinator table, from the catalogs (no table of our own to keep in step).
+CREATE FUNCTION profile_shards(tbl regclass)
+	RETURNS TABLE (shard int, partition regclass, server name, server_options text[],
+				   version_table regclass)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+SELECT (pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+								'IN \((\d+)\)'))[1]::int,
+	   c.oid::pg_catalog.regclass, s.srvname, s.srvoptions,
+	   (SELECT v.ftrelid::pg_catalog.regclass FROM pg_catalog.pg_foreign_table v
+		 WHERE v.ftserver = s.oid AND 'table_name=pg_extension' = ANY (v.ftoptions)
+		 ORDER BY v.ftrelid LIMIT 1)
+  FROM pg_catalog.pg_inherits i
+  JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+  JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid
+  JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver
+ WHERE i.inhparent = tbl
+ ORDER BY 1
+$$;
+COMMENT ON FUNCTION profile_shards(regclass) IS 'the shards of a table made by profile_shards_create: shard number, foreign partition, foreign server and its options, the foreign table reading the shard''s pg_extension';
+
+-- Ask every shard (one after the other) whether it answers, which profile_ext it runs and
+-- whether its table is readable.
+CREATE FUNCTION profile_shards_check(tbl regclass)
+	RETURNS TABLE (shard int, server name, reachable boolean, version text, problem text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	here text := (SELECT e.extversion FROM pg_catalog.pg_extension e
+				   WHERE e.extname = 'profile_ext');
+	s record;
+BEGIN
+	FOR s IN SELECT * FROM @extschema@.profile_shards(tbl) LOOP
+		shard := s.shard;
+		server := s.server;
+		reachable := true;
+		version := NULL;
+		problem := NULL;
+		BEGIN
+			IF s.version_table IS NULL THEN
+				problem := 'no foreign table on the shard''s pg_extension (made by profile_shards_create)';
+			ELSE
+				EXECUTE pg_catalog.format(
+					'SELECT extversion FROM %s WHERE extname = %L', s.version_table, 'profile_ext')
+					INTO version;
+				IF version IS NULL THEN
+					problem := 'profile_ext is not installed on the shard';
+				ELSIF version IS DISTINCT FROM here THEN
+					problem := pg_catalog.format(
+						'the shard runs profile_ext %s, the coordinator %s', version, here);
+				END IF;
+			END IF;
+			IF problem IS NULL THEN
+				EXECUTE pg_catalog.format(
+					'SELECT pg_catalog.count(*) FROM (SELECT ts, labels, profile FROM ONLY %s LIMIT 1) t',
+					s.partition);
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			reachable := SQLSTATE NOT LIKE '08%';
+			problem := SQLERRM;
+		END;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION profile_shards_check(regclass) IS 'one row per shard: reachable, its profile_ext version, and the problem (unreachable, other version, table missing) or NULL when it is fine';
+
+-- conninfo "key=value key='quoted value'" into key/value pairs; raises on anything else.
+CREATE FUNCTION profile_shards_parse_conninfo(conninfo text)
+	RETURNS TABLE (key text, value text)
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	re constant text := '^(\s*([A-Za-z_]+)\s*=\s*(''((?:[^''\\]|\\.)*)''|([^\s'']+)))';
+	rest text := conninfo;
+	m text[];
+BEGIN
+	LOOP
+		EXIT WHEN rest ~ '^\s*$';
+		m := pg_catalog.regexp_match(rest, re);
+		IF m IS NULL THEN
+			RAISE EXCEPTION 'invalid shard connection string "%"', conninfo
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = pg_catalog.format('Cannot parse at "%s".', rest),
+					  HINT = 'Use keyword=value pairs, such as ''host=db1 port=5432 dbname=prof user=ingest''.';
+		END IF;
+		key := m[2];
+		value := COALESCE(pg_catalog.regexp_replace(m[4], '\\(.)', '\1', 'g'), m[5]);
+		RETURN NEXT;
+		rest := pg_catalog.substr(rest, pg_catalog.length(m[1]) + 1);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION profile_shards_parse_conninfo(text) IS 'a libpq keyword=value connection string as key/value rows (helper of profile_shards_create)';
+
+CREATE FUNCTION profile_shards_create(tbl text, shards text[], remote_table text DEFAULT NULL)
+	RETURNS int
+	LANGUAGE plpgsql VOLATILE
+	AS $$
+DECLARE
+	-- libpq options that postgres_fdw takes in the user mapping, not in the server
+	mapping_keys constant text[] := ARRAY['user', 'password', 'sslcert', 'sslkey', 'sslpassword'];
+	ident text[] := pg_catalog.parse_ident(tbl);
+	nsp text;
+	rel text;
+	n int := COALESCE(pg_catalog.array_length(shards, 1), 0);
+	srv text;
+	part text;
+	remote text[];
+	srv_opts text;
+	map_opts text;
+	kv record;
+	bad record;
+BEGIN
+	IF n < 1 THEN
+		RAISE EXCEPTION 'profile_shards_create needs at least one shard'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF pg_catalog.array_position(shards, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'a shard connection string is NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.cardinality(ident) > 2 THEN
+		RAISE EXCEPTION 'table name "%" has too many dots', tbl USING ERRCODE = 'invalid_name';
+	END IF;
+	nsp := CASE WHEN pg_catalog.cardinality(ident) = 2 THEN ident[1] ELSE pg_catalog.current_schema() END;
+	rel := ident[pg_catalog.cardinality(ident)];
+	IF nsp IS NULL THEN
+		RAISE EXCEPTION 'no schema to create "%" in', tbl USING ERRCODE = 'invalid_schema_name';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'postgres_fdw') THEN
+		BEGIN
+			CREATE EXTENSION postgres_fdw;
+		EXCEPTION WHEN insufficient_privilege THEN
+			RAISE EXCEPTION 'sharding needs the extension postgres_fdw, which you may not create'
+				USING ERRCODE = 'insufficient_privilege',
+					  HINT = 'Ask a superuser to run CREATE EXTENSION postgres_fdw in this database.';
+		END;
+	END IF;
+
+	EXECUTE pg_catalog.format(
+		'CREATE TABLE %I.%I (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile @extschema@.profile NOT NULL)'
+		' PARTITION BY LIST (@extschema@.profile_shard_of(labels, %s))', nsp, rel, n);
+	EXECUTE pg_catalog.format(
+		'COMMENT ON TABLE %I.%I IS %L', nsp, rel, pg_catalog.format(
+			'profiles on %s shards, routed by profile_shard_of(labels, %s) (profile_shards_create); query with profile_sharded_merge', n, n));
+
+	FOR i IN 0 .. n - 1 LOOP
+		srv := pg_catalog.format('%s_shard_%s', rel, i);
+		part := srv;
+		srv_opts := '';
+		map_opts := '';
+		FOR kv IN SELECT * FROM @extschema@.profile_shards_parse_conninfo(shards[i + 1]) LOOP
+			IF kv.key = ANY (mapping_keys) THEN
+				map_opts := map_opts || pg_catalog.format(', %I %L', kv.key, kv.value);
+			ELSIF kv.key NOT IN ('extensions', 'async_capable') THEN
+				srv_opts := srv_opts || pg_catalog.format(', %I %L', kv.key, kv.value);
+			END IF;
+		END LOOP;
+		-- Defaults that keep the merge pushed down and concurrent (see the README): ship
+		-- profile_ext's functions, run shards asynchronously, make pulling rows look as
+		-- expensive as it is (profiles are large rows), do not hang on a dead host.
+		IF srv_opts !~ '(^|, )connect_timeout ' THEN
+			srv_opts := srv_opts || ', connect_timeout ''10''';
+		END IF;
+		IF srv_opts !~ '(^|, )fdw_tuple_cost ' THEN
+			srv_opts := srv_opts || ', fdw_tuple_cost ''1''';
+		END IF;
+		IF srv_opts !~ '(^|, )batch_size ' THEN
+			srv_opts := srv_opts || ', batch_size ''100''';
+		END IF;
+		EXECUTE pg_catalog.format(
+			'CREATE SERVER %I FOREIGN DATA WRAPPER postgres_fdw OPTIONS (extensions %L, async_capable %L%s)',
+			srv, 'profile_ext', 'true', srv_opts);
+		EXECUTE pg_catalog.format('COMMENT ON SERVER %I IS %L', srv,
+			pg_catalog.format('shard %s of %I.%I (profile_shards_create)', i, nsp, rel));
+		EXECUTE pg_catalog.format('CREATE USER MAPPING FOR CURRENT_USER SERVER %I%s', srv,
+			CASE WHEN map_opts = '' THEN '' ELSE ' OPTIONS (' || pg_catalog.substr(map_opts, 3) || ')' END);
+
+		remote := pg_catalog.parse_ident(COALESCE(pg_catalog.replace(remote_table, '%s', i::text),
+												  pg_catalog.format('%I.%I', nsp, rel)));
+		IF pg_catalog.cardinality(remote) = 1 THEN
+			remote := ARRAY[nsp] || remote;
+		END IF;
+		EXECUTE pg_catalog.format(
+			'CREATE FOREIGN TABLE %I.%I PARTITION OF %I.%I FOR VALUES IN (%s) SERVER %I'
+			' OPTIONS (schema_name %L, table_name %L)', nsp, part, nsp, rel, i, srv, remote[1], remote[2]);
+		EXECUTE pg_catalog.format('COMMENT ON FOREIGN TABLE %I.%I IS %L', nsp, part,
+			pg_catalog.format('shard %s of %I.%I: %I.%I on server %I', i, nsp, rel, remote[1], remote[2], srv));
+		EXECUTE pg_catalog.format(
+			'CREATE FOREIGN TABLE %I.%I (extname name, extversion text) SERVER %I'
+			' OPTIONS (schema_name %L, table_name %L)', nsp, part || '_extensions', srv,
+			'pg_catalog', 'pg_extension');
+		EXECUTE pg_catalog.format('COMMENT ON FOREIGN TABLE %I.%I IS %L', nsp, part || '_extensions',
+			pg_catalog.format('pg_extension of shard %s of %I.%I (profile_shards_check reads the shard''s profile_ext version here)', i, nsp, rel));
+	END LOOP;
+
+	-- Every shard must answer, run this profile_ext version and have the table.
+	FOR bad IN SELECT * FROM @extschema@.profile_shards_check(pg_catalog.format('%I.%I', nsp, rel)::regclass)
+			 WHERE problem IS NOT NULL LOOP
+		RAISE EXCEPTION 'shard % (server %) is not usable: %', bad.shard, bad.server, bad.problem
+			USING ERRCODE = CASE WHEN bad.reachable THEN 'object_not_in_prerequisite_state'
+								 ELSE 'sqlclient_unable_to_establish_sqlconnection' END,
+				  HINT = 'Every shard needs profile_ext of the same version as here and the table (a plain (ts, labels, profile) table or a profile store).';
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION profile_shards_create(text, text[], text) IS 'shard a profiles table: one postgres_fdw server (extensions profile_ext, async_capable) and user mapping per connection string, and a table LIST-partitioned on profile_shard_of(labels, N) whose partitions are the shards'' tables (remote_table: their name, %s = shard number; default the same name); checks every shard';
+
+-- Inside the coordinator's query, over the rows the shards sent: a shard that ran another
+-- profile_ext version is an error naming it.  VOLATILE, so it stays on the coordinator.
+CREATE FUNCTION profile_shards_version_ok(tbl regclass, shard int, version text, expected text)
+	RETURNS boolean
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF version IS DISTINCT FROM expected THEN
+		RAISE EXCEPTION 'shard % of % (server %) runs profile_ext %, the coordinator %',
+			shard, tbl, (SELECT s.server FROM @extschema@.profile_shards(tbl) s WHERE s.shard = $2),
+			COALESCE(version, '(none)'), expected
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Run ALTER EXTENSION profile_ext UPDATE on every shard and on the coordinator.';
+	END IF;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION profile_shards_version_ok(regclass, int, text, text) IS 'true when a shard''s profile_ext version is the coordinator''s, else an error naming the shard (used inside the sharded queries)';
+
+-- What a sharded query needs: the partition key expression to group by, the coordinator's
+-- version, the WHERE conditions ($1 from, $2 to, $3 filter, $6 the shards that answer) and,
+-- for an explicitly partial answer, the shards that answer (a NOTICE lists the others).
+CREATE FUNCTION profile_shards_plan(tbl regclass, from_ts timestamptz, to_ts timestamptz,
+									filter jsonb, allow_partial boolean, caller text,
+									OUT key text, OUT version text, OUT live int[],
+									OUT conds text)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	missing text;
+BEGIN
+	key := pg_catalog.substring(pg_catalog.pg_get_partkeydef(tbl), '^LIST \((.*profile_shard_of\(.*)\)$');
+	IF key IS NULL THEN
+		RAISE EXCEPTION '%: % is not a table made by profile_shards_create', caller, tbl
+			USING ERRCODE = 'wrong_object_type',
+				  HINT = 'Its partition key must be profile_shard_of(labels, N).';
+	END IF;
+	version := (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'profile_ext');
+	IF allow_partial THEN
+		SELECT pg_catalog.array_agg(c.shard ORDER BY c.shard) FILTER (WHERE c.problem IS NULL),
+			   pg_catalog.string_agg(pg_catalog.format('shard %s (server %s): %s', c.shard, c.server, c.problem),
+									 '; ' ORDER BY c.shard) FILTER (WHERE c.problem IS NOT NULL)
+		  INTO live, missing
+		  FROM @extschema@.profile_shards_check(tbl) c;
+		IF live IS NULL THEN
+			RAISE EXCEPTION '%: no shard of % answers', caller, tbl
+				USING ERRCODE = 'sqlclient_unable_to_establish_sqlconnection', DETAIL = missing;
+		END IF;
+		IF missing IS NULL THEN
+			live := NULL;		-- all there: no shard filter
+		ELSE
+			RAISE NOTICE '%: partial answer without %', caller, missing;
+		END IF;
+	END IF;
+	conds := '';
+	IF from_ts IS NOT NULL THEN conds := conds || ' AND ts >= $1'; END IF;
+	IF to_ts IS NOT NULL THEN conds := conds || ' AND ts < $2'; END IF;
+	IF filter IS NOT NULL AND filter <> '{}' THEN conds := conds || ' AND labels @> $3'; END IF;
+	IF live IS NOT NULL THEN conds := conds || pg_catalog.format(' AND %s = ANY ($6)', key); END IF;
+END
+$$;
+COMMENT ON FUNCTION profile_shards_plan(regclass, timestamptz, timestamptz, jsonb, boolean, text) IS 'partition key, coordinator version, WHERE conditions and (allow_partial) the shards that answer, for the sharded query functions';
+
+-- A sharded query failed: when a shard is unreachable, lacks this version's functions or
+-- broke the connection, say which shard; otherwise raise the error as it was.
+CREATE FUNCTION profile_shards_fail(tbl regclass, caller text, state text, message text,
+									detail text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	broken text;
+BEGIN
+	IF state LIKE '08%' OR state IN ('42883', '42P01', '42703', 'HV00N') THEN
+		SELECT pg_catalog.string_agg(pg_catalog.format('shard %s (server %s): %s', c.shard, c.server, c.problem),
+									 '; ' ORDER BY c.shard)
+		  INTO broken
+		  FROM @extschema@.profile_shards_check(tbl) c WHERE c.problem IS NOT NULL;
+		IF broken IS NOT NULL THEN
+			RAISE EXCEPTION '%: %', caller, broken
+				USING ERRCODE = state,
+					  DETAIL = COALESCE(NULLIF(detail, ''), message),
+					  HINT = 'Bring the shard back (or fix its version), or pass allow_partial => true for an answer without it.';
+		END IF;
+	END IF;
+	IF COALESCE(detail, '') = '' THEN
+		RAISE EXCEPTION '%', message USING ERRCODE = state;
+	END IF;
+	RAISE EXCEPTION '%', message USING ERRCODE = state, DETAIL = detail;
+END
+$$;
+COMMENT ON FUNCTION profile_shards_fail(regclass, text, text, text, text) IS 'raise the error of a failed sharded query, naming the shards that are unreachable or run another version';
+
+-- Planner settings for one sharded query (transaction-local, put back by
+-- profile_shards_settings(saved)): partitionwise aggregation on, so grouping by the partition
+-- key ships profile_merge to every shard; sorting and hashing off, so that the plans that
+-- would group on the coordinator (after pulling every row) never look cheaper than the
+-- pushed-down one when the coordinator's row estimates for the shards are poor (no
+-- statistics on foreign tables, a shard that just grew).  The shards plan their own part
+-- with their own settings.
+CREATE FUNCTION profile_shards_settings(saved text[] DEFAULT NULL) RETURNS text[]
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	names constant text[] := ARRAY['enable_partitionwise_aggregate', 'enable_sort', 'enable_hashagg'];
+	sharded constant text[] := ARRAY['on', 'off', 'off'];
+	before text[] := ARRAY[]::text[];
+BEGIN
+	FOR i IN 1 .. pg_catalog.cardinality(names) LOOP
+		before := before || pg_catalog.current_setting(names[i]);
+		PERFORM pg_catalog.set_config(names[i], COALESCE(saved[i], sharded[i]), true);
+	END LOOP;
+	RETURN before;
+END
+$$;
+COMMENT ON FUNCTION profile_shards_settings(text[]) IS 'set the planner settings of a sharded query for the transaction and return the previous ones; with them as argument, put them back';
+
+CREATE FUNCTION profile_sharded_merge(tbl regclass, from_ts timestamptz, to_ts timestamptz,
+									  filter jsonb DEFAULT '{}', allow_partial boolean DEFAULT false)
+	RETURNS @extschema@.profile
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	p record;
+	saved text[];
+	result @extschema@.profile;
+	st text; msg text; det text;
+BEGIN
+	p := @extschema@.profile_shards_plan(tbl, from_ts, to_ts, filter, allow_partial, 'profile_sharded_merge');
+	saved := @extschema@.profile_shards_settings();
+	BEGIN
+		-- inner level: one row per shard, computed there; outer level: here
+		EXECUTE pg_catalog.format(
+			'SELECT @extschema@.profile_merge(s.m),'
+			' pg_catalog.bool_and(@extschema@.profile_shards_version_ok($4, s.k, s.v, $5)) FROM ('
+			' SELECT %1$s AS k, @extschema@.profile_merge(profile) AS m,'
+			' @extschema@.profile_shard_version(%1$s) AS v'
+			' FROM %2$s WHERE true%3$s GROUP BY 1) s', p.key, tbl, p.conds)
+			INTO result USING from_ts, to_ts, filter, tbl, p.version, p.live;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+		PERFORM @extschema@.profile_shards_fail(tbl, 'profile_sharded_merge', st, msg, det);
+	END;
+	PERFORM @extschema@.profile_shards_settings(saved);
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION profile_sharded_merge(regclass, timestamptz, timestamptz, jsonb, boolean) IS 'profile_merge of a sharded table''s profiles with from_ts <= ts < to_ts (NULL: open) and labels @> filter, merged on each shard (one profile per shard crosses the network) and then here; an unreachable shard is an error naming it unless allow_partial (then a NOTICE lists the missing shards)';
+
+CREATE FUNCTION profile_sharded_timeline(tbl regclass, from_ts timestamptz, to_ts timestamptz,
+										 bucket interval, filter jsonb DEFAULT '{}',
+										 sample_type text DEFAULT NULL,
+										 allow_partial boolean DEFAULT false)
+	RETURNS TABLE ("time" timestamptz, total bigint)
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	p record;
+	saved text[];
+	st text; msg text; det text;
+BEGIN
+	p := @extschema@.profile_shards_plan(tbl, from_ts, to_ts, filter, allow_partial, 'profile_sharded_timeline');
+	saved := @extschema@.profile_shards_settings();
+	BEGIN
+		RETURN QUERY EXECUTE pg_catalog.format(
+			'SELECT b, t FROM ('
+			' SELECT s.b, pg_catalog.sum(s.t)::bigint AS t,'
+			' pg_catalog.bool_and(@extschema@.profile_shards_version_ok($4, s.k, s.v, $5)) AS versions_ok FROM ('
+			' SELECT %1$s AS k, pg_catalog.date_bin($7, ts, ''2000-01-01 00:00:00+00''::timestamptz) AS b,'
+			' pg_catalog.sum(@extschema@.profile_shard_total(profile, $8)) AS t,'
+			' @extschema@.profile_shard_version(%1$s) AS v'
+			' FROM %2$s WHERE true%3$s GROUP BY 1, 2) s GROUP BY s.b) g ORDER BY b', p.key, tbl, p.conds)
+			USING from_ts, to_ts, filter, tbl, p.version, p.live, bucket, pg_catalog.to_jsonb(sample_type);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+		PERFORM @extschema@.profile_shards_fail(tbl, 'profile_sharded_timeline', st, msg, det);
+	END;
+	PERFORM @extschema@.profile_shards_settings(saved);
+END
+$$;
+COMMENT ON FUNCTION profile_sharded_timeline(regclass, timestamptz, timestamptz, interval, jsonb, text, boolean) IS 'the timeline of a sharded table: sum of profile_total(profile, sample_type) per date_bin(bucket, ts, ''2000-01-01 00:00:00+00'') bucket, summed on each shard and then here; errors and allow_partial as in profile_sharded_merge';
