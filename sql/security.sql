@@ -23,7 +23,7 @@ SELECT count(*) > 25 AS many_functions,
 	   string_agg(DISTINCT lanname, ',') AS languages
   FROM sec_functions;
 -- SQL and PL/pgSQL functions pin search_path, so that objects in the caller's
--- schemas cannot change what they call.  The exceptions resolve a store name
+-- schemas cannot change what they call.  The exceptions resolve a store or table name
 -- the way the caller means it and call only schema-qualified functions.
 SELECT signature FROM sec_functions
  WHERE lanname IN ('sql', 'plpgsql')

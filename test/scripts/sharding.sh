@@ -70,6 +70,10 @@ for n in shard0 shard1 shard2 coord; do
 done
 ok "three shard clusters and a coordinator on ports ${PORT[shard0]} ${PORT[shard1]} ${PORT[shard2]} ${PORT[coord]}"
 T0=$SECONDS
+# Data three hours back (a profile store refuses rows older than its retention); t SECONDS
+# prints the time SECONDS after the start, quoted for SQL.
+BASE=$(date -u -d '-3 hours' '+%Y-%m-%d %H:00:00')
+t() { date -u -d "$BASE UTC + $1 seconds" "+'%Y-%m-%d %H:%M:%SZ'"; }
 
 # ---------------------------------------------------------------- shards
 STORE=0
@@ -85,14 +89,14 @@ for k in 0 1; do
 done
 if [ "$(val shard2 prof -c "SELECT count(*) FROM pg_proc WHERE proname = 'profile_store_create'")" != 0 ]; then
 	STORE=1
-	on shard2 prof -c "SELECT profile_store_create('profiles')" >/dev/null ||
+	on shard2 prof -c "SET client_min_messages = warning; SELECT profile_store_create('profiles')" >/dev/null ||
 		{ bad "profile_store_create on shard2"; STORE=0; }
 fi
 if [ "$STORE" = 0 ]; then
 	on shard2 prof -c "CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL,
 		profile profile NOT NULL) PARTITION BY RANGE (ts);
-		CREATE TABLE profiles_before PARTITION OF profiles FOR VALUES FROM (MINVALUE) TO ('2026-01-01 13:45Z');
-		CREATE TABLE profiles_after PARTITION OF profiles FOR VALUES FROM ('2026-01-01 13:45Z') TO (MAXVALUE);
+		CREATE TABLE profiles_before PARTITION OF profiles FOR VALUES FROM (MINVALUE) TO ($(t 900));
+		CREATE TABLE profiles_after PARTITION OF profiles FOR VALUES FROM ($(t 900)) TO (MAXVALUE);
 		CREATE INDEX ON profiles USING gin (labels jsonb_path_ops); CREATE INDEX ON profiles (ts);"
 fi
 ok "shards ready (shard 2: $([ "$STORE" = 1 ] && echo 'profile_store_create' || echo 'a ts-partitioned table'))"
@@ -126,7 +130,7 @@ on coord reference -c "CREATE TABLE profiles (ts timestamptz NOT NULL, labels js
 # 20 minutes of three services (they all route to shard 1) plus six renamed copies of
 # checkout (svc0..svc5, spread over all shards).
 make -s -C "$REPO" tools/gen/pe_gen >"$TMP/gen_build.log" 2>&1 || { cat "$TMP/gen_build.log"; bad "pe_gen does not build"; finish; }
-"$REPO/tools/gen/pe_gen" --start '2026-01-01 13:30:00' --minutes 20 --services checkout,cart,search \
+"$REPO/tools/gen/pe_gen" --start "$BASE" --minutes 20 --services checkout,cart,search \
 	--regions 1 --pods 2 --cpu-interval 10 --no-heap --samples 200 --stacks 400 --quiet >"$TMP/base.copy"
 on coord reference -c "COPY profiles FROM STDIN WITH (FORMAT binary)" <"$TMP/base.copy"
 on coord reference -c "COPY (SELECT ts, labels || jsonb_build_object('service_name', 'svc' || k), profile
@@ -165,7 +169,7 @@ echo "data loaded after $((SECONDS - T0)) s"
 AUTO_EXPLAIN="LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0;
 	SET auto_explain.log_nested_statements = on; SET auto_explain.log_verbose = on;
 	SET auto_explain.log_level = notice; SET client_min_messages = notice;"
-W1="'2026-01-01 13:35Z', '2026-01-01 13:50Z'"
+W1="$(t 300), $(t 1200)"
 plan_check() {	# plan_check NAME SQL AGG: the plan of the function's query
 	local name=$1 sql=$2 agg=$3 plan remote
 	plan=$(on coord prof -c "$AUTO_EXPLAIN" -c "$sql" 2>&1 >/dev/null)
@@ -215,16 +219,16 @@ while IFS='|' read -r from to filter; do
 	a="profile_sharded_merge('profiles', $from, $to, $filter)"
 	same "merge $from..$to $filter" "$(digest "$a")" "$(digest "$(ref_merge "$from" "$to" "$filter")")"
 done <<EOF2
-'2026-01-01 13:35Z'|'2026-01-01 13:50Z'|'{}'
-'2026-01-01 13:35Z'|'2026-01-01 13:50Z'|'{"service_name": "svc3"}'
-'2026-01-01 13:30Z'|'2026-01-01 14:00Z'|'{"region": "eu-west-1", "version": "v1"}'
+$(t 300)|$(t 1200)|'{}'
+$(t 300)|$(t 1200)|'{"service_name": "svc3"}'
+$(t 0)|$(t 1800)|'{"region": "eu-west-1", "version": "v1"}'
 NULL|NULL|'{}'
-'2026-01-01 13:41:10Z'|'2026-01-01 13:41:20Z'|'{"service_name": "cart"}'
-'2026-01-01 15:00Z'|'2026-01-01 16:00Z'|'{}'
+$(t 670)|$(t 680)|'{"service_name": "cart"}'
+$(t 5400)|$(t 9000)|'{}'
 EOF2
 same "top 20 across shards" \
 	"SELECT string_agg(t::text, ';') FROM profile_top(profile_sharded_merge('profiles', $W1), 'cpu', 20) t" \
-	"SELECT string_agg(t::text, ';') FROM profile_top($(ref_merge "'2026-01-01 13:35Z'" "'2026-01-01 13:50Z'" "'{}'"), 'cpu', 20) t"
+	"SELECT string_agg(t::text, ';') FROM profile_top($(ref_merge "$(t 300)" "$(t 1200)" "'{}'"), 'cpu', 20) t"
 same "diff across shards (v1 -> v2 of checkout)" \
 	"SELECT md5(string_agg(d::text, ';')) FROM profile_diff_top(
 		profile_sharded_merge('profiles', NULL, NULL, '{\"service_name\": \"checkout\", \"version\": \"v1\"}'),
@@ -235,7 +239,7 @@ same "diff across shards (v1 -> v2 of checkout)" \
 same "timeline, 1-minute buckets" \
 	"SELECT string_agg(time || '=' || total, ' ' ORDER BY time) FROM profile_sharded_timeline('profiles', $W1, '1 minute', '{}', 'cpu')" \
 	"SELECT string_agg(b || '=' || s, ' ' ORDER BY b) FROM (SELECT date_bin('1 minute', ts, '2000-01-01 00:00:00+00') b,
-		sum(profile_total(profile, 'cpu')) s FROM profiles WHERE ts >= '2026-01-01 13:35Z' AND ts < '2026-01-01 13:50Z' GROUP BY 1) x"
+		sum(profile_total(profile, 'cpu')) s FROM profiles WHERE ts >= $(t 300) AND ts < $(t 1200) GROUP BY 1) x"
 same "timeline, 5-minute buckets, one service, default sample type" \
 	"SELECT string_agg(time || '=' || total, ' ' ORDER BY time) FROM profile_sharded_timeline('profiles', NULL, NULL, '5 minutes', '{\"service_name\": \"svc5\"}')" \
 	"SELECT string_agg(b || '=' || s, ' ' ORDER BY b) FROM (SELECT date_bin('5 minutes', ts, '2000-01-01 00:00:00+00') b,
@@ -262,11 +266,11 @@ notice=$(val coord prof -c "SELECT 1 FROM (SELECT profile_sharded_merge('profile
 if [[ $notice == *NOTICE*"partial answer without shard 2"* ]]; then ok "allow_partial: ${notice:0:120}..."; else bad "allow_partial notice: $notice"; fi
 same "allow_partial: the other shards' answer" \
 	"SET client_min_messages = warning; $(digest "profile_sharded_merge('profiles', $W1, allow_partial => true)")" \
-	"$(digest "(SELECT profile_merge(profile) FROM profiles WHERE ts >= '2026-01-01 13:35Z' AND ts < '2026-01-01 13:50Z' AND profile_shard_of(labels, 3) <> 2)")"
+	"$(digest "(SELECT profile_merge(profile) FROM profiles WHERE ts >= $(t 300) AND ts < $(t 1200) AND profile_shard_of(labels, 3) <> 2)")"
 same "allow_partial timeline" \
 	"SET client_min_messages = warning; SELECT string_agg(time || '=' || total, ' ' ORDER BY time) FROM profile_sharded_timeline('profiles', $W1, '5 minutes', allow_partial => true)" \
 	"SELECT string_agg(b || '=' || s, ' ' ORDER BY b) FROM (SELECT date_bin('5 minutes', ts, '2000-01-01 00:00:00+00') b,
-		sum(profile_total(profile)) s FROM profiles WHERE ts >= '2026-01-01 13:35Z' AND ts < '2026-01-01 13:50Z' AND profile_shard_of(labels, 3) <> 2 GROUP BY 1) x"
+		sum(profile_total(profile)) s FROM profiles WHERE ts >= $(t 300) AND ts < $(t 1200) AND profile_shard_of(labels, 3) <> 2 GROUP BY 1) x"
 out=$(val coord prof -c "SELECT profile_sharded_merge('stage', NULL, NULL)" 2>&1)
 if [[ $out == *"is not a table made by profile_shards_create"* ]]; then ok "a plain table is refused"; else bad "plain table: $out"; fi
 echo "sharding checks took $((SECONDS - T0)) s after the clusters started"
