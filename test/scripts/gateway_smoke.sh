@@ -148,6 +148,13 @@ elif cmd == "prev":
     b = "B0undary"
     body = ("--" + b + '\r\nContent-Disposition: form-data; name="prev_profile"\r\n\r\nx\r\n--' + b + "--\r\n").encode()
     s, r = call("POST", "/ingest?name=app", body, {"Content-Type": "multipart/form-data; boundary=" + b})
+elif cmd == "auth":  # AUTHORIZATION-HEADER ORG-ID PROFILE ("-" = leave out)
+    h = {"Content-Type": "application/octet-stream"}
+    if sys.argv[3] != "-":
+        h["Authorization"] = sys.argv[3]
+    if sys.argv[4] != "-":
+        h["X-Scope-OrgID"] = sys.argv[4]
+    s, r = call("POST", "/ingest?name=authapp&format=pprof", open(sys.argv[5], "rb").read(), h)
 elif cmd == "metrics":
     s, r = call("GET", "/metrics")
     sys.stdout.write(r.decode())
@@ -209,6 +216,33 @@ for m in 'profile_gateway_http_requests_total{path="/ingest",code="200"} 3' \
 	'profile_gateway_rows_committed_total 5' 'profile_gateway_db_up 1'; do
 	if grep -qF "$m" <<<"$metrics"; then ok "metrics: $m"; else bad "metrics lack: $m"; fi
 done
+
+# --auth-file and --tenant-mode: a second gateway on the same table
+printf '%s\n' '# smoke credentials' 'basic ingest s3cret' 'bearer tok-t2 t2' >"$tmp/auth"
+port2=$(pe_pick_port)
+"$gw" --listen "127.0.0.1:$port2" --dsn "$dsn" --table gw_smoke --auth-file "$tmp/auth" \
+	--tenant-mode >"$tmp/gw2.log" 2>&1 &
+gw2_pid=$!
+client2() { python3 "$tmp/client.py" "http://127.0.0.1:$port2" "$@"; }
+basic="Basic $(printf 'ingest:s3cret' | base64)"
+wrong="Basic $(printf 'ingest:wrong' | base64)"
+if [ "$(client2 ready)" = 200 ]; then
+	for c in "401|no credentials|-|t1" "401|wrong password|$wrong|t1" \
+		"401|tenant mode without X-Scope-OrgID|$basic|-" "200|basic auth, tenant t1|$basic|t1" \
+		"200|bearer bound to t2, no header|Bearer tok-t2|-" \
+		"403|bearer bound to t2, header t3|Bearer tok-t2|t3" "400|bad tenant id|$basic|a/b"; do
+		IFS='|' read -r want what auth org <<<"$c"
+		got=$(client2 auth "$auth" "$org" "$tmp/cpu.pb.gz")
+		if [ "${got%% *}" = "$want" ]; then ok "auth: $what ($want)"; else bad "auth: $what: want $want, got $got"; fi
+	done
+	check "tenant label from X-Scope-OrgID and from the credentials" \
+		"SELECT string_agg(labels->>'tenant', ',' ORDER BY labels->>'tenant') FROM gw_smoke WHERE labels->>'service_name' = 'authapp'" \
+		"t1,t2"
+else
+	bad "second gateway (auth, tenant mode) not ready: $(cat "$tmp/gw2.log")"
+fi
+kill -TERM "$gw2_pid"
+wait "$gw2_pid" 2>/dev/null
 
 kill -TERM "$gw_pid"
 rc=0
