@@ -56,14 +56,18 @@ CREATE TABLE profile_store (
 );
 COMMENT ON TABLE profile_store IS 'profile stores made by profile_store_create: retention, rollup and maintenance settings (one row per store)';
 SELECT pg_catalog.pg_extension_config_dump('profile_store', '');
--- Anybody may make a store of a table they own; rows are visible and changeable only to
--- members of the owning role of the store's table.
+-- Anybody may make a store of a table they own; rows are changeable only by members of the
+-- owning role of the store's table, and visible also to roles that may read that table (a
+-- dashboard's reader calls profile_store_merge).
 GRANT SELECT, INSERT, UPDATE, DELETE ON profile_store TO PUBLIC;
 ALTER TABLE profile_store ENABLE ROW LEVEL SECURITY;
 CREATE POLICY profile_store_owner ON profile_store
 	USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = table_schema AND c.relname = table_name), 'USAGE'));
+CREATE POLICY profile_store_reader ON profile_store FOR SELECT
+	USING (pg_catalog.has_table_privilege(
+		pg_catalog.to_regclass(pg_catalog.format('%I.%I', table_schema, table_name)), 'SELECT'));
 
 -- The daily partitions of a store's table, with their bounds (the default partition left out).
 CREATE FUNCTION profile_store_partitions(store regclass)
@@ -89,7 +93,7 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'table % is not a profile store', store
 			USING ERRCODE = 'undefined_table',
-				  HINT = 'Make one with SELECT profile_store_create(''name'').';
+				  HINT = 'Make one with SELECT profile_store_create(''name''); a store is visible to roles that may read its table.';
 	END IF;
 	RETURN s;
 END $$;
@@ -350,6 +354,40 @@ CREATE FUNCTION profile_store_create(name text, raw_retention interval DEFAULT '
 	  FROM pg_catalog.parse_ident(name) i
 $$;
 COMMENT ON FUNCTION profile_store_create(text, interval, interval, interval, int, text) IS 'make (or change the settings of) a profile store: a table partitioned by day on ts, its rollups and the maintenance job';
+
+-- Remove a store: its job, its pg_partman configuration, its tables and its settings.
+CREATE FUNCTION profile_store_drop_rel(store regclass) RETURNS void
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+	qual text := format('%I.%I', s.table_schema, s.table_name);
+	template text;
+BEGIN
+	IF s.cron_jobid IS NOT NULL AND to_regprocedure('cron.unschedule(bigint)') IS NOT NULL THEN
+		BEGIN
+			PERFORM cron.unschedule(s.cron_jobid);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE NOTICE 'pg_cron job % of store % was already gone', s.cron_jobid, qual;
+		END;
+	END IF;
+	IF s.partman_schema IS NOT NULL THEN
+		EXECUTE format('DELETE FROM %I.part_config WHERE parent_table = $1 RETURNING template_table', s.partman_schema)
+			INTO template USING qual;
+		IF template IS NOT NULL THEN
+			EXECUTE format('DROP TABLE IF EXISTS %s', template);
+		END IF;
+	END IF;
+	EXECUTE format('DROP TABLE %s, %I.%I, %I.%I', qual, s.table_schema, s.table_name || '_rollup',
+				   s.table_schema, s.table_name || '_rollup_dirty');
+	DELETE FROM @extschema@.profile_store p WHERE p.table_schema = s.table_schema AND p.table_name = s.table_name;
+END $$;
+COMMENT ON FUNCTION profile_store_drop_rel(regclass) IS 'worker of profile_store_drop (store already resolved)';
+
+CREATE FUNCTION profile_store_drop(name text) RETURNS void
+	LANGUAGE sql AS $$
+	SELECT @extschema@.profile_store_drop_rel(@extschema@.profile_store_resolve($1))
+$$;
+COMMENT ON FUNCTION profile_store_drop(text) IS 'drop a profile store: its tables (raw rows and rollups), its pg_cron job, its pg_partman settings';
 
 -- Recompute the rollups of up to max_buckets marked buckets (the oldest first): one
 -- statement, so the markers it removes, the raw rows it reads and the rollup rows it

@@ -133,6 +133,25 @@ SELECT count(*) > 5 AS days, count(*) FILTER (WHERE b.folded IS DISTINCT FROM
 		  WHERE r.labels = b.labels AND r.bucket >= b.day AND r.bucket < b.day + interval '1 day')) AS different
   FROM before_drop b;
 
+-- ---------------------------------------------------------------- another role
+-- A dashboard's reader with SELECT on the store's tables can merge; a role without cannot
+-- see the store, and nobody but the owner changes its settings.
+CREATE ROLE regress_store_reader;
+GRANT SELECT ON regress_store, regress_store_rollup, regress_store_rollup_dirty TO regress_store_reader;
+CREATE ROLE regress_store_stranger;
+SET ROLE regress_store_reader;
+SELECT profile_total(profile_store_merge('regress_store', now() - interval '1 day', now())) > 0 AS reader_merges;
+UPDATE profile_store SET raw_retention = '1 year';
+RESET ROLE;
+SELECT raw_retention FROM profile_store;
+SET ROLE regress_store_stranger;
+SELECT count(*) AS visible_stores FROM profile_store;
+SELECT profile_store_merge('regress_store', now() - interval '1 day', now());
+RESET ROLE;
+DROP ROLE regress_store_stranger;
+REVOKE ALL ON regress_store, regress_store_rollup, regress_store_rollup_dirty FROM regress_store_reader;
+DROP ROLE regress_store_reader;
+
 -- ---------------------------------------------------------------- storage
 SELECT kind, count(DISTINCT day) > 0 AS days, sum("rows") > 0 AS "rows", bool_and(bytes_per_profile > 0) AS sized,
 	   count(partition_bytes) > 0 AS partition_sizes
@@ -140,6 +159,8 @@ SELECT kind, count(DISTINCT day) > 0 AS days, sum("rows") > 0 AS "rows", bool_an
 SELECT kind, service_name, retention, projected_bytes >= bytes_per_day AS projected
   FROM profile_store_projection('regress_store') ORDER BY kind, service_name;
 
-DROP TABLE regress_store, regress_store_rollup, regress_store_rollup_dirty, regress_plain CASCADE;
-DELETE FROM profile_store;
+DROP VIEW rollup_check, cross_check;
+SELECT profile_store_drop('regress_store');
+SELECT count(*) AS stores, to_regclass('regress_store_rollup') IS NULL AS rollups_dropped FROM profile_store;
+DROP TABLE regress_plain;
 DROP FUNCTION regress_try(text);

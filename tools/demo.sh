@@ -3,7 +3,7 @@
 #
 # A simulated fleet (checkout in Go, cart in Python, search in Java; 3 pods x 2 regions)
 # sends CPU profiles every 10 s and heap profiles every minute for one hour, 13:30-14:30
-# UTC.  At 14:02 checkout v2 ships with an N+1 JSON marshaling loop; all hour long cart
+# UTC yesterday (so the hour lies inside the store's 14-day raw retention).  At 14:02 checkout v2 ships with an N+1 JSON marshaling loop; all hour long cart
 # leaks memory through one allocation site.  The demo loads that hour into PostgreSQL
 # with one binary COPY and finds both incidents with SQL.
 #
@@ -12,7 +12,7 @@
 # (tools/gen/pe_gen), starts a throwaway cluster as a non-root user on a free port, runs
 # the story and stops the cluster.  When PGHOST, PGPORT or PGDATABASE is set and the
 # server answers, it uses that database instead: it creates the extension if missing and
-# drops nothing but its own table.
+# drops nothing but its own store (profile_store_drop).
 #
 # Environment knobs:
 #   PROFILE_EXT_DEMO_TABLE=NAME     table to (re)create (default demo_profiles)
@@ -36,10 +36,11 @@ CHECK=${PROFILE_EXT_DEMO_CHECK:-0}
 read -r -a GEN_ARGS <<<"${PROFILE_EXT_DEMO_GEN_ARGS:-}"
 DEMO_USER=profile_ext_demo
 DEMO_DB=profile_demo
-START='2026-01-01 13:30:00'
+DAY=$(date -u -d yesterday +%Y-%m-%d)
+START="$DAY 13:30:00"
 # Windows of the story (the deploy is at 14:02, minute 32 of the generator's hour).
-BASE_FROM="2026-01-01 13:55:00+00" BASE_TO="2026-01-01 14:01:00+00"
-BAD_FROM="2026-01-01 14:03:00+00" BAD_TO="2026-01-01 14:09:00+00"
+BASE_FROM="$DAY 13:55:00+00" BASE_TO="$DAY 14:01:00+00"
+BAD_FROM="$DAY 14:03:00+00" BAD_TO="$DAY 14:09:00+00"
 
 if ! [[ $TABLE =~ ^[a-z_][a-z0-9_]{0,62}$ ]]; then
 	echo "demo: PROFILE_EXT_DEMO_TABLE must be a plain lower-case identifier, not '$TABLE'" >&2
@@ -119,12 +120,17 @@ q() { psql -X -v ON_ERROR_STOP=1 -q "$@"; }
 qv() { psql -X -v ON_ERROR_STOP=1 -q -At "$@"; }
 
 # ------------------------------------------------------------------ load
-say "loading one hour of fleet profiles into $TABLE (binary COPY from tools/gen/pe_gen)"
+say "loading one hour of fleet profiles into the store $TABLE (binary COPY from tools/gen/pe_gen)"
+# The table is a profile store: daily partitions, 14 days of raw profiles, hourly rollups kept
+# 400 days (README, "Retention and rollups").
 q <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS profile_ext;
+SELECT profile_store_drop('$TABLE') FROM profile_store
+ WHERE table_schema = current_schema() AND table_name = '$TABLE';
 DROP TABLE IF EXISTS $TABLE;
-CREATE TABLE $TABLE (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile profile NOT NULL);
+SELECT FROM profile_store_create('$TABLE', raw_retention => '14 days', rollup => '1 hour',
+								 rollup_retention => '400 days');
 SQL
 T_LOAD=$(date +%s.%N)
 rows=$(tools/gen/pe_gen --start "$START" "${GEN_ARGS[@]}" |
@@ -132,14 +138,12 @@ rows=$(tools/gen/pe_gen --start "$START" "${GEN_ARGS[@]}" |
 rows=${rows#COPY }
 LOAD_SECONDS=$(elapsed "$T_LOAD")
 T_INDEX=$(date +%s.%N)
-q <<SQL
-CREATE INDEX ${TABLE}_labels ON $TABLE USING gin (labels jsonb_path_ops);
-CREATE INDEX ${TABLE}_ts ON $TABLE (ts);
-ANALYZE $TABLE;
-SQL
+# What the store's scheduled job does (pg_cron runs it where installed): roll up the hours
+# just loaded.
+q -c "CALL profile_store_maintain('$TABLE')" -c "ANALYZE $TABLE"
 INDEX_SECONDS=$(elapsed "$T_INDEX")
-read -r size <<<"$(qv -c "select pg_size_pretty(pg_total_relation_size('$TABLE'))")"
-echo "loaded $rows profiles in ${LOAD_SECONDS}s ($(awk -v r="$rows" -v s="$LOAD_SECONDS" 'BEGIN { printf "%.0f", r / (s > 0 ? s : 1) }') rows/s); indexes and ANALYZE ${INDEX_SECONDS}s; table size $size"
+read -r size <<<"$(qv -c "SELECT pg_size_pretty(sum(pg_total_relation_size(partition))) FROM profile_store_partitions('$TABLE')")"
+echo "loaded $rows profiles in ${LOAD_SECONDS}s ($(awk -v r="$rows" -v s="$LOAD_SECONDS" 'BEGIN { printf "%.0f", r / (s > 0 ? s : 1) }') rows/s); rollups (profile_store_maintain) and ANALYZE ${INDEX_SECONDS}s; table size $size"
 
 T_QUERIES=$(date +%s.%N)
 CPU="labels @> '{\"__name__\": \"process_cpu\"}'"
@@ -244,7 +248,7 @@ else
 	mkdir -p "$OUTPUT"
 	bad="(SELECT profile_merge(profile) FROM $TABLE WHERE $CHECKOUT_CPU AND ts >= '$BAD_FROM' AND ts < '$BAD_TO')"
 	base="(SELECT profile_merge(profile) FROM $TABLE WHERE $CHECKOUT_CPU AND ts >= '$BASE_FROM' AND ts < '$BASE_TO')"
-	leak="(SELECT profile_merge(profile) FROM $TABLE WHERE $CART_MEM AND ts >= '2026-01-01 14:25:00+00')"
+	leak="(SELECT profile_merge(profile) FROM $TABLE WHERE $CART_MEM AND ts >= '$DAY 14:25:00+00')"
 	as_text() {	# the SVG as text, whether the function returns text, xml or bytea
 		qv -c "SELECT CASE WHEN pg_typeof(x)::text = 'bytea' THEN convert_from(x::text::bytea, 'UTF8')
 					ELSE x::text END FROM (SELECT $1 AS x) s"
@@ -256,9 +260,27 @@ else
 		echo "wrote $(cd "$OUTPUT" && pwd)/$f.svg ($(wc -c <"$OUTPUT/$f.svg") bytes)"
 	done
 fi
+
+# ------------------------------------------------------------------ 6. the store
+say "6. the store: checkout's CPU for the hour through the hourly rollups, and what the store costs"
+STORE_MERGE="profile_store_merge('$TABLE', '$DAY 13:30:00+00', '$DAY 14:30:00+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"checkout\"}')"
+RAW_MERGE="(SELECT profile_merge(profile) FROM $TABLE WHERE $CHECKOUT_CPU AND ts >= '$DAY 13:30:00+00' AND ts < '$DAY 14:30:00+00')"
+q <<SQL
+SELECT (SELECT count(*) FROM ${TABLE}_rollup) AS rollup_rows,
+	   (SELECT count(*) FROM $TABLE) AS raw_rows,
+	   md5(profile_to_folded($STORE_MERGE)) = md5(profile_to_folded($RAW_MERGE)) AS "rollups + edges = raw merge";
+SELECT kind, service_name, sum("rows") AS "rows", pg_size_pretty(sum(stored_bytes)) AS stored,
+	   (sum(stored_bytes) / sum("rows"))::bigint AS bytes_per_profile
+  FROM profile_store_storage('$TABLE') GROUP BY kind, service_name ORDER BY kind, service_name;
+SELECT kind, service_name, retention, pg_size_pretty(bytes_per_day) AS per_day, projected_size
+  FROM profile_store_projection('$TABLE');
+SQL
+if [ "$CHECK" = 1 ]; then
+	echo "CHECK rollup_equal=$(qv -c "SELECT profile_to_folded($STORE_MERGE) = profile_to_folded($RAW_MERGE)")"
+fi
 QUERY_SECONDS=$(elapsed "$T_QUERIES")
 
-say "done in $(elapsed "$T_START")s (build ${BUILD_SECONDS}s, generate+load ${LOAD_SECONDS}s, indexes ${INDEX_SECONDS}s, queries ${QUERY_SECONDS}s)"
+say "done in $(elapsed "$T_START")s (build ${BUILD_SECONDS}s, generate+load ${LOAD_SECONDS}s, rollups ${INDEX_SECONDS}s, queries ${QUERY_SECONDS}s)"
 if [ "$CHECK" = 1 ]; then
 	echo "CHECK rows=$rows"
 fi

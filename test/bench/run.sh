@@ -13,6 +13,11 @@
 #      through the GIN label index, against the same query without indexes
 #   6. diff: flamegraph_diff of two one-hour windows, against two plain flame graphs
 #   7. memory: peak backend RSS growth of profile_merge over 1 and 10,000 copies of a profile
+#   8. retention and rollups: a profile store (profile_store_create) holding 30 days of one
+#      service at 10 s among 10 services; the 30-day flame graph through profile_store_merge
+#      (hourly rollups, raw edges) against the raw merge of the same window; ingest into the
+#      store against the same table with its rollup triggers disabled (batch COPY, and
+#      single-row INSERTs as a gateway sends them)
 # Timings are medians of PE_BENCH_REPS runs, measured and baseline interleaved.  Ratios are
 # ours / baseline (time, bytes or memory): below 1 means ours is smaller or faster.
 #
@@ -26,6 +31,11 @@
 #   PE_BENCH_FG_LINES=200000   folded stacks building the flame graph tree (~1.2M nodes)
 #   PE_BENCH_DAY_ROWS=8640     profiles per service in the dashboard table (10 services)
 #   PE_BENCH_COPIES=10000      copies of one profile in the memory measurement
+#   PE_BENCH_ROLLUP_DAYS=30    days in the store; the measured service sends every
+#   PE_BENCH_ROLLUP_STEP=10    seconds (259,200 rows in 30 days), the 9 others every
+#   PE_BENCH_ROLLUP_OTHER_STEP=60  seconds (they only dilute the table; 10 at 10 s would
+#                              be 2.6M rows, minutes of generation on a 2-core machine)
+#   PE_BENCH_INSERTS=2000      single-row INSERTs in the ingest overhead measurement
 #   PE_BENCH_PPROF_CHUNK=1000  files per `go tool pprof` call; more files are merged in
 #                              chunks whose results are merged again (timed in total)
 #   PE_BENCH_PERF=1            also `perf record` the backend during ingest and merge and
@@ -47,6 +57,10 @@ REPS=${PE_BENCH_REPS:-3}
 FG_LINES=${PE_BENCH_FG_LINES:-200000}
 DAY_ROWS=${PE_BENCH_DAY_ROWS:-8640}
 COPIES=${PE_BENCH_COPIES:-10000}
+ROLLUP_DAYS=${PE_BENCH_ROLLUP_DAYS:-30}
+ROLLUP_STEP=${PE_BENCH_ROLLUP_STEP:-10}
+ROLLUP_OTHER_STEP=${PE_BENCH_ROLLUP_OTHER_STEP:-60}
+INSERTS=${PE_BENCH_INSERTS:-2000}
 PPROF_CHUNK=${PE_BENCH_PPROF_CHUNK:-1000}
 PERF=${PE_BENCH_PERF:-0}
 BENCH_USER=profile_ext_bench
@@ -69,7 +83,9 @@ cleanup() {
 	fi
 	if [ "$EXTERNAL" = 1 ]; then
 		psql -X -q -c "DROP TABLE IF EXISTS bench_bytea, bench_profile, bench_fg, bench_stage,
-			bench_day, bench_mem" >/dev/null 2>&1 || true
+			bench_day, bench_mem, bench_pool, bench_store, bench_store_rollup,
+			bench_store_rollup_dirty CASCADE; DELETE FROM profile_store WHERE table_name = 'bench_store'" \
+			>/dev/null 2>&1 || true
 	fi
 	pe_cluster_stop
 	rm -rf "$TMP"
@@ -354,6 +370,93 @@ fi
 MEM_1=$(echo "$MEM_1" | median)
 MEM_N=$(echo "$MEM_N" | median)
 
+# ------------------------------------------------------------------ 8. retention and rollups
+say "8. rollups: $ROLLUP_DAYS days, svc3 every ${ROLLUP_STEP}s, 9 services every ${ROLLUP_OTHER_STEP}s"
+# The day of pe_gen profiles of section 5 is the pool; each row gets one of them.
+q -o /dev/null <<SQL
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_pool, bench_store, bench_store_rollup, bench_store_rollup_dirty CASCADE;
+DELETE FROM profile_store WHERE table_name = 'bench_store';
+CREATE TABLE bench_pool AS SELECT (row_number() OVER (ORDER BY ts) - 1)::int AS i, profile FROM bench_stage;
+SELECT FROM profile_store_create('bench_store', raw_retention => '$((ROLLUP_DAYS + 3)) days', rollup => '1 hour',
+	rollup_retention => '400 days', schedule => NULL);
+SQL
+# (the store: daily partitions, no pg_partman or pg_cron in this cluster)
+POOL=$(qv -c "SELECT count(*) FROM bench_pool")
+T0=$(now)
+q <<SQL
+INSERT INTO bench_store (ts, labels, profile)
+SELECT g.ts, jsonb_build_object('service_name', 'svc' || g.k, 'pod', 'svc' || g.k || '-0'), p.profile
+  FROM (SELECT ts, k, row_number() OVER () AS n
+		  FROM generate_series(0, 9) k,
+			   LATERAL generate_series(date_trunc('hour', now()) - interval '$ROLLUP_DAYS days', now(),
+				   CASE WHEN k = 3 THEN interval '$ROLLUP_STEP seconds' ELSE interval '$ROLLUP_OTHER_STEP seconds' END) ts) g
+  JOIN bench_pool p ON p.i = g.n % $POOL;
+VACUUM ANALYZE bench_store;
+SQL
+T_ROLLUP_LOAD=$(since "$T0")
+T0=$(now)
+q -c "CALL profile_store_maintain('bench_store')"
+T_MAINTAIN=$(since "$T0")
+q -c "VACUUM ANALYZE bench_store_rollup"
+STORE_ROWS=$(qv -c "SELECT count(*) FROM bench_store")
+IFS='|' read -r WIN_FROM WIN_TO < <(qv -F '|' -c "SELECT
+	quote_literal(now() - interval '$ROLLUP_DAYS days' + interval '7 minutes 3 seconds'),
+	quote_literal(now() - interval '13 minutes')")
+SVC3="'{\"service_name\": \"svc3\"}'"
+WIN_ROWS=$(qv -c "SELECT count(*) FROM bench_store WHERE labels @> $SVC3 AND ts >= $WIN_FROM AND ts < $WIN_TO")
+WIN_BUCKETS=$(qv -c "SELECT count(*) FROM bench_store_rollup WHERE labels @> $SVC3 AND bucket >= $WIN_FROM AND bucket < $WIN_TO")
+ROLLUP_SQL="SELECT * FROM flamegraph(profile_store_merge('bench_store', $WIN_FROM, $WIN_TO, $SVC3));"
+RAWMERGE_SQL="SELECT * FROM flamegraph((SELECT profile_merge(profile) FROM bench_store
+	WHERE labels @> $SVC3 AND ts >= $WIN_FROM AND ts < $WIN_TO));"
+SAME=$(qv -c "SELECT md5(profile_to_folded(profile_store_merge('bench_store', $WIN_FROM, $WIN_TO, $SVC3)))
+	= md5(profile_to_folded((SELECT profile_merge(profile) FROM bench_store
+		WHERE labels @> $SVC3 AND ts >= $WIN_FROM AND ts < $WIN_TO)))")
+T_ROLLUPQ='' T_RAWQ=''
+for _ in $(seq "$REPS"); do
+	T_ROLLUPQ+=" $(echo "$ROLLUP_SQL" | sql_ms)"
+	T_RAWQ+=" $(echo "$RAWMERGE_SQL" | sql_ms)"
+done
+T_ROLLUPQ=$(echo "$T_ROLLUPQ" | median)
+T_RAWQ=$(echo "$T_RAWQ" | median)
+
+# Ingest overhead of the rollup triggers: the same rows into the same store, triggers on
+# and off (ALTER TABLE ... DISABLE TRIGGER USER), interleaved; rows of yesterday.
+"$REPO/tools/gen/pe_gen" --start "$(date -u -d 'yesterday' '+%Y-%m-%d 00:00:00')" --count "$DAY_ROWS" \
+	--services checkout --regions 1 --pods 1 --cpu-interval 10 --no-heap --samples 100 --stacks 300 \
+	--gzip-level 6 --quiet >"$TMP/store.copy"
+qv -c "SELECT format('INSERT INTO bench_store VALUES (%L, %L, %L);', now() - interval '1 day' + i * interval '1 second',
+	'{\"service_name\": \"ingest\"}', profile::text) FROM bench_pool WHERE i < $INSERTS" >"$TMP/inserts.sql"
+ingest_seconds() {	# $1 = copy | inserts; the ingest rows are deleted afterwards
+	local t0 s
+	q -c "CHECKPOINT" 2>/dev/null || true
+	t0=$(now)
+	if [ "$1" = copy ]; then
+		psql -X -v ON_ERROR_STOP=1 -q -c "COPY bench_store (ts, labels, profile) FROM STDIN WITH (FORMAT binary)" <"$TMP/store.copy"
+	else
+		psql -X -v ON_ERROR_STOP=1 -q -f "$TMP/inserts.sql"
+	fi
+	s=$(since "$t0")
+	q -c "ALTER TABLE bench_store DISABLE TRIGGER USER" \
+		-c "DELETE FROM bench_store WHERE labels @> '{\"service_name\": \"ingest\"}' OR labels @> '{\"service_name\": \"checkout\"}'" \
+		-c "ALTER TABLE bench_store ENABLE TRIGGER USER" -c "VACUUM bench_store"
+	echo "$s"
+}
+T_ING_COPY='' T_ING_COPY0='' T_ING_INS='' T_ING_INS0=''
+for _ in $(seq "$REPS"); do
+	T_ING_COPY+=" $(ingest_seconds copy)"
+	T_ING_INS+=" $(ingest_seconds inserts)"
+	q -c "ALTER TABLE bench_store DISABLE TRIGGER USER"
+	T_ING_COPY0+=" $(ingest_seconds copy)"
+	q -c "ALTER TABLE bench_store DISABLE TRIGGER USER"
+	T_ING_INS0+=" $(ingest_seconds inserts)"
+done
+q -c "ALTER TABLE bench_store ENABLE TRIGGER USER"
+T_ING_COPY=$(echo "$T_ING_COPY" | median)
+T_ING_COPY0=$(echo "$T_ING_COPY0" | median)
+T_ING_INS=$(echo "$T_ING_INS" | median)
+T_ING_INS0=$(echo "$T_ING_INS0" | median)
+
 # ------------------------------------------------------------------ the table
 TOTAL_SECONDS=$(since "$T_START")
 CRASHES=''
@@ -380,6 +483,9 @@ r_fg0=$(ratio "$T_FG0" "$T_DECODE")
 r_dash=$(ratio "$T_DASH" "$T_DASH_SEQ")
 r_diff=$(ratio "$T_DIFF" "$T_TWO")
 r_mem=$(ratio "$MEM_N" "$MEM_1")
+r_rollup=$(ratio "$T_ROLLUPQ" "$T_RAWQ")
+r_ing_copy=$(ratio "$T_ING_COPY" "$T_ING_COPY0")
+r_ing_ins=$(ratio "$T_ING_INS" "$T_ING_INS0")
 pps() { awk -v n="$1" -v s="$2" 'BEGIN { if (s == "" || s + 0 == 0) print "n/a"; else printf "%.0f", n / s }'; }
 mbs() { awk -v b="$1" -v s="$2" 'BEGIN { if (s == "" || s + 0 == 0) print "n/a"; else printf "%.1f", b / 1048576 / s }'; }
 
@@ -424,6 +530,18 @@ row "6. flamegraph_diff of two one-hour windows of svc3 ($DIFF_ROWS rows)" \
 row "7. memory: backend peak RSS growth, profile_merge of $COPIES copies of a $MEM_NODES-node profile" \
 	"${MEM_N:-n/a} kB" "1 copy: ${MEM_1:-n/a} kB" "${r_mem}x" "<= 2x (bounded by stacks)" \
 	"$(met "$r_mem" '<=' 2)"
+row "8a. 30-day flame graph of svc3 through profile_store_merge ($WIN_BUCKETS hourly rollups + raw edges; same folded bytes as raw: $SAME)" \
+	"${T_ROLLUPQ} ms" "raw merge of the same window ($WIN_ROWS rows of $STORE_ROWS): ${T_RAWQ} ms" \
+	"${r_rollup}x" "< 1000 ms and <= 0.02 (50x faster)" \
+	"$( [ "$(met "$T_ROLLUPQ" '<=' 1000)" = yes ] && [ "$(met "$r_rollup" '<=' 0.02)" = yes ] && echo yes || echo NO)"
+row "8b. ingest into the store: binary COPY of $DAY_ROWS pprof files, rollup triggers on" \
+	"${T_ING_COPY} s" "same store, triggers disabled: ${T_ING_COPY0} s" "${r_ing_copy}x" "<= 1.10" \
+	"$(met "$r_ing_copy" '<=' 1.10)"
+row "8c. ingest into the store: $INSERTS single-row INSERTs (one statement each), triggers on" \
+	"${T_ING_INS} s" "same store, triggers disabled: ${T_ING_INS0} s" "${r_ing_ins}x" "<= 1.10" \
+	"$(met "$r_ing_ins" '<=' 1.10)"
+row "8d. first maintenance of the store (rollups of all $STORE_ROWS rows)" \
+	"${T_MAINTAIN} s" "loading those rows (INSERT ... SELECT from a pool): ${T_ROLLUP_LOAD} s" "-" "(info)" "-"
 echo
 PGVER=$(qv -c "SHOW server_version")
 SETTINGS=$(qv -F ' ' -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)

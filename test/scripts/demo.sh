@@ -6,7 +6,8 @@
 #  - checkout uses more CPU in 14:03-14:09 than in 13:55-14:01;
 #  - the leaking cart site's in-use memory grows in every 5-minute bucket while the
 #    largest other site stays flat;
-#  - the SVG flame graphs, when the extension has flamegraph_svg(), are SVG.
+#  - the SVG flame graphs, when the extension has flamegraph_svg(), are SVG;
+#  - the demo's table is a profile store whose rollups give the raw merge.
 # Needs PG* connection variables (test/run_all.sh sets them).  Last line "N passed, N failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,12 @@ check() { grep "^CHECK $1" "$log" | head -n 1 | sed "s/^CHECK $1//"; }
 
 rows=$(check rows=)
 if [ "${rows:-0}" -gt 1000 ]; then ok "loaded $rows profiles"; else bad "loaded '${rows}' profiles"; fi
+
+if [ "$(check rollup_equal=)" = t ]; then
+	ok "the demo's store: checkout's hour through the rollups equals the raw merge"
+else
+	bad "the demo's store: rollup merge differs from the raw merge ('$(check rollup_equal=)')"
+fi
 
 want=$(check regression_function=)
 got=$(check diff_top1=)

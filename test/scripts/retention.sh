@@ -19,7 +19,8 @@
 #      filters), and the recorded merges for old whole-bucket windows;
 #   6. rows too old or too far ahead are refused with a clear error, none lands in the
 #      default partition;
-#   7. the pg_cron job exists and runs (cron.job_run_details), and its run rolls up a late row.
+#   7. the pg_cron job exists and runs (cron.job_run_details), and its run rolls up a late row;
+#      profile_store_drop removes the store, its job and its pg_partman configuration.
 # Skips when pg_partman or pg_cron is not installed.  Last line "N passed, N failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -248,6 +249,35 @@ check "old whole-bucket windows (raw rows dropped) equal the merges recorded bef
 	"SELECT count(*) = 4 AND count(*) FILTER (WHERE profile_to_folded(profile_store_merge('profiles', f, t, filter))
 	        IS DISTINCT FROM folded) = 0 FROM expected_windows"
 
+# The example dashboard's panels, rendered as Grafana sends them (test/grafana/dashboard_sql.mjs:
+# $__timeFrom()/$__timeTo() and variables): the flame graph panel gives the raw merge's rows.
+if command -v node >/dev/null 2>&1; then
+	dash_dir=$CLUSTER_DIR/dashboard
+	mkdir -p "$dash_dir"
+	read -r from_iso to_iso < <(q -F ' ' -c "SELECT
+		to_char((now() - interval '9 days 7 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+		to_char((now() - interval '13 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+	printf '{"from": "%s", "to": "%s", "intervalMs": 60000, "vars": {"datasource": "profiles", "store": "profiles", "service": "svc2", "sample_type": "", "max_nodes": "8192"}}\n' \
+		"$from_iso" "$to_iso" >"$dash_dir/settings.json"
+	if node "$repo/test/grafana/dashboard_sql.mjs" "$repo/examples/grafana/profiles-store-dashboard.json" \
+		"$dash_dir/sql" "$dash_dir/settings.json" >"$dash_dir/render.log" 2>&1; then
+		for f in "$dash_dir"/sql/panel-*.sql; do
+			n=$(q -c "SELECT count(*) FROM ($(cat "$f")) t" 2>&1)
+			[[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] && ok "store dashboard $(basename "$f" .sql): $n rows" ||
+				bad "store dashboard $(basename "$f" .sql): $n"
+		done
+		check "store dashboard flame graph rows equal flamegraph() of the raw merge of the range" \
+			"SELECT (SELECT json_agg(f) FROM ($(cat "$dash_dir"/sql/panel-1-flamegraph.sql)) f)::text
+			      = (SELECT json_agg(f) FROM flamegraph((SELECT profile_merge(profile) FROM profiles
+			          WHERE ts >= '$from_iso' AND ts < '$to_iso' AND labels @> '{\"service_name\": \"svc2\"}'),
+			          NULL, 8192) f)::text"
+	else
+		bad "dashboard_sql.mjs could not render examples/grafana/profiles-store-dashboard.json: $(cat "$dash_dir/render.log")"
+	fi
+else
+	skip "node is not installed: the store dashboard's queries are not rendered"
+fi
+
 # ---------------------------------------------------------------- 6. refused rows
 err=$(q -c "INSERT INTO profiles VALUES (now() - interval '20 days', '{}', profile_from_folded('a 1'))" 2>&1)
 [[ $err == *"older than the raw retention"* ]] && ok "a row older than the retention is refused: ${err%%$'\n'*}" ||
@@ -283,6 +313,12 @@ wrong=$(rollups_exact "$LIVE_EXPECTED" "$RAW_HORIZON")
 q -c "SELECT profile_store_create('profiles', raw_retention => '14 days', rollup => '1 hour',
 		rollup_retention => '400 days', schedule => NULL)" >/dev/null
 check "schedule => NULL removes the job" "SELECT count(*) = 0 FROM cron.job"
+q -c "SELECT profile_store_create('profiles', schedule => '*/5 * * * *')" >/dev/null
+q -c "SELECT profile_store_drop('profiles')" >/dev/null
+check "profile_store_drop removes the tables, the job and pg_partman's configuration" \
+	"SELECT to_regclass('profiles') IS NULL AND to_regclass('profiles_rollup') IS NULL
+	    AND (SELECT count(*) FROM cron.job) = 0 AND (SELECT count(*) FROM partman.part_config) = 0
+	    AND (SELECT count(*) FROM profile_store) = 0"
 
 if grep -E 'terminated by signal|PANIC' "$CLUSTER_DIR/server.log"; then
 	bad "server log shows a crash"
