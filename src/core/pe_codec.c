@@ -213,7 +213,8 @@ varint_size(uint64_t v)
 	return n;
 }
 
-static const PeStrtab *sort_names_table;
+/* per thread: the gateway encodes in several threads at once */
+static _Thread_local const PeStrtab *sort_names_table;
 
 static int
 cmp_sorted_names(const void *a, const void *b)
