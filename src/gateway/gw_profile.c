@@ -90,10 +90,12 @@ gw_rows_from_pprof(const GwLimits *lim, const uint8_t *data, size_t len,
 	}
 	if (lim->max_samples && split.nsamples > lim->max_samples)
 	{
+		unsigned long long n = (unsigned long long) split.nsamples;
+
 		pe_split_free(&ctx, &split);
 		return gw_fail(err, rule->invalid_status,
 					   "profile has %llu samples, more than the limit of %llu",
-					   (unsigned long long) split.nsamples, (unsigned long long) lim->max_samples);
+					   n, (unsigned long long) lim->max_samples);
 	}
 	ts = split.series[0].tree.meta.time_nanos;
 	if (ts < GW_MIN_REAL_TIME_NS)

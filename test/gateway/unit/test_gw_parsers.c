@@ -273,6 +273,7 @@ test_split(void)
 	lim.max_samples = 3;
 	err.status = 0;
 	CHECK(!gw_rows_from_pprof(&lim, pb, len, &rule, &rows, &err) && err.status == 422 && rows.n == 0);
+	CHECK(strstr(err.msg, "4 samples, more than the limit of 3") != NULL);
 	gw_limits_default(&lim);
 	lim.max_labels = 3;
 	err.status = 0;
