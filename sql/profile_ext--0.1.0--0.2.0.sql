@@ -26,9 +26,11 @@ COMMENT ON FUNCTION profile_diff_top(profile, profile, text, int, boolean, text)
 
 -- ============================================================================ retention and rollups
 -- A store is a table (ts, labels, profile) partitioned by day on ts, plus hourly (or any
--- divisor of a day) rollups kept longer than the raw rows.  Every store is one row of
--- profile_store; its tables are user data (not extension members: pg_dump dumps them and
--- DROP EXTENSION refuses while a store's trigger uses profile_store_mark_dirty).
+-- divisor of a day) rollups kept longer than the raw rows, and daily ones merged from those
+-- (a month's flame graph reads ~30 daily rows per label set, not 720 hourly ones).  Every
+-- store is one row of profile_store; its tables and its trigger function are user objects,
+-- not extension members: pg_dump dumps them, and DROP EXTENSION refuses while they use the
+-- profile type.
 --
 -- Rollups are exact by recompute-and-replace: a statement-level insert/update/delete
 -- trigger appends the touched buckets to <table>_rollup_dirty, and maintenance removes those
@@ -114,26 +116,6 @@ BEGIN
 	RETURN rel;
 END $$;
 COMMENT ON FUNCTION profile_store_resolve(text) IS 'the table a store name refers to, resolved with the caller''s search_path';
-
--- Statement-level trigger of every store table: append the buckets the statement touched.
--- Only an append (no unique key, no rollup row lock): concurrent writers never wait on
--- each other here.  TG_ARGV: 0 = the marker table (qualified, quoted), 1 = the rollup width.
-CREATE FUNCTION profile_store_mark_dirty() RETURNS trigger
-	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	IF TG_OP = 'INSERT' THEN
-		EXECUTE format('INSERT INTO %s (bucket) SELECT DISTINCT date_bin($1, ts, ''2000-01-01 00:00+00'') FROM new_rows', TG_ARGV[0])
-			USING TG_ARGV[1]::interval;
-	ELSIF TG_OP = 'DELETE' THEN
-		EXECUTE format('INSERT INTO %s (bucket) SELECT DISTINCT date_bin($1, ts, ''2000-01-01 00:00+00'') FROM old_rows', TG_ARGV[0])
-			USING TG_ARGV[1]::interval;
-	ELSE
-		EXECUTE format('INSERT INTO %s (bucket) SELECT date_bin($1, ts, ''2000-01-01 00:00+00'') FROM old_rows UNION SELECT date_bin($1, ts, ''2000-01-01 00:00+00'') FROM new_rows', TG_ARGV[0])
-			USING TG_ARGV[1]::interval;
-	END IF;
-	RETURN NULL;
-END $$;
-COMMENT ON FUNCTION profile_store_mark_dirty() IS 'trigger of store tables: log the rollup buckets a statement changed, for the next maintenance';
 
 -- Trigger of a store's default partition, which exists only to turn "no partition of
 -- relation found" into an error that says what is accepted.  It never stores a row.
@@ -272,6 +254,11 @@ BEGIN
 					   'PRIMARY KEY (bucket, labels))', table_schema, table_name || '_rollup');
 		EXECUTE format('CREATE INDEX %I ON %I.%I USING gin (labels jsonb_path_ops)',
 					   table_name || '_rollup_labels', table_schema, table_name || '_rollup');
+		EXECUTE format('CREATE TABLE %I.%I (bucket timestamptz NOT NULL, labels jsonb NOT NULL, '
+					   'profile @extschema@.profile NOT NULL, n bigint NOT NULL, updated_at timestamptz NOT NULL, '
+					   'PRIMARY KEY (bucket, labels))', table_schema, table_name || '_rollup_daily');
+		EXECUTE format('CREATE INDEX %I ON %I.%I USING gin (labels jsonb_path_ops)',
+					   table_name || '_rollup_daily_labels', table_schema, table_name || '_rollup_daily');
 		EXECUTE format('CREATE TABLE %I.%I (bucket timestamptz NOT NULL)', table_schema, table_name || '_rollup_dirty');
 		EXECUTE format('CREATE INDEX %I ON %I.%I (bucket)', table_name || '_rollup_dirty_bucket',
 					   table_schema, table_name || '_rollup_dirty');
@@ -282,13 +269,36 @@ BEGIN
 					   'rollups of profile store ' || qual || ': profile_merge of the raw rows of each (bucket, labels)');
 		EXECUTE format('COMMENT ON TABLE %I.%I IS %L', table_schema, table_name || '_rollup_dirty',
 					   'buckets of profile store ' || qual || ' changed since maintenance last rolled them up');
+		EXECUTE format('COMMENT ON TABLE %I.%I IS %L', table_schema, table_name || '_rollup_daily',
+					   'daily rollups of profile store ' || qual || ': profile_merge of each complete day''s rollups per labels');
+		-- The statement trigger appends the buckets a statement touched: only an append (no
+		-- unique key, no rollup row lock), so concurrent writers never wait on each other.
+		-- One function per store with static SQL: its plan is prepared once per session,
+		-- where a shared function would plan an EXECUTE on every statement.
+		EXECUTE format($t$CREATE FUNCTION %1$I.%2$I() RETURNS trigger LANGUAGE plpgsql
+			SET search_path = pg_catalog, pg_temp AS $body$
+		BEGIN
+			IF TG_OP = 'INSERT' THEN
+				INSERT INTO %3$s (bucket) SELECT DISTINCT date_bin(%4$L, ts, '2000-01-01 00:00+00') FROM new_rows;
+			ELSIF TG_OP = 'DELETE' THEN
+				INSERT INTO %3$s (bucket) SELECT DISTINCT date_bin(%4$L, ts, '2000-01-01 00:00+00') FROM old_rows;
+			ELSE
+				INSERT INTO %3$s (bucket) SELECT date_bin(%4$L, ts, '2000-01-01 00:00+00') FROM old_rows
+					UNION SELECT date_bin(%4$L, ts, '2000-01-01 00:00+00') FROM new_rows;
+			END IF;
+			RETURN NULL;
+		END $body$
+		$t$, table_schema, table_name || '_rollup_mark',
+			format('%I.%I', table_schema, table_name || '_rollup_dirty'), rollup);
+		EXECUTE format('COMMENT ON FUNCTION %I.%I() IS %L', table_schema, table_name || '_rollup_mark',
+					   'trigger of profile store ' || qual || ': log the rollup buckets a statement changed (profile_store_create)');
 		FOREACH jobid IN ARRAY ARRAY[1, 2, 3] LOOP	-- one trigger per event: transition tables allow one event each
 			EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT '
-						   'EXECUTE FUNCTION @extschema@.profile_store_mark_dirty(%L, %L)',
+						   'EXECUTE FUNCTION %I.%I()',
 						   table_name || '_rollup_' || lower((ARRAY['INSERT', 'DELETE', 'UPDATE'])[jobid]),
 						   (ARRAY['INSERT', 'DELETE', 'UPDATE'])[jobid], qual,
 						   (ARRAY['NEW TABLE AS new_rows', 'OLD TABLE AS old_rows', 'OLD TABLE AS old_rows NEW TABLE AS new_rows'])[jobid],
-						   format('%I.%I', table_schema, table_name || '_rollup_dirty'), rollup);
+						   table_schema, table_name || '_rollup_mark');
 		END LOOP;
 		INSERT INTO @extschema@.profile_store (table_schema, table_name, raw_retention, rollup, rollup_retention,
 											   premake, schedule, partman_schema)
@@ -377,8 +387,9 @@ BEGIN
 			EXECUTE format('DROP TABLE IF EXISTS %s', template);
 		END IF;
 	END IF;
-	EXECUTE format('DROP TABLE %s, %I.%I, %I.%I', qual, s.table_schema, s.table_name || '_rollup',
-				   s.table_schema, s.table_name || '_rollup_dirty');
+	EXECUTE format('DROP TABLE %s, %I.%I, %I.%I, %I.%I', qual, s.table_schema, s.table_name || '_rollup',
+				   s.table_schema, s.table_name || '_rollup_daily', s.table_schema, s.table_name || '_rollup_dirty');
+	EXECUTE format('DROP FUNCTION %I.%I()', s.table_schema, s.table_name || '_rollup_mark');
 	DELETE FROM @extschema@.profile_store p WHERE p.table_schema = s.table_schema AND p.table_name = s.table_name;
 END $$;
 COMMENT ON FUNCTION profile_store_drop_rel(regclass) IS 'worker of profile_store_drop (store already resolved)';
@@ -389,16 +400,53 @@ CREATE FUNCTION profile_store_drop(name text) RETURNS void
 $$;
 COMMENT ON FUNCTION profile_store_drop(text) IS 'drop a profile store: its tables (raw rows and rollups), its pg_cron job, its pg_partman settings';
 
+-- Recompute the daily rollups of the complete days among days (timestamps inside them) from
+-- the rollups of their buckets.  A day still in progress has none: queries read its buckets.
+CREATE FUNCTION profile_store_refresh_days(store regclass, days timestamptz[]) RETURNS int
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
+	done int;
+BEGIN
+	IF s.rollup = interval '1 day' OR cardinality(days) = 0 THEN
+		RETURN 0;
+	END IF;
+	EXECUTE format($q$
+		WITH complete AS (SELECT DISTINCT date_bin('1 day', b, '2000-01-01 00:00+00') AS day
+							FROM unnest($1::timestamptz[]) b
+						   WHERE date_bin('1 day', b, '2000-01-01 00:00+00') + interval '1 day' <= now()),
+		m AS (SELECT c.day, r.labels, @extschema@.profile_merge(r.profile) AS profile, sum(r.n)::bigint AS n
+				FROM complete c JOIN %1$s r ON r.bucket >= c.day AND r.bucket < c.day + interval '1 day'
+			   GROUP BY c.day, r.labels),
+		up AS (INSERT INTO %2$s (bucket, labels, profile, n, updated_at)
+			   SELECT day, labels, profile, n, now() FROM m
+			   ON CONFLICT (bucket, labels) DO UPDATE
+			   SET profile = EXCLUDED.profile, n = EXCLUDED.n, updated_at = EXCLUDED.updated_at),
+		stale AS (DELETE FROM %2$s x USING complete c
+				   WHERE x.bucket = c.day
+					 AND NOT EXISTS (SELECT 1 FROM m WHERE m.day = x.bucket AND m.labels = x.labels))
+		SELECT count(*) FROM complete$q$,
+		format('%I.%I', s.table_schema, s.table_name || '_rollup'),
+		format('%I.%I', s.table_schema, s.table_name || '_rollup_daily'))
+		INTO done USING days;
+	RETURN done;
+END $$;
+COMMENT ON FUNCTION profile_store_refresh_days(regclass, timestamptz[]) IS 'recompute the daily rollups of a store''s complete days among the given ones from their bucket rollups';
+
 -- Recompute the rollups of up to max_buckets marked buckets (the oldest first): one
 -- statement, so the markers it removes, the raw rows it reads and the rollup rows it
--- writes share one snapshot.  Returns the number of buckets done.
+-- writes share one snapshot; then the daily rollups of their days, in the same transaction.
+-- Refreshes of one store take turns (transaction advisory lock), so a day's recompute sees
+-- every bucket rollup committed before it.  Returns the number of buckets done.
 CREATE FUNCTION profile_store_refresh_some(store regclass, max_buckets int, only_before timestamptz DEFAULT 'infinity')
 	RETURNS int LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
 	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
 	horizon timestamptz := (SELECT min(lower_bound) FROM @extschema@.profile_store_partitions(store));
 	done int;
+	touched timestamptz[];
 BEGIN
+	PERFORM pg_advisory_xact_lock(hashtextextended('profile_store_maintain ' || store::oid::text, 0));
 	EXECUTE format($q$
 		WITH picked AS (SELECT DISTINCT bucket FROM %1$s WHERE bucket < $4 ORDER BY bucket LIMIT $1),
 		gone AS (DELETE FROM %1$s d USING picked WHERE d.bucket = picked.bucket RETURNING d.bucket),
@@ -415,14 +463,15 @@ BEGIN
 				   WHERE r.bucket = k.bucket AND k.bucket >= $3
 					 AND NOT EXISTS (SELECT 1 FROM m WHERE m.bucket = r.bucket AND m.labels = r.labels)
 				  RETURNING 1)
-		SELECT (SELECT count(*) FROM k) + 0 * (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM stale)$q$,
+		SELECT count(*), coalesce(array_agg(bucket), '{}') FROM k$q$,
 		format('%I.%I', s.table_schema, s.table_name || '_rollup_dirty'),
 		format('%I.%I', s.table_schema, s.table_name),
 		format('%I.%I', s.table_schema, s.table_name || '_rollup'))
-		INTO done USING max_buckets, s.rollup, coalesce(horizon, 'infinity'), only_before;
+		INTO done, touched USING max_buckets, s.rollup, coalesce(horizon, 'infinity'), only_before;
+	PERFORM @extschema@.profile_store_refresh_days(store, touched);
 	RETURN done;
 END $$;
-COMMENT ON FUNCTION profile_store_refresh_some(regclass, int, timestamptz) IS 'recompute the rollups of the oldest marked buckets of a store (one statement, one snapshot)';
+COMMENT ON FUNCTION profile_store_refresh_some(regclass, int, timestamptz) IS 'recompute the rollups of the oldest marked buckets of a store (one statement, one snapshot), then their days''';
 
 -- Drop the partitions older than the raw retention, after rolling up what was written to
 -- them: writers of those days are blocked first (SHARE lock), so a transaction that commits
@@ -470,7 +519,19 @@ DECLARE
 BEGIN
 	PERFORM @extschema@.profile_store_make_partitions(store, now() - s.raw_retention,
 		date_trunc('day', now()) + make_interval(days => s.premake + 1), caller_schemas);
+	-- days that ended after their last bucket was rolled up get their daily rollups now
+	EXECUTE format($q$SELECT @extschema@.profile_store_refresh_days($1, coalesce(array_agg(DISTINCT
+			date_bin('1 day', r.bucket, '2000-01-01 00:00+00')), '{}'))
+		  FROM %1$s r
+		 WHERE r.bucket >= date_bin('1 day', now(), '2000-01-01 00:00+00') - interval '7 days'
+		   AND r.bucket < date_bin('1 day', now(), '2000-01-01 00:00+00')
+		   AND NOT EXISTS (SELECT 1 FROM %2$s d WHERE d.bucket = date_bin('1 day', r.bucket, '2000-01-01 00:00+00'))$q$,
+		format('%I.%I', s.table_schema, s.table_name || '_rollup'),
+		format('%I.%I', s.table_schema, s.table_name || '_rollup_daily'))
+		USING store;
 	EXECUTE format('DELETE FROM %I.%I WHERE bucket < $1', s.table_schema, s.table_name || '_rollup')
+		USING now() - s.rollup_retention;
+	EXECUTE format('DELETE FROM %I.%I WHERE bucket < $1', s.table_schema, s.table_name || '_rollup_daily')
 		USING now() - s.rollup_retention;
 	UPDATE @extschema@.profile_store p SET last_maintained = now()
 	 WHERE p.table_schema = s.table_schema AND p.table_name = s.table_name;
@@ -504,10 +565,11 @@ BEGIN
 END $$;
 COMMENT ON PROCEDURE profile_store_maintain(text) IS 'maintenance of a profile store (what its pg_cron job runs): roll up changed buckets, drop expired partitions, make new ones, expire old rollups';
 
--- The merged profile of [from_ts, to_ts) and a label filter: whole buckets from the rollup,
--- the partial buckets at the edges (and buckets changed since the last maintenance) from raw
--- rows, so the result equals profile_merge of the raw rows wherever they still exist.
--- Where they no longer exist, the window is effectively rounded inwards to whole buckets.
+-- The merged profile of [from_ts, to_ts) and a label filter: whole days from the daily
+-- rollups, the other whole buckets from the bucket rollups, the partial buckets at the edges
+-- (and buckets changed since the last maintenance, with their days) from raw rows, so the
+-- result equals profile_merge of the raw rows wherever they still exist.  Where they no
+-- longer exist, the window is effectively rounded inwards to whole buckets.
 CREATE FUNCTION profile_store_merge_rel(store regclass, from_ts timestamptz, to_ts timestamptz,
 										labels_filter jsonb)
 	RETURNS profile LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
@@ -515,10 +577,13 @@ DECLARE
 	s @extschema@.profile_store := @extschema@.profile_store_settings(store);
 	raw text := format('%I.%I', s.table_schema, s.table_name);
 	rollup text := format('%I.%I', s.table_schema, s.table_name || '_rollup');
+	daily text := format('%I.%I', s.table_schema, s.table_name || '_rollup_daily');
 	dirty text := format('%I.%I', s.table_schema, s.table_name || '_rollup_dirty');
 	origin constant timestamptz := '2000-01-01 00:00+00';
 	lo timestamptz;		-- first whole bucket
 	hi timestamptz;		-- end of the last whole bucket
+	lo_day timestamptz;	-- first whole day inside [lo, hi)
+	hi_day timestamptz;	-- end of the last whole day
 	raw_filter text := '';
 	rollup_filter text := '';
 	result @extschema@.profile;
@@ -542,14 +607,33 @@ BEGIN
 			INTO result USING from_ts, to_ts, lo, hi, labels_filter, s.rollup;
 		RETURN result;
 	END IF;
+	lo_day := date_bin('1 day', lo, origin);
+	IF lo_day < lo THEN
+		lo_day := lo_day + interval '1 day';
+	END IF;
+	hi_day := greatest(date_bin('1 day', hi, origin), lo_day);
+	IF s.rollup = interval '1 day' THEN
+		hi_day := lo_day;	-- the bucket rollups are daily already
+	END IF;
 	-- Each branch is one index range (time, or time per changed bucket); literals via USING
-	-- give a plan for these values (a generic plan would scan every partition).
+	-- give a plan for these values (a generic plan would scan every partition).  A day is
+	-- read from its daily rollup when it has one and none of its buckets changed since.
 	EXECUTE format($q$
-		WITH changed AS (SELECT DISTINCT bucket FROM %3$s WHERE bucket >= $3 AND bucket < $4)
+		WITH changed AS (SELECT DISTINCT bucket FROM %3$s WHERE bucket >= $3 AND bucket < $4),
+		covered AS (SELECT DISTINCT d.bucket AS day FROM %6$s d
+					 WHERE d.bucket >= $7 AND d.bucket < $8
+					   AND NOT EXISTS (SELECT 1 FROM changed c
+									    WHERE c.bucket >= d.bucket AND c.bucket < d.bucket + interval '1 day'))
 		SELECT @extschema@.profile_merge(p) FROM (
-			SELECT r.profile AS p FROM %2$s r
+			SELECT r.profile AS p FROM %6$s r
+			 WHERE r.bucket >= $7 AND r.bucket < $8%5$s
+			   AND r.bucket IN (SELECT day FROM covered)
+			UNION ALL
+			SELECT r.profile FROM %2$s r
 			 WHERE r.bucket >= $3 AND r.bucket < $4%5$s
 			   AND NOT EXISTS (SELECT 1 FROM changed c WHERE c.bucket = r.bucket)
+			   AND NOT EXISTS (SELECT 1 FROM covered v
+								WHERE r.bucket >= v.day AND r.bucket < v.day + interval '1 day')
 			UNION ALL
 			SELECT x.profile FROM %1$s x WHERE x.ts >= $1 AND x.ts < $3%4$s
 			UNION ALL
@@ -557,8 +641,8 @@ BEGIN
 			UNION ALL
 			SELECT x.profile FROM changed c JOIN %1$s x ON x.ts >= c.bucket AND x.ts < c.bucket + $6
 			 WHERE true%4$s
-		) u$q$, raw, rollup, dirty, raw_filter, rollup_filter)
-		INTO result USING from_ts, to_ts, lo, hi, labels_filter, s.rollup;
+		) u$q$, raw, rollup, dirty, raw_filter, rollup_filter, daily)
+		INTO result USING from_ts, to_ts, lo, hi, labels_filter, s.rollup, lo_day, hi_day;
 	RETURN result;
 END $$;
 COMMENT ON FUNCTION profile_store_merge_rel(regclass, timestamptz, timestamptz, jsonb) IS 'worker of profile_store_merge (store already resolved)';
@@ -594,8 +678,14 @@ BEGIN
 			   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56)::bigint,
 			   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56)::bigint / count(*), NULL::bigint
 		  FROM %2$s r GROUP BY 2, 3
+		UNION ALL
+		SELECT 'rollup_daily', r.bucket::date, r.labels->>'service_name', NULL::regclass, count(*),
+			   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56)::bigint,
+			   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56)::bigint / count(*), NULL::bigint
+		  FROM %3$s r GROUP BY 2, 3
 		ORDER BY 1, 2, 3$q$,
-		format('%I.%I', s.table_schema, s.table_name), format('%I.%I', s.table_schema, s.table_name || '_rollup'))
+		format('%I.%I', s.table_schema, s.table_name), format('%I.%I', s.table_schema, s.table_name || '_rollup'),
+		format('%I.%I', s.table_schema, s.table_name || '_rollup_daily'))
 		USING store;
 END $$;
 COMMENT ON FUNCTION profile_store_storage_rel(regclass) IS 'worker of profile_store_storage (store already resolved)';
@@ -630,7 +720,11 @@ BEGIN
 			UNION ALL
 			SELECT 'rollup', r.labels->>'service_name', max(r.bucket) - min(r.bucket) + $2,
 				   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56) * 1.0
-			  FROM %2$s r GROUP BY 2),
+			  FROM %2$s r GROUP BY 2
+			UNION ALL
+			SELECT 'rollup_daily', r.labels->>'service_name', max(r.bucket) - min(r.bucket) + interval '1 day',
+				   sum(pg_column_size(r.profile) + pg_column_size(r.labels) + 56) * 1.0
+			  FROM %3$s r GROUP BY 2),
 		rated AS (
 			SELECT kind, service, span, CASE kind WHEN 'raw' THEN $1 ELSE $3 END AS keep,
 				   (bytes * 86400 / extract(epoch FROM span))::bigint AS per_day
@@ -646,7 +740,8 @@ BEGIN
 				   pg_size_pretty(sum(per_day * extract(epoch FROM keep) / 86400)::bigint)
 			  FROM rated GROUP BY kind, keep) u
 		ORDER BY u.kind, u.service = '(total)', u.service$q$,
-		format('%I.%I', s.table_schema, s.table_name), format('%I.%I', s.table_schema, s.table_name || '_rollup'))
+		format('%I.%I', s.table_schema, s.table_name), format('%I.%I', s.table_schema, s.table_name || '_rollup'),
+		format('%I.%I', s.table_schema, s.table_name || '_rollup_daily'))
 		USING s.raw_retention, s.rollup, s.rollup_retention, overhead;
 END $$;
 COMMENT ON FUNCTION profile_store_projection_rel(regclass) IS 'worker of profile_store_projection (store already resolved)';

@@ -132,12 +132,16 @@ SELECT count(*) > 5 AS days, count(*) FILTER (WHERE b.folded IS DISTINCT FROM
 		(SELECT profile_to_folded(profile_merge(r.profile)) FROM regress_store_rollup r
 		  WHERE r.labels = b.labels AND r.bucket >= b.day AND r.bucket < b.day + interval '1 day')) AS different
   FROM before_drop b;
+-- and so do the daily rollups of the complete days
+SELECT count(*) > 3 AS days, count(*) FILTER (WHERE b.folded IS DISTINCT FROM profile_to_folded(d.profile)) AS different
+  FROM before_drop b JOIN regress_store_rollup_daily d ON d.bucket = b.day AND d.labels = b.labels;
+SELECT count(*) AS daily_rows_of_today FROM regress_store_rollup_daily WHERE bucket + interval '1 day' > now();
 
 -- ---------------------------------------------------------------- another role
 -- A dashboard's reader with SELECT on the store's tables can merge; a role without cannot
 -- see the store, and nobody but the owner changes its settings.
 CREATE ROLE regress_store_reader;
-GRANT SELECT ON regress_store, regress_store_rollup, regress_store_rollup_dirty TO regress_store_reader;
+GRANT SELECT ON regress_store, regress_store_rollup, regress_store_rollup_daily, regress_store_rollup_dirty TO regress_store_reader;
 CREATE ROLE regress_store_stranger;
 SET ROLE regress_store_reader;
 SELECT profile_total(profile_store_merge('regress_store', now() - interval '1 day', now())) > 0 AS reader_merges;
@@ -149,7 +153,7 @@ SELECT count(*) AS visible_stores FROM profile_store;
 SELECT profile_store_merge('regress_store', now() - interval '1 day', now());
 RESET ROLE;
 DROP ROLE regress_store_stranger;
-REVOKE ALL ON regress_store, regress_store_rollup, regress_store_rollup_dirty FROM regress_store_reader;
+REVOKE ALL ON regress_store, regress_store_rollup, regress_store_rollup_daily, regress_store_rollup_dirty FROM regress_store_reader;
 DROP ROLE regress_store_reader;
 
 -- ---------------------------------------------------------------- storage

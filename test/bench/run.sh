@@ -33,7 +33,7 @@
 #   PE_BENCH_COPIES=10000      copies of one profile in the memory measurement
 #   PE_BENCH_ROLLUP_DAYS=30    days in the store; the measured service sends every
 #   PE_BENCH_ROLLUP_STEP=10    seconds (259,200 rows in 30 days), the 9 others every
-#   PE_BENCH_ROLLUP_OTHER_STEP=60  seconds (they only dilute the table; 10 at 10 s would
+#   PE_BENCH_ROLLUP_OTHER_STEP=600 seconds (they only dilute the table; 10 at 10 s would
 #                              be 2.6M rows, minutes of generation on a 2-core machine)
 #   PE_BENCH_INSERTS=2000      single-row INSERTs in the ingest overhead measurement
 #   PE_BENCH_PPROF_CHUNK=1000  files per `go tool pprof` call; more files are merged in
@@ -59,7 +59,7 @@ DAY_ROWS=${PE_BENCH_DAY_ROWS:-8640}
 COPIES=${PE_BENCH_COPIES:-10000}
 ROLLUP_DAYS=${PE_BENCH_ROLLUP_DAYS:-30}
 ROLLUP_STEP=${PE_BENCH_ROLLUP_STEP:-10}
-ROLLUP_OTHER_STEP=${PE_BENCH_ROLLUP_OTHER_STEP:-60}
+ROLLUP_OTHER_STEP=${PE_BENCH_ROLLUP_OTHER_STEP:-600}
 INSERTS=${PE_BENCH_INSERTS:-2000}
 PPROF_CHUNK=${PE_BENCH_PPROF_CHUNK:-1000}
 PERF=${PE_BENCH_PERF:-0}

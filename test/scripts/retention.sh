@@ -14,7 +14,8 @@
 #      changes nothing;
 #   4. the retention shortened to 14 days by calling profile_store_create again: after
 #      maintenance (pg_partman drops) only partitions of the last 14 days remain, and the
-#      rollups of all 20 days still equal the merges recorded before the drop;
+#      hourly rollups of all 20 days (and the daily ones of every complete day) still equal
+#      the merges recorded before the drop;
 #   5. profile_store_merge equals the raw merge for windows with ragged edges (and label
 #      filters), and the recorded merges for old whole-bucket windows;
 #   6. rows too old or too far ahead are refused with a clear error, none lands in the
@@ -234,6 +235,11 @@ check "per day, the rollups equal the day merges recorded before the drop (all 2
 	          WHERE r.labels = d.labels AND r.bucket >= d.day AND r.bucket < d.day + interval '1 day')) = 0
 	   FROM (SELECT DISTINCT day FROM expected_days) dd JOIN expected_days d USING (day)"
 
+check "the daily rollups equal the day merges recorded before the drop (every complete day)" \
+	"SELECT count(*) FILTER (WHERE d.bucket IS NULL) = 0 AND count(*) >= 20
+	        AND count(*) FILTER (WHERE e.folded IS DISTINCT FROM profile_to_folded(d.profile)) = 0
+	   FROM expected_days e LEFT JOIN profiles_rollup_daily d ON d.bucket = e.day AND d.labels = e.labels
+	  WHERE e.day + interval '1 day' <= now()"
 # ---------------------------------------------------------------- 5. across resolutions
 check "profile_store_merge equals the raw merge for 16 windows with ragged edges and filters" \
 	"WITH w(f, t) AS (VALUES (now() - interval '13 days 7 minutes', now() - interval '2 hours 13 minutes'),
