@@ -322,6 +322,11 @@ gw_name_parse(const char *s, size_t len, char **app, GwLabels *tags, GwErr *err)
 				gw_labels_free(tags);
 				return gw_fail(err, 400, "name: tag key __name__ is reserved");
 			}
+			if (!pe_utf8_valid(v, vlen) || memchr(v, 0, vlen))
+			{
+				gw_labels_free(tags);
+				return gw_fail(err, 400, "name: the value of tag \"%s\" is not valid UTF-8 text", ex);
+			}
 			/* keys starting with "__" are internal: dropped, as Pyroscope drops them */
 			if (!(klen >= 2 && k[0] == '_' && k[1] == '_') &&
 				!gw_labels_set(tags, k, klen, v, vlen))

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gw_hooks.h"
+#include "gw_profile.h"
 #include "gw_server.h"
 
 #define GW_VERSION	"0.2.0"
@@ -61,6 +63,7 @@ usage(FILE *out)
 			"  --connection-timeout S    close idle or stalled client connections after S seconds (default 30)\n"
 			"  --max-connections N       concurrent client connections (default 512)\n"
 			"  --drain-timeout S         on SIGTERM, wait S seconds for requests in flight (default 30)\n"
+			"  --decode-threads N        requests decoding profiles at once (default 2 per CPU)\n"
 			"\n"
 			"  --help                    this text\n"
 			"  --version                 the version\n"
@@ -95,7 +98,7 @@ enum
 	OPT_LISTEN = 256, OPT_DSN, OPT_TABLE, OPT_CONFIG, OPT_AUTH, OPT_TENANT,
 	OPT_MAX_BODY, OPT_MAX_PROFILE, OPT_MAX_SAMPLES, OPT_MAX_LABELS, OPT_MAX_NAME,
 	OPT_MAX_VALUE, OPT_MAX_SAMPLE_LABELS, OPT_QUEUE_ROWS, OPT_QUEUE_BYTES, OPT_BATCH_ROWS,
-	OPT_LEVEL, OPT_CONN_TIMEOUT, OPT_MAX_CONN, OPT_DRAIN, OPT_HELP, OPT_VERSION
+	OPT_LEVEL, OPT_CONN_TIMEOUT, OPT_MAX_CONN, OPT_DRAIN, OPT_DECODE, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -119,6 +122,7 @@ static const struct option long_options[] = {
 	{"connection-timeout", required_argument, NULL, OPT_CONN_TIMEOUT},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONN},
 	{"drain-timeout", required_argument, NULL, OPT_DRAIN},
+	{"decode-threads", required_argument, NULL, OPT_DECODE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0}
@@ -137,6 +141,8 @@ main(int argc, char **argv)
 	int			c;
 	sigset_t	sigs;
 	void	   *scrape = NULL;
+	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned	decode_threads = ncpu > 0 ? (unsigned) ncpu * 2 : 4;
 
 	memset(&srv, 0, sizeof(srv));
 	gw_limits_default(&srv.limits);
@@ -172,6 +178,7 @@ main(int argc, char **argv)
 			case OPT_CONN_TIMEOUT: srv.connection_timeout = (unsigned) number_arg("connection-timeout", optarg, 1, 86400); break;
 			case OPT_MAX_CONN: srv.max_connections = (unsigned) number_arg("max-connections", optarg, 1, 100000); break;
 			case OPT_DRAIN: drain_s = (int) number_arg("drain-timeout", optarg, 0, 86400); break;
+			case OPT_DECODE: decode_threads = (unsigned) number_arg("decode-threads", optarg, 1, 4096); break;
 			case 'h':
 			case OPT_HELP: usage(stdout); return 0;
 			case OPT_VERSION: printf("profile-gateway %s\n", GW_VERSION); return 0;
@@ -204,6 +211,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "profile-gateway: --config: this build has no scraper\n");
 		return 2;
 	}
+	gw_profile_set_concurrency(decode_threads);
 	srv.metrics = gw_metrics_new();
 	if (srv.metrics == NULL)
 	{

@@ -2,6 +2,7 @@
  * gw_profile.c
  *		pprof and folded payloads into rows.
  */
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,31 @@
 
 /* A profile older than this has no real time (pprof writers leave 0 or 1970). */
 #define GW_MIN_REAL_TIME_NS		((int64_t) 365 * 86400 * 1000000000)
+
+static sem_t decode_slots;
+static bool decode_bounded;
+
+void
+gw_profile_set_concurrency(unsigned n)
+{
+	if (!decode_bounded && n > 0 && sem_init(&decode_slots, 0, n) == 0)
+		decode_bounded = true;
+}
+
+static void
+slot_take(void)
+{
+	if (decode_bounded)
+		while (sem_wait(&decode_slots) != 0)
+			;
+}
+
+static void
+slot_give(void)
+{
+	if (decode_bounded)
+		sem_post(&decode_slots);
+}
 
 void
 gw_rows_free(GwRows *r)
@@ -68,9 +94,9 @@ ctx_for_limits(PeCtx *ctx, const GwLimits *lim)
 	ctx->limits.max_decoded_bytes = lim->max_profile_bytes;
 }
 
-bool
-gw_rows_from_pprof(const GwLimits *lim, const uint8_t *data, size_t len,
-				   const GwPprofRule *rule, GwRows *rows, GwErr *err)
+static bool
+rows_from_pprof(const GwLimits *lim, const uint8_t *data, size_t len,
+				const GwPprofRule *rule, GwRows *rows, GwErr *err)
 {
 	static const char *const skip[] = {"span_id", "trace_id", "profile_id"};
 	PeSplitOptions opt = {skip, 3, lim->max_sample_labels};
@@ -165,10 +191,10 @@ static const LegacyType legacy_types[] = {
 	{"exceptions", "exceptions", "exceptions", "count", false},
 };
 
-bool
-gw_rows_from_folded(const GwLimits *lim, const char *text, size_t len,
-					const char *app, const GwLabels *base, const char *tenant,
-					int64_t sample_rate, int64_t ts, GwRows *rows, GwErr *err)
+static bool
+rows_from_folded(const GwLimits *lim, const char *text, size_t len,
+				 const char *app, const GwLabels *base, const char *tenant,
+				 int64_t sample_rate, int64_t ts, GwRows *rows, GwErr *err)
 {
 	const char *dot = strrchr(app, '.');
 	const LegacyType *lt = &legacy_types[0];
@@ -243,5 +269,30 @@ gw_rows_from_folded(const GwLimits *lim, const char *text, size_t len,
 			append_row(rows, lim, &t, &labels, ts, err);
 	gw_labels_free(&labels);
 	pe_tree_free(&t);
+	return ok;
+}
+
+bool
+gw_rows_from_pprof(const GwLimits *lim, const uint8_t *data, size_t len,
+				   const GwPprofRule *rule, GwRows *rows, GwErr *err)
+{
+	bool		ok;
+
+	slot_take();
+	ok = rows_from_pprof(lim, data, len, rule, rows, err);
+	slot_give();
+	return ok;
+}
+
+bool
+gw_rows_from_folded(const GwLimits *lim, const char *text, size_t len,
+					const char *app, const GwLabels *labels, const char *tenant,
+					int64_t sample_rate, int64_t ts, GwRows *rows, GwErr *err)
+{
+	bool		ok;
+
+	slot_take();
+	ok = rows_from_folded(lim, text, len, app, labels, tenant, sample_rate, ts, rows, err);
+	slot_give();
 	return ok;
 }

@@ -21,6 +21,12 @@ typedef struct GwRows
 
 extern void gw_rows_free(GwRows *r);
 
+/*
+ * At most n requests decode and encode at once (each may take tens of MB
+ * while it does); the rest wait their turn.  Unset (tests, fuzzing): no bound.
+ */
+extern void gw_profile_set_concurrency(unsigned n);
+
 /* How a pprof's series labels are completed. */
 typedef struct GwPprofRule
 {

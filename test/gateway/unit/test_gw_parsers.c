@@ -64,7 +64,7 @@ test_name_grammar(void)
 	{
 		static const char *const bad[] = {
 			"", "  {a=b}", "my app", "app!{a=b}", "app{a=b", "app{a}", "app{=b}",
-			"app{__name__=x}", "app{a-b=c}", "app{a=b,c", "\xff\xfe",
+			"app{__name__=x}", "app{a-b=c}", "app{a=b,c", "\xff\xfe", "app{a=\xff}",
 		};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
