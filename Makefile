@@ -122,9 +122,13 @@ tools/gen/pe_gen: $(GEN_SRCS) $(wildcard tools/gen/*.h) src/core/profile.pb-c.c 
 		src/core/profile.pb-c.c -lprotobuf-c -lz -lm
 EXTRA_CLEAN += tools/gen/pe_gen
 
-.PHONY: demo
+.PHONY: demo demo-gateway
 demo:
 	bash tools/demo.sh
+
+# the same story fed through profile-gateway: SDK-style pushes instead of one COPY
+demo-gateway:
+	PROFILE_EXT_DEMO_VIA=gateway bash tools/demo.sh
 
 # --- fuzzing (test/fuzz/README.md): libFuzzer + ASan/UBSan, clang (Debian: clang,
 # libclang-rt-14-dev).  `make fuzz FUZZ_SECONDS=60` builds every target into build/fuzz/,

@@ -47,7 +47,7 @@ APT_PACKAGES=(
 	# the gateway (src/gateway): HTTP server, client library, scraping, config
 	libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libdeflate-dev
 	# real clients and peers the tests start: Pyroscope push messages, retention, sharding
-	python3-protobuf protobuf-compiler
+	python3-protobuf protobuf-compiler curl
 	postgresql-$PG_VERSION-partman postgresql-$PG_VERSION-cron
 	# TAP tests (PostgreSQL::Test::Cluster) and the fuzz smoke run
 	libipc-run-perl clang libclang-rt-14-dev

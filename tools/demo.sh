@@ -19,6 +19,9 @@
 #   PROFILE_EXT_DEMO_OUTPUT=DIR     where SVG flame graphs go (default ./demo-output)
 #   PROFILE_EXT_DEMO_GEN_ARGS="..." extra generator arguments (e.g. "--pods 1")
 #   PROFILE_EXT_DEMO_CHECK=1        also print machine-checkable "CHECK ..." lines
+#   PROFILE_EXT_DEMO_VIA=gateway    load through profile-gateway instead of COPY: every profile
+#                                   pushed as its service's SDK would (`make demo-gateway`;
+#                                   tools/demo_gateway.sh)
 #   PROFILE_EXT_DEMO_INSTALL=1      build and `make install` even with an existing server
 #   PROFILE_EXT_SKIP_APT=1          never run apt-get
 #   KEEP=1                          leave the throwaway cluster running; print how to connect
@@ -33,6 +36,7 @@ source "$REPO/tools/lib.sh"
 TABLE=${PROFILE_EXT_DEMO_TABLE:-demo_profiles}
 OUTPUT=${PROFILE_EXT_DEMO_OUTPUT:-./demo-output}
 CHECK=${PROFILE_EXT_DEMO_CHECK:-0}
+VIA=${PROFILE_EXT_DEMO_VIA:-copy}
 read -r -a GEN_ARGS <<<"${PROFILE_EXT_DEMO_GEN_ARGS:-}"
 DEMO_USER=profile_ext_demo
 DEMO_DB=profile_demo
@@ -51,7 +55,10 @@ T_START=$(date +%s.%N)
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 say() { printf '\n== %s\n' "$*"; }
 TMP='' EXTERNAL=0
+# shellcheck source=tools/demo_gateway.sh
+source "$REPO/tools/demo_gateway.sh"
 cleanup() {
+	demo_gateway_cleanup
 	if [ -n "$TMP" ]; then
 		if [ "${KEEP:-0}" = 1 ] && [ "$PE_CLUSTER_UP" = 1 ]; then
 			return
@@ -120,7 +127,11 @@ q() { psql -X -v ON_ERROR_STOP=1 -q "$@"; }
 qv() { psql -X -v ON_ERROR_STOP=1 -q -At "$@"; }
 
 # ------------------------------------------------------------------ load
-say "loading one hour of fleet profiles into the store $TABLE (binary COPY from tools/gen/pe_gen)"
+if [ "$VIA" = gateway ]; then
+	say "loading one hour of fleet profiles into the store $TABLE through profile-gateway (SDK-style pushes)"
+else
+	say "loading one hour of fleet profiles into the store $TABLE (binary COPY from tools/gen/pe_gen)"
+fi
 # The table is a profile store: daily partitions, 14 days of raw profiles, hourly rollups kept
 # 400 days (README, "Retention and rollups").
 q <<SQL
@@ -133,9 +144,13 @@ SELECT FROM profile_store_create('$TABLE', raw_retention => '14 days', rollup =>
 								 rollup_retention => '400 days');
 SQL
 T_LOAD=$(date +%s.%N)
-rows=$(tools/gen/pe_gen --start "$START" "${GEN_ARGS[@]}" |
-	psql -X -v ON_ERROR_STOP=1 -At -c "COPY $TABLE (ts, labels, profile) FROM STDIN WITH (FORMAT binary)")
-rows=${rows#COPY }
+if [ "$VIA" = gateway ]; then
+	demo_gateway_feed
+else
+	rows=$(tools/gen/pe_gen --start "$START" "${GEN_ARGS[@]}" |
+		psql -X -v ON_ERROR_STOP=1 -At -c "COPY $TABLE (ts, labels, profile) FROM STDIN WITH (FORMAT binary)")
+	rows=${rows#COPY }
+fi
 LOAD_SECONDS=$(elapsed "$T_LOAD")
 T_INDEX=$(date +%s.%N)
 # What the store's scheduled job does (pg_cron runs it where installed): roll up the hours

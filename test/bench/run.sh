@@ -18,6 +18,9 @@
 #      (hourly rollups, raw edges) against the raw merge of the same window; ingest into the
 #      store against the same table with its rollup triggers disabled (batch COPY, and
 #      single-row INSERTs as a gateway sends them)
+#   9. gateway: real gzipped CPU profiles pushed by concurrent clients through profile-gateway,
+#      against binary COPY of the same files; p99 acknowledgment latency at half the maximum
+#      rate (test/bench/gateway.sh, which also runs alone; knobs PE_BENCH_GW_* there)
 # Timings are medians of PE_BENCH_REPS runs, measured and baseline interleaved.  Ratios are
 # ours / baseline (time, bytes or memory): below 1 means ours is smaller or faster.
 #
@@ -84,7 +87,7 @@ cleanup() {
 	if [ "$EXTERNAL" = 1 ]; then
 		psql -X -q -c "DROP TABLE IF EXISTS bench_bytea, bench_profile, bench_fg, bench_stage,
 			bench_day, bench_mem, bench_pool, bench_store, bench_store_rollup,
-			bench_store_rollup_dirty CASCADE; DELETE FROM profile_store WHERE table_name = 'bench_store'" \
+			bench_store_rollup_dirty, bench_gw, bench_gw_copy CASCADE; DELETE FROM profile_store WHERE table_name = 'bench_store'" \
 			>/dev/null 2>&1 || true
 	fi
 	pe_cluster_stop
@@ -457,6 +460,12 @@ T_ING_COPY0=$(echo "$T_ING_COPY0" | median)
 T_ING_INS=$(echo "$T_ING_INS" | median)
 T_ING_INS0=$(echo "$T_ING_INS0" | median)
 
+# ------------------------------------------------------------------ 9. gateway
+say "9. gateway: Push through profile-gateway, against COPY of the same files"
+# shellcheck source=test/bench/gateway.sh
+source "$REPO/test/bench/gateway.sh"
+gateway_bench
+
 # ------------------------------------------------------------------ the table
 TOTAL_SECONDS=$(since "$T_START")
 CRASHES=''
@@ -542,6 +551,7 @@ row "8c. ingest into the store: $INSERTS single-row INSERTs (one statement each)
 	"$(met "$r_ing_ins" '<=' 1.10)"
 row "8d. first maintenance of the store (rollups of all $STORE_ROWS rows)" \
 	"${T_MAINTAIN} s" "loading those rows (INSERT ... SELECT from a pool): ${T_ROLLUP_LOAD} s" "-" "(info)" "-"
+gateway_rows
 echo
 PGVER=$(qv -c "SHOW server_version")
 SETTINGS=$(qv -F ' ' -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)

@@ -1,0 +1,3 @@
+module profile_ext/test/gateway/gosender
+
+go 1.19
