@@ -135,7 +135,7 @@ demo-gateway:
 # makes the seeds and runs each target for FUZZ_SECONDS; `make fuzz-build` only builds.
 FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = fuzz_pprof fuzz_stored fuzz_folded fuzz_merge_diff
+FUZZ_TARGETS = fuzz_pprof fuzz_stored fuzz_folded fuzz_merge_diff fuzz_gateway
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -Isrc/core -Itest/fuzz
 FUZZ_OBJS = $(patsubst src/core/%.c,build/fuzz/obj/%.o,$(CORE_SRCS))
@@ -146,6 +146,24 @@ build/fuzz/obj/%.o: src/core/%.c src/core/profile.pb-c.h $(wildcard src/core/*.h
 
 build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
+		-lprotobuf-c -lzstd -lz
+
+# fuzz_gateway: the gateway's request parsers (no HTTP server, no libpq) on the core.
+FUZZ_GW_CFLAGS = $(FUZZ_CFLAGS) -Isrc/gateway -I$(GW_GEN)
+FUZZ_GW_OBJS = $(patsubst %,build/fuzz/gw/%.o,gw_common gw_json gw_labels gw_multipart gw_push \
+	gw_profile) build/fuzz/gw/types.pb-c.o build/fuzz/gw/push.pb-c.o
+
+build/fuzz/gw/%.o: src/gateway/%.c $(wildcard src/gateway/*.h src/core/*.h) $(GW_GEN)/push/v1/push.pb-c.h
+	@mkdir -p build/fuzz/gw
+	$(FUZZ_CC) $(FUZZ_GW_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/gw/%.pb-c.o: $(GW_GEN)/types/v1/types.pb-c.c $(GW_GEN)/push/v1/push.pb-c.c
+	@mkdir -p build/fuzz/gw
+	$(FUZZ_CC) $(FUZZ_GW_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ \
+		$(filter %/$*.pb-c.c,$(GW_GEN)/types/v1/types.pb-c.c $(GW_GEN)/push/v1/push.pb-c.c)
+
+build/fuzz/fuzz_gateway: test/fuzz/fuzz_gateway.c test/fuzz/fuzz_common.h $(FUZZ_OBJS) $(FUZZ_GW_OBJS)
+	$(FUZZ_CC) $(FUZZ_GW_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(FUZZ_GW_OBJS) \
 		-lprotobuf-c -lzstd -lz
 
 .PHONY: fuzz fuzz-build

@@ -5,6 +5,9 @@
 #   build/fuzz/seeds/stored      raw and zstd stored values of corpus trees and prefixes
 #   build/fuzz/seeds/folded      folded texts (first byte: the target's mode) + samples below
 #   build/fuzz/seeds/merge_diff  pairs in the fuzz_merge_diff layout + folded pairs below
+#   build/fuzz/seeds/gateway     requests' parts for fuzz_gateway (first byte: the parser):
+#                                names, multipart bodies, Push messages (protobuf, JSON),
+#                                sample_type_config, and corpus pprof files for the row split
 #
 # The corpus (../shared/corpus/pprof, or $PROFILE_EXT_CORPUS/pprof) is read, never copied
 # into the repository; without it only the hand-written samples are made.
@@ -16,7 +19,7 @@ SEEDS=${1:-build/fuzz/seeds}
 CORPUS=${PROFILE_EXT_CORPUS:-$REPO/../shared/corpus}/pprof
 CC=${CC:-cc}
 
-mkdir -p "$SEEDS"/{pprof,stored,folded,merge_diff}
+mkdir -p "$SEEDS"/{pprof,stored,folded,merge_diff,gateway}
 [ -f src/core/profile.pb-c.h ] ||
 	protoc-c --c_out=src/core --proto_path=src/core src/core/profile.proto
 
@@ -61,6 +64,31 @@ pair two 07 'main;work 3 30\nmain;idle 1 10\n' 'main;work 1 1\ngc 2 2\n'
 pair neg 23 'a;b -5\na;c 5\n' 'a;b 5\na;c -5\na 1\n'
 pair recursion 0b 'a;b;a;b 4\na;b 1\n' 'b;a;b 2\nx 1\n'
 
-for d in pprof stored folded merge_diff; do
+# fuzz_gateway: mode byte, then the input (see test/fuzz/fuzz_gateway.c).
+gw() { # NAME MODE TEXT (printf format)
+	{ printf "\\x$2"; printf "$3"; } >"$SEEDS/gateway/hand_$1"
+}
+gw name 00 'checkout{env=prod, region=eu-west-1,version=v2}'
+gw name_odd 00 'my.app/svc-1{__session_id__=abc,a=,=b,,c=d e}'
+gw name_utf8 00 'app{k=caf\xc3\xa9,bad=\xff\xfe,nul=a\x00b}'
+gw name_open 00 'app{a=1,b'
+mpart='--B\r\nContent-Disposition: form-data; name="profile"; filename="profile.pprof"\r\n'
+mpart+='Content-Type: application/octet-stream\r\n\r\n\x0a\x04\x08\x01\x10\x02\r\n'
+mpart+='--B\r\nContent-Disposition: form-data; name="sample_type_config"\r\n\r\n'
+mpart+='{"contentions":{"display-name":"mutex_count","units":"lock_samples"}}\r\n--B--\r\n'
+gw multipart 01 "multipart/form-data; boundary=B\n$mpart"
+gw multipart_quoted 01 'multipart/form-data; boundary="a b"\n--a b\r\nContent-Disposition: form-data; name=x\r\n\r\n\r\n--a b--'
+# PushRequest{series{labels{__name__=process_cpu} samples{raw_profile="\x0a\x00" ID="i"}}}
+gw push_proto 02 '\x0a\x22\x0a\x17\x0a\x08__name__\x12\x0bprocess_cpu\x12\x07\x0a\x02\x0a\x00\x12\x01i'
+gw push_json 03 '{"series":[{"labels":[{"name":"__name__","value":"process_cpu"},{"name":"service_name","value":"a\\u00e9\\ud83d\\ude00"}],"samples":[{"rawProfile":"CgQIARAC","ID":"x"},{"raw_profile":"H4sIAAAAAAAA/w=="}]}]}'
+gw type_config 04 '{"alloc_space":{"units":"bytes","display-name":"alloc_space"},"inuse_space":{"aggregation":"average","cumulative":false}}'
+if [ -d "$CORPUS" ]; then
+	for f in og_convert_pprof__cpu.pb.gz pprof__go.cpu.labels.pprof og_convert_pprof__nodejs-wall.pb.gz \
+		og_convert_pprof__heap.pb.gz og_convert_pprof__req_3.pprof; do
+		[ -f "$CORPUS/$f" ] && { printf '\x05'; cat "$CORPUS/$f"; } >"$SEEDS/gateway/corpus_$f"
+	done
+fi
+
+for d in pprof stored folded merge_diff gateway; do
 	printf '%-11s %5d seeds\n' "$d" "$(ls "$SEEDS/$d" | wc -l)"
 done

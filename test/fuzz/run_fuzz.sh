@@ -3,7 +3,7 @@
 #
 #   test/fuzz/run_fuzz.sh TARGET SECONDS [more libFuzzer options...]
 #
-# TARGET is fuzz_pprof, fuzz_stored, fuzz_folded or fuzz_merge_diff, built as
+# TARGET is fuzz_pprof, fuzz_stored, fuzz_folded, fuzz_merge_diff or fuzz_gateway, built as
 # build/fuzz/TARGET (`make fuzz-build`); seeds come from build/fuzz/seeds
 # (test/fuzz/make_seeds.sh).  New inputs go to build/fuzz/corpus/TARGET, crash
 # inputs to build/fuzz/artifacts/TARGET/.  Read-only input folders: the seeds,
@@ -23,6 +23,7 @@ fuzz_pprof) seeds=pprof max_len=200000 ;;
 fuzz_stored) seeds=stored max_len=200000 ;;
 fuzz_folded) seeds=folded max_len=65536 ;;
 fuzz_merge_diff) seeds=merge_diff max_len=100000 ;;
+fuzz_gateway) seeds=gateway max_len=65536 ;;
 *) echo "run_fuzz.sh: unknown target $target" >&2; exit 2 ;;
 esac
 

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """gwclient.py: the Python clients of the gateway tests (test/scripts/gateway_*.sh).
 
-Push requests are built with Debian's python3-protobuf from classes that protoc generates
-at run time from test/gateway/proto (Pyroscope's push.v1 and types.v1 definitions) and the
-core's pprof schema (src/core/profile.proto); JSON bodies come from protobuf's own JSON
+Push requests are built with Debian's python3-protobuf from message classes made of the
+descriptors protoc writes for Pyroscope's push.v1/types.v1 definitions (src/gateway/proto)
+and the pprof schema (src/core/profile.proto); JSON bodies come from protobuf's own JSON
 mapping (json_format), as Connect clients write them.
 
 Subcommands (each prints its result on stdout, one line per request unless said otherwise):
@@ -52,11 +52,9 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-# The push messages' .proto files: the gateway's (src/gateway/proto), written from Pyroscope's
-# public definitions; the field numbers are the wire contract both sides rely on.
+# The push messages' .proto files (src/gateway/proto): Pyroscope's public push.v1/types.v1
+# definitions, field numbers as published (compared against them when this client was written).
 PROTO_DIR = os.path.join(REPO, "src", "gateway", "proto")
-if not os.path.isdir(PROTO_DIR):
-    PROTO_DIR = os.path.join(HERE, "proto")
 _modules = {}
 
 
@@ -69,6 +67,8 @@ def protos():
     from google.protobuf import descriptor_pb2, message_factory
     cache = os.environ.get("GWCLIENT_CACHE")     # a folder: protoc runs once per test script
     desc = os.path.join(cache, "gwclient.desc") if cache else None
+    if cache:
+        os.makedirs(cache, exist_ok=True)
     if not desc or not os.path.exists(desc):
         with tempfile.TemporaryDirectory(prefix="gwclient_proto.") as out:
             tmp = os.path.join(out, "all.desc")
@@ -108,6 +108,7 @@ def protos():
 
 def make_pprof(types, stacks, time_ns=0, period_type=None, period=0):
     """types: ["cpu:nanoseconds", ...]; stacks: [(frames, values, {label: value})]."""
+    from google.protobuf.internal.encoder import _VarintBytes
     pb = protos()["profile"]
     p = pb.Profile()
     strings = {"": 0}
@@ -166,20 +167,9 @@ def make_pprof(types, stacks, time_ns=0, period_type=None, period=0):
         ordered = sorted(strings.items(), key=lambda kv: kv[1])
         for key, _ in ordered:
             b = key[1] if isinstance(key, tuple) else key.encode()
-            table += b"\x32" + varint(len(b)) + b
+            table += b"\x32" + _VarintBytes(len(b)) + b
         data += table
     return data
-
-
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
 
 
 def cmd_mkpprof(a):
@@ -373,6 +363,7 @@ def cmd_raw(a):
 def cmd_stream(a):
     with open(a.file, "rb") as f:
         prof = f.read()
+    protos()    # once, before the threads
     lock = threading.Lock()
     log = open(a.log, "a", buffering=1)
 
@@ -498,6 +489,7 @@ def cmd_feed(a):
             t = time.strptime(ts[:19], "%Y-%m-%d %H:%M:%S")
             ts_ns = calendar.timegm(t) * 10 ** 9
             items.append((os.path.join(a.dir, fname), ts_ns, json.loads(labels)))
+    protos()    # once, before the threads
     lock = threading.Lock()
     state = {"next": 0, "ok": 0, "failed": 0, "bytes": 0, "last": ""}
     by_style = {}

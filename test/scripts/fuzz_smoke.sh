@@ -12,7 +12,7 @@ set -uo pipefail
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 cd "$REPO" || exit 2
 SECONDS_EACH=${PROFILE_EXT_FUZZ_SECONDS:-30}
-TARGETS=(fuzz_pprof fuzz_stored fuzz_folded fuzz_merge_diff)
+TARGETS=(fuzz_pprof fuzz_stored fuzz_folded fuzz_merge_diff fuzz_gateway)
 passed=0 failed=0
 
 skip() {
