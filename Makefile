@@ -174,8 +174,10 @@ fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		bash test/fuzz/run_fuzz.sh $$t $(FUZZ_SECONDS); done
 
-# --- benchmarks (`make bench`: test/bench/run.sh): one table of measurements against
+# --- benchmarks (`make bench`: test/bench/run.sh, then test/bench/sharding.sh for the
+# pushed-down sharded merge): tables of measurements against
 # their baselines; sizes via PE_BENCH_* (see the script's header) -------------------------
 .PHONY: bench
 bench:
 	bash test/bench/run.sh
+	bash test/bench/sharding.sh
