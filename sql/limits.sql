@@ -51,8 +51,10 @@ SELECT lim_error('SELECT profile_from_pprof(plain) FROM lim_big_pprof');
 -- gzipped pprof: inflation stops at the limit
 SELECT lim_error('SELECT profile_from_pprof(gz) FROM lim_big_pprof');
 -- a stored value whose body is larger: refused before decompressing
-SELECT lim_error('SELECT profile_total(p) FROM lim_big');
+SELECT lim_error('SELECT profile_top(p) FROM lim_big');
 SELECT lim_error('SELECT profile_merge(p) FROM lim_big');
+-- the summary accessors do not decompress the body, so the limit does not apply
+SELECT lim_error('SELECT profile_total(p) FROM lim_big');
 -- Outputs are capped too: a profile whose stored body is under 64 kB while
 -- its folded text and plain pprof are over.
 RESET profile_ext.max_decoded_size;
@@ -104,7 +106,8 @@ RESET profile_ext.max_nodes;
 CREATE TABLE lim_wide AS SELECT profile_merge(p) AS p FROM lim_rows;
 SET profile_ext.max_nodes = 100;
 SELECT lim_error('SELECT profile_from_pprof(profile_to_pprof(p)) FROM lim_wide');
--- a stored value with more nodes
+-- a stored value with more nodes (the summary alone stays readable)
+SELECT lim_error('SELECT profile_to_folded(p) FROM lim_wide');
 SELECT lim_error('SELECT profile_total(p) FROM lim_wide');
 -- diffs build a union of both trees
 SELECT lim_error($$SELECT profile_diff(profile_from_folded(string_agg('a' || i || ' 1', E'\n')),

@@ -8,6 +8,16 @@
 
 -- ============================================================================ stored format
 -- version 2: a header readable without decoding the tree
+-- Values written from now on are format version 2 (docs/FORMAT.md): an uncompressed summary
+-- (sample types, period, time, duration, node counts, one total per sample type) follows the
+-- fixed header.  These accessors fetch only that prefix of a version 2 value (the first TOAST
+-- chunk), so they cost about as much as reading a few hundred bytes, not a decode; version 1
+-- values still decode whole.  The planner hears it through COST.
+ALTER FUNCTION profile_sample_types(profile) COST 5;
+ALTER FUNCTION profile_total(profile, text) COST 5;
+ALTER FUNCTION profile_time(profile) COST 5;
+ALTER FUNCTION profile_duration(profile) COST 5;
+ALTER FUNCTION profile_info(profile) COST 10;
 
 -- ============================================================================ diff ranking
 -- profile_diff_top ranks by culprit score (what got more expensive, and where the new cost

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "pe_codec.h"
@@ -45,6 +46,43 @@ static inline int64_t
 zigzag_decode(uint64_t u)
 {
 	return (int64_t) (u >> 1) ^ -(int64_t) (u & 1);
+}
+
+/* Greatest common divisor of magnitudes (gcd(0, x) = x). */
+static inline uint64_t
+gcd_u64(uint64_t a, uint64_t b)
+{
+	while (b != 0)
+	{
+		uint64_t	r = a % b;
+
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
+static inline uint64_t
+magnitude(int64_t v)
+{
+	return v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+}
+
+/* CRC-32 (zlib's) of a version 2 summary; len may be 0. */
+static uint32_t
+summary_crc(const uint8_t *data, size_t len)
+{
+	uLong		crc = crc32(0L, Z_NULL, 0);
+
+	while (len > 0)
+	{
+		uInt		piece = len > (1u << 30) ? (1u << 30) : (uInt) len;
+
+		crc = crc32(crc, data, piece);
+		data += piece;
+		len -= piece;
+	}
+	return (uint32_t) crc;
 }
 
 /* Order names by bytes, shorter first on a common prefix (as pe_tree.c). */
@@ -325,7 +363,8 @@ done:
  * sorts near its caller (same package).
  */
 static void
-put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_index)
+put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_index,
+			int version)
 {
 	uint32_t	nv = t->meta.nvalues;
 
@@ -366,12 +405,39 @@ put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table
 		pe_free(t->ctx, last);
 	}
 	for (uint32_t v = 0; v < nv; v++)
+	{
+		/*
+		 * Version 2 divides each column by the gcd of its values (1 when all
+		 * are 0): CPU times are multiples of the sampling period, and then
+		 * equal the sample counts, which zstd stores as a repeat.
+		 */
+		uint64_t	scale = 1;
+
+		if (version >= 2)
+		{
+			uint64_t	g = 0;
+
+			for (uint32_t i = 0; i < o->n && g != 1; i++)
+				g = gcd_u64(g, magnitude(t->self[(size_t) o->node[i] * nv + v]));
+			scale = g ? g : 1;
+			put_varint(b, scale);
+		}
 		for (uint32_t i = 0; i < o->n; i++)
 		{
-			put_varint(b, zigzag_encode(t->self[(size_t) o->node[i] * nv + v]));
+			int64_t		self = t->self[(size_t) o->node[i] * nv + v];
+
+			if (scale > 1)
+			{
+				/* scale >= 2: the quotient's magnitude fits in 62 bits */
+				int64_t		q = (int64_t) (magnitude(self) / scale);
+
+				self = self < 0 ? -q : q;
+			}
+			put_varint(b, zigzag_encode(self));
 			if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(t->ctx);
 		}
+	}
 }
 
 /*
@@ -423,15 +489,20 @@ zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
 	return true;
 }
 
-/* Write the 12-byte header at p. */
+/*
+ * Write the fixed header at p: 12 bytes in version 1; in version 2 also
+ * the summary's length and CRC-32 (the summary follows the header,
+ * uncompressed, so zstd's checksum does not cover it).
+ */
 static void
-put_header(uint8_t *p, uint8_t flags, uint32_t body_len)
+put_header(uint8_t *p, int version, uint8_t flags, uint32_t body_len,
+		   const uint8_t *summary, uint32_t summary_len)
 {
 	p[0] = PE_MAGIC0;
 	p[1] = PE_MAGIC1;
 	p[2] = PE_MAGIC2;
 	p[3] = PE_MAGIC3;
-	p[4] = PE_FORMAT_VERSION;
+	p[4] = (uint8_t) version;
 	p[5] = flags;
 	p[6] = 0;
 	p[7] = 0;
@@ -439,42 +510,130 @@ put_header(uint8_t *p, uint8_t flags, uint32_t body_len)
 	p[9] = (uint8_t) (body_len >> 8);
 	p[10] = (uint8_t) (body_len >> 16);
 	p[11] = (uint8_t) (body_len >> 24);
+	if (version >= 2)
+	{
+		uint32_t	crc = summary_crc(summary, summary_len);
+
+		for (int i = 0; i < 4; i++)
+		{
+			p[12 + i] = (uint8_t) (summary_len >> (8 * i));
+			p[16 + i] = (uint8_t) (crc >> (8 * i));
+		}
+	}
+}
+
+/*
+ * Sum column v over nodes in walk order, as readers sum a decoded tree:
+ * *overflow is set when a partial sum leaves 64 bits (the total is then
+ * stored as 0 and reading it is an error, as for version 1 values).
+ */
+static int64_t
+column_total(const PeTree *t, const uint32_t *nodes, uint32_t n, uint32_t v,
+			 bool *overflow)
+{
+	uint32_t	nv = t->meta.nvalues;
+	int64_t		sum = 0;
+
+	*overflow = false;
+	for (uint32_t i = 0; i < n; i++)
+	{
+		uint32_t	node = nodes ? nodes[i] : i;
+
+		if (__builtin_add_overflow(sum, t->self[(size_t) node * nv + v], &sum))
+		{
+			*overflow = true;
+			return 0;
+		}
+	}
+	return sum;
+}
+
+/*
+ * The version 2 summary after the header fields: node and function
+ * counts, the overflow mask and one total per sample type.  The encoder
+ * computes all of it from the tree; readers check it against the tree.
+ */
+static void
+put_summary_counts(ByteBuf *s, const PeTree *t, const PeOrder *o,
+				   uint32_t nfunctions)
+{
+	uint32_t	nv = t->meta.nvalues;
+	uint64_t	mask = 0;
+	int64_t		totals[PE_MAX_VALUES];
+
+	for (uint32_t v = 0; v < nv; v++)
+	{
+		bool		overflow;
+
+		totals[v] = column_total(t, o->node, o->n, v, &overflow);
+		if (overflow)
+			mask |= (uint64_t) 1 << v;
+	}
+	put_varint(s, o->n - 1);
+	put_varint(s, nfunctions);
+	put_varint(s, mask);
+	for (uint32_t v = 0; v < nv; v++)
+		put_varint(s, zigzag_encode(totals[v]));
 }
 
 bool
 pe_encode(const PeTree *t, int zstd_level, size_t room,
 		  uint8_t **out, size_t *outlen)
 {
+	return pe_encode_version(t, PE_FORMAT_VERSION, zstd_level, room, out, outlen);
+}
+
+/*
+ * Version 1: header, then the body (header fields, names, columns), which
+ * zstd compresses.  Version 2: header, the uncompressed summary (header
+ * fields, counts, totals), then the body (names, columns).
+ */
+bool
+pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
+				  uint8_t **out, size_t *outlen)
+{
 	PeCtx	   *ctx = t->ctx;
-	size_t		head = room + PE_HEADER_SIZE;
 	ByteBuf		b = {ctx, NULL, 0, 0, false};
+	ByteBuf		s = {ctx, NULL, 0, 0, false};
 	PeOrder		order = {0};
 	uint32_t   *table_index = NULL;
-	uint8_t    *packed = NULL;
+	uint8_t    *value = NULL;
+	size_t		prefix;
 	size_t		body_len;
+	size_t		clen = 0;
+	bool		fits = false;
 	bool		ok = false;
 
 	*out = NULL;
 	*outlen = 0;
-	/* The body is built behind room + header, so raw needs no copy. */
-	if (!buf_reserve(&b, head + 64))
-		goto done;
-	b.len = head;
-	if (!put_meta(&b, &t->meta))
+	if (version != 1 && version != 2)
+		return pe_fail(ctx, PE_ERR_ARG, "cannot write profile format version %d", version);
+	if (!put_meta(version == 1 ? &b : &s, &t->meta))
 		goto done;
 	if (!pe_tree_preorder(t, true, &order))
 		goto done;
 	table_index = pe_alloc(ctx, sizeof(uint32_t) * t->names.n);
 	if (table_index == NULL || !put_names(&b, t, &order, table_index))
 		goto done;
-	put_columns(&b, t, &order, table_index);
-	if (b.failed)
+	put_columns(&b, t, &order, table_index, version);
+	if (version == 2)
+	{
+		uint32_t	nfunctions = 0;
+
+		/* Distinct frame names but the root's empty one (as a decoded tree counts them). */
+		for (uint32_t k = 0; k < t->names.n; k++)
+			nfunctions += table_index[k] != NO_NAME && t->names.len[k] > 0;
+		put_summary_counts(&s, t, &order, nfunctions);
+	}
+	if (b.failed || s.failed)
 		goto done;
 
-	body_len = b.len - head;
-	if (body_len > UINT32_MAX || body_len > ctx->limits.max_decoded_bytes)
+	body_len = b.len;
+	prefix = version == 1 ? PE_HEADER_SIZE : PE_HEADER_SIZE_V2 + s.len;
+	if (body_len > UINT32_MAX || body_len > ctx->limits.max_decoded_bytes ||
+		s.len > ctx->limits.max_decoded_bytes)
 	{
-		pe_fail(ctx, PE_ERR_LIMIT, "profile too large to store (%zu bytes uncompressed)", body_len);
+		pe_fail(ctx, PE_ERR_LIMIT, "profile too large to store (%zu bytes uncompressed)", body_len + s.len);
 		pe_set_detail(ctx, "The limit is %zu bytes (profile_ext.max_decoded_size, at most 4 GB).",
 					  ctx->limits.max_decoded_bytes);
 		goto done;
@@ -482,36 +641,42 @@ pe_encode(const PeTree *t, int zstd_level, size_t room,
 
 	if (zstd_level > 0 && body_len > 1)
 	{
-		size_t		clen = 0;
-		bool		fits;
-
-		packed = pe_alloc(ctx, head + body_len - 1);
-		if (packed == NULL ||
-			!zstd_deflate(ctx, b.data + head, body_len, zstd_level,
-						  packed + head, body_len - 1, &clen, &fits))
+		value = pe_alloc(ctx, room + prefix + body_len - 1);
+		if (value == NULL ||
+			!zstd_deflate(ctx, b.data, body_len, zstd_level,
+						  value + room + prefix, body_len - 1, &clen, &fits))
 			goto done;
 		if (fits)
 		{
-			uint8_t    *shrunk = pe_realloc(ctx, packed, head + clen);
+			uint8_t    *shrunk = pe_realloc(ctx, value, room + prefix + clen);
 
 			if (shrunk == NULL)
 				goto done;
-			packed = NULL;
-			put_header(shrunk + room, PE_FLAG_ZSTD, (uint32_t) body_len);
-			*out = shrunk;
-			*outlen = PE_HEADER_SIZE + clen;
-			ok = true;
-			goto done;
+			value = shrunk;
 		}
 	}
-	put_header(b.data + room, 0, (uint32_t) body_len);
-	*out = b.data;
-	*outlen = b.len - room;
-	b.data = NULL;
+	if (!fits)
+	{
+		pe_free(ctx, value);
+		value = pe_alloc(ctx, room + prefix + body_len);
+		if (value == NULL)
+			goto done;
+		if (body_len)
+			memcpy(value + room + prefix, b.data, body_len);
+		clen = body_len;
+	}
+	put_header(value + room, version, fits ? PE_FLAG_ZSTD : 0, (uint32_t) body_len,
+			   s.data, (uint32_t) s.len);
+	if (s.len)
+		memcpy(value + room + PE_HEADER_SIZE_V2, s.data, s.len);
+	*out = value;
+	*outlen = prefix + clen;
+	value = NULL;
 	ok = true;
 done:
 	pe_free(ctx, b.data);
-	pe_free(ctx, packed);
+	pe_free(ctx, s.data);
+	pe_free(ctx, value);
 	pe_free(ctx, table_index);
 	pe_order_free(ctx, &order);
 	return ok;
@@ -902,21 +1067,54 @@ done:
 	return ok;
 }
 
-/* The self columns, root first; then refuse all-zero subtrees. */
+/*
+ * The self columns, root first; then refuse all-zero subtrees.  Version 2
+ * columns start with their scale, the gcd of the column's values: at
+ * least 1, 1 when all are 0, and the stored quotients have gcd 1 (so that
+ * each column has one encoding).
+ */
 static bool
-get_selves(Reader *r, PeTree *t, uint8_t *nonzero)
+get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 {
 	uint32_t	nv = t->meta.nvalues;
 	uint32_t	n = t->nnodes;
 
 	for (uint32_t v = 0; v < nv; v++)
+	{
+		uint64_t	scale = 1;
+		uint64_t	g = 0;
+
+		if (version >= 2)
+		{
+			if (!get_varint(r, &scale))
+				return varint_fail(r, "the scale of value column", v);
+			if (scale == 0 || scale > (uint64_t) INT64_MAX)
+				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: value column %u has scale %llu",
+							   v, (unsigned long long) scale),
+					pe_set_detail(r->ctx, "A column's scale is between 1 and 2^63-1."),
+					false;
+		}
 		for (uint32_t node = 0; node < n; node++)
 		{
-			if (!get_i64(r, &t->self[(size_t) node * nv + v], "a value of node", node))
+			int64_t    *self = &t->self[(size_t) node * nv + v];
+
+			if (!get_i64(r, self, "a value of node", node))
 				return false;
+			if (version >= 2 && g != 1)
+				g = gcd_u64(g, magnitude(*self));
+			if (scale > 1 && __builtin_mul_overflow(*self, (int64_t) scale, self))
+				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: a value of node %u times its column's scale leaves 64 bits",
+							   node);
 			if ((node & (CODEC_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(r->ctx);
 		}
+		/* The stored values share no factor; all 0 only with scale 1. */
+		if (version >= 2 && g != 1 && !(g == 0 && scale == 1))
+			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: the values of column %u share the factor %llu",
+						   v, (unsigned long long) (g ? g : scale)),
+				pe_set_detail(r->ctx, "A column's scale is the greatest common divisor of its values (1 when all are 0), so the stored values share no factor."),
+				false;
+	}
 	if (r->pos != r->len)
 		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %zu bytes after the last column",
 					   r->len - r->pos);
@@ -937,13 +1135,14 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero)
 	return true;
 }
 
-/* Parse a whole body into t (t is initialized here). */
+/*
+ * Parse the tree part of a body (names and columns) into t, which holds
+ * the header fields.
+ */
 static bool
-parse_body(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
-		   PeStrtab *names)
+parse_tree(Reader *r, PeTree *t, int version, uint32_t *nfunctions)
 {
-	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
-	PeMeta		meta;
+	PeCtx	   *ctx = r->ctx;
 	uint32_t	nstrings = 0;
 	uint32_t	nnodes;
 	uint32_t   *map = NULL;
@@ -953,20 +1152,10 @@ parse_body(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
 	uint8_t    *nonzero = NULL;
 	bool		ok = false;
 
-	if (!get_meta(&r, &meta))
-	{
-		pe_meta_free(ctx, &meta);
-		return false;
-	}
-	ok = pe_tree_init(ctx, t, &meta);
-	pe_meta_free(ctx, &meta);
-	if (!ok)
-		return false;
-	if (r.names == NULL)
-		r.names = &t->names;
-	ok = false;
-	if (!get_names(&r, t, &nstrings, &map) ||
-		!get_u32(&r, &nnodes, UINT32_MAX - 2, "the number of nodes", -1))
+	if (r->names == NULL)
+		r->names = &t->names;
+	if (!get_names(r, t, &nstrings, &map) ||
+		!get_u32(r, &nnodes, UINT32_MAX - 2, "the number of nodes", -1))
 		goto done;
 	if ((uint64_t) nnodes + 1 > ctx->limits.max_nodes)
 	{
@@ -976,10 +1165,10 @@ parse_body(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
 		goto done;
 	}
 	/* Each node takes at least one byte per column. */
-	if ((uint64_t) nnodes * (2 + t->meta.nvalues) > r.len - r.pos)
+	if ((uint64_t) nnodes * (2 + t->meta.nvalues) > r->len - r->pos)
 	{
 		pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u nodes declared in %zu remaining bytes",
-				nnodes, r.len - r.pos);
+				nnodes, r->len - r->pos);
 		goto done;
 	}
 	depth = pe_alloc(ctx, sizeof(uint32_t) * (nnodes ? nnodes : 1));
@@ -988,9 +1177,11 @@ parse_body(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
 	nonzero = pe_alloc(ctx, nnodes + 1);
 	if (!depth || !path || !last || !nonzero)
 		goto done;
-	ok = get_depths(&r, nnodes, depth) &&
-		get_nodes(&r, t, nnodes, depth, nstrings, map, path, last) &&
-		get_selves(&r, t, nonzero);
+	ok = get_depths(r, nnodes, depth) &&
+		get_nodes(r, t, nnodes, depth, nstrings, map, path, last) &&
+		get_selves(r, t, nonzero, version);
+	/* Functions: the table's names but an empty one (the root's name). */
+	*nfunctions = nstrings - (nstrings > 0 && r->names->len[map[0]] == 0);
 done:
 	pe_free(ctx, map);
 	pe_free(ctx, depth);
@@ -998,6 +1189,106 @@ done:
 	pe_free(ctx, last);
 	pe_free(ctx, nonzero);
 	return ok;
+}
+
+/* A version 1 body: header fields, then the tree (t is initialized here). */
+static bool
+parse_body_v1(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
+			  PeStrtab *names)
+{
+	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
+	PeMeta		meta;
+	uint32_t	nfunctions;
+	bool		ok;
+
+	if (!get_meta(&r, &meta))
+	{
+		pe_meta_free(ctx, &meta);
+		return false;
+	}
+	ok = pe_tree_init(ctx, t, &meta);
+	pe_meta_free(ctx, &meta);
+	return ok && parse_tree(&r, t, 1, &nfunctions);
+}
+
+/*
+ * The version 2 summary: header fields, then node and function counts,
+ * the overflow mask and the per-type totals, filling exactly its bytes.
+ * Checked on its own here; against the tree by check_summary.
+ */
+static bool
+get_summary(PeCtx *ctx, const uint8_t *data, size_t len, uint32_t crc, PeSummary *s)
+{
+	Reader		r = {ctx, data, len, 0, VARINT_OK, NULL};
+	uint32_t	nv;
+
+	if (summary_crc(data, len) != crc)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary's checksum does not match"),
+			pe_set_detail(ctx, "The %zu bytes after the header have CRC-32 %08X; the header says %08X.",
+						  len, summary_crc(data, len), crc),
+			false;
+
+	if (!get_meta(&r, &s->meta) ||
+		!get_u32(&r, &s->nnodes, UINT32_MAX - 2, "the number of nodes in the summary", -1) ||
+		!get_u32(&r, &s->nfunctions, UINT32_MAX / 2, "the number of functions in the summary", -1))
+		return false;
+	nv = s->meta.nvalues;
+	if (!get_varint(&r, &s->overflow))
+		return varint_fail(&r, "the overflow mask", -1);
+	if (nv < 64 && (s->overflow >> nv) != 0)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: overflow mask 0x%llx names sample types the profile does not have",
+					   (unsigned long long) s->overflow);
+	for (uint32_t v = 0; v < nv; v++)
+	{
+		if (!get_i64(&r, &s->totals[v], "the total of sample type", v))
+			return false;
+		if ((s->overflow >> v & 1) && s->totals[v] != 0)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the total of sample type %u overflows but is not stored as 0",
+						   v);
+	}
+	if (r.pos != r.len)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %zu bytes after the summary's totals",
+					   r.len - r.pos);
+	return true;
+}
+
+/* The summary of a decoded tree must be the one its encoder would write. */
+static bool
+check_summary(PeCtx *ctx, const PeSummary *s, const PeTree *t, uint32_t nfunctions)
+{
+	if (s->nnodes != t->nnodes - 1)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary says %u nodes, the tree has %u",
+					   s->nnodes, t->nnodes - 1);
+	if (s->nfunctions != nfunctions)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary says %u functions, the tree has %u",
+					   s->nfunctions, nfunctions);
+	for (uint32_t v = 0; v < t->meta.nvalues; v++)
+	{
+		bool		overflow;
+		int64_t		sum = column_total(t, NULL, t->nnodes, v, &overflow);
+
+		if (overflow != (bool) (s->overflow >> v & 1) || sum != s->totals[v])
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary's total of sample type %u does not match the tree",
+						   v),
+				pe_set_detail(ctx, "The summary says %lld%s; the tree's values sum to %lld%s.",
+							  (long long) s->totals[v], (s->overflow >> v & 1) ? " (overflow)" : "",
+							  (long long) sum, overflow ? " (overflow)" : ""),
+				false;
+	}
+	return true;
+}
+
+/* A version 2 body: the tree, whose header fields come from the summary. */
+static bool
+parse_body_v2(PeCtx *ctx, const uint8_t *body, size_t body_len, const PeSummary *s,
+			  PeTree *t, PeStrtab *names)
+{
+	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
+	uint32_t	nfunctions;
+
+	return pe_tree_init(ctx, t, &s->meta) &&
+		parse_tree(&r, t, 2, &nfunctions) &&
+		check_summary(ctx, s, t, nfunctions);
 }
 
 /*
@@ -1088,66 +1379,207 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, u
 	return true;
 }
 
+static inline uint32_t
+get_u32le(const uint8_t *p)
+{
+	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
+		(uint32_t) p[3] << 24;
+}
+
+/*
+ * Check the fixed header of a value of len bytes (of which have are at
+ * hand: a reader of the summary alone has only the first bytes).  Sets the
+ * version, the size of the uncompressed prefix (the header, and in version
+ * 2 the summary) and the body's uncompressed size.
+ */
+static bool
+check_header(PeCtx *ctx, const uint8_t *data, size_t have, size_t len,
+			 int *version, size_t *prefix, uint32_t *body_len)
+{
+	size_t		header;
+
+	if (have < PE_HEADER_SIZE)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: too short"),
+			pe_set_detail(ctx, "The value has %zu bytes; the header alone has %d.", have, PE_HEADER_SIZE),
+			false;
+	if (!pe_is_native(data, have))
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad magic bytes"),
+			pe_set_detail(ctx, "A stored profile starts with the bytes 7F 50 52 46; this one starts with %02X %02X %02X %02X.",
+						  data[0], data[1], data[2], data[3]),
+			false;
+	if (data[4] != 1 && data[4] != 2)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "unsupported profile format version %u", data[4]),
+			pe_set_detail(ctx, "This build of profile_ext reads format versions 1 and 2."),
+			false;
+	*version = data[4];
+	if (data[5] & ~PE_FLAG_ZSTD)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: unknown flag bits 0x%02X",
+					   data[5] & ~PE_FLAG_ZSTD),
+			pe_set_detail(ctx, "Format version %d defines only flag bit 0 (zstd-compressed body).", *version),
+			false;
+	if (data[6] != 0 || data[7] != 0)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: reserved header bytes are not zero"),
+			false;
+	*body_len = get_u32le(data + 8);
+	header = *version == 1 ? PE_HEADER_SIZE : PE_HEADER_SIZE_V2;
+	if (have < header)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: too short"),
+			pe_set_detail(ctx, "The value has %zu bytes; the version %d header alone has %zu.",
+						  have, *version, header),
+			false;
+	*prefix = header;
+	if (*version >= 2)
+	{
+		uint32_t	summary_len = get_u32le(data + 12);
+
+		if (summary_len > len - header)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: summary of %u bytes overruns the value",
+						   summary_len),
+				pe_set_detail(ctx, "The value has %zu bytes after its header.", len - header),
+				false;
+		*prefix += summary_len;
+	}
+	return true;
+}
+
+/* The decompressed body of a whole value, checking its size; *inflated is what to free. */
+static bool
+get_body(PeCtx *ctx, const uint8_t *data, size_t len, size_t prefix, uint32_t body_len,
+		 const uint8_t **body, uint8_t **inflated)
+{
+	*inflated = NULL;
+	if (body_len > ctx->limits.max_decoded_bytes)
+		return pe_fail(ctx, PE_ERR_LIMIT, "profile value exceeds profile_ext.max_decoded_size"),
+			pe_set_detail(ctx, "Its body is %u bytes; the limit is %zu.", body_len, ctx->limits.max_decoded_bytes),
+			false;
+	if (data[5] & PE_FLAG_ZSTD)
+	{
+		if (!zstd_inflate(ctx, data + prefix, len - prefix, body_len, inflated))
+			return false;
+		*body = *inflated;
+		return true;
+	}
+	if (body_len != len - prefix)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: body length does not match the header"),
+			pe_set_detail(ctx, "The header declares %u bytes; %zu follow it.", body_len, len - prefix),
+			false;
+	*body = data + prefix;
+	return true;
+}
+
 /* pe_decode, interning frame names into names (NULL: the tree's own). */
 static bool
 decode_with_names(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 				  PeStrtab *names)
 {
+	int			version;
+	size_t		prefix;
 	uint32_t	body_len;
 	uint8_t    *inflated = NULL;
 	const uint8_t *body;
+	PeSummary	summary;
 	bool		ok;
 
 	memset(t, 0, sizeof(*t));
-	if (len < PE_HEADER_SIZE)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: too short"),
-			pe_set_detail(ctx, "The value has %zu bytes; the header alone has %d.", len, PE_HEADER_SIZE),
-			false;
-	if (!pe_is_native(data, len))
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad magic bytes"),
-			pe_set_detail(ctx, "A stored profile starts with the bytes 7F 50 52 46; this one starts with %02X %02X %02X %02X.",
-						  data[0], data[1], data[2], data[3]),
-			false;
-	if (data[4] != PE_FORMAT_VERSION)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "unsupported profile format version %u", data[4]),
-			pe_set_detail(ctx, "This build of profile_ext reads format version %d only.", PE_FORMAT_VERSION),
-			false;
-	if (data[5] & ~PE_FLAG_ZSTD)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: unknown flag bits 0x%02X",
-					   data[5] & ~PE_FLAG_ZSTD),
-			pe_set_detail(ctx, "Format version 1 defines only flag bit 0 (zstd-compressed body)."),
-			false;
-	if (data[6] != 0 || data[7] != 0)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: reserved header bytes are not zero"),
-			false;
-	body_len = (uint32_t) data[8] | (uint32_t) data[9] << 8 |
-		(uint32_t) data[10] << 16 | (uint32_t) data[11] << 24;
-	if (body_len > ctx->limits.max_decoded_bytes)
-		return pe_fail(ctx, PE_ERR_LIMIT, "profile value exceeds profile_ext.max_decoded_size"),
-			pe_set_detail(ctx, "Its body is %u bytes; the limit is %zu.", body_len, ctx->limits.max_decoded_bytes),
-			false;
-
-	if (data[5] & PE_FLAG_ZSTD)
+	memset(&summary, 0, sizeof(summary));
+	if (!check_header(ctx, data, len, len, &version, &prefix, &body_len))
+		return false;
+	if (version >= 2 &&
+		!get_summary(ctx, data + PE_HEADER_SIZE_V2, prefix - PE_HEADER_SIZE_V2,
+					 get_u32le(data + 16), &summary))
 	{
-		if (!zstd_inflate(ctx, data + PE_HEADER_SIZE, len - PE_HEADER_SIZE, body_len, &inflated))
-			return false;
-		body = inflated;
+		pe_meta_free(ctx, &summary.meta);
+		return false;
 	}
-	else
-	{
-		if (body_len != len - PE_HEADER_SIZE)
-			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: body length does not match the header"),
-				pe_set_detail(ctx, "The header declares %u bytes; %zu follow it.", body_len, len - PE_HEADER_SIZE),
-				false;
-		body = data + PE_HEADER_SIZE;
-	}
-	ok = parse_body(ctx, body, body_len, t, names);
+	ok = get_body(ctx, data, len, prefix, body_len, &body, &inflated);
+	if (ok && version == 1)
+		ok = parse_body_v1(ctx, body, body_len, t, names);
+	else if (ok)
+		ok = parse_body_v2(ctx, body, body_len, &summary, t, names);
 	pe_free(ctx, inflated);
+	pe_meta_free(ctx, &summary.meta);
 	if (!ok)
 		pe_tree_free(t);
 	else
 		t->canonical = true;	/* validated: nodes are in canonical order */
 	return ok;
+}
+
+size_t
+pe_summary_prefix(const uint8_t *data, size_t len)
+{
+	if (len < 5 || !pe_is_native(data, len) || data[4] < 2)
+		return 0;
+	if (len < PE_HEADER_SIZE_V2)
+		return PE_HEADER_SIZE_V2;
+	return (size_t) PE_HEADER_SIZE_V2 + get_u32le(data + 12);
+}
+
+bool
+pe_decode_summary(PeCtx *ctx, const uint8_t *data, size_t have, size_t len,
+				  PeSummary *s)
+{
+	int			version;
+	size_t		prefix;
+	uint32_t	body_len;
+	PeTree		t;
+
+	memset(s, 0, sizeof(*s));
+	if (!check_header(ctx, data, have, len, &version, &prefix, &body_len))
+		return false;
+	s->version = (uint8_t) version;
+	s->compressed = (data[5] & PE_FLAG_ZSTD) != 0;
+	s->decoded_bytes = (uint64_t) prefix + body_len;
+	s->stored_bytes = len;
+	if (version >= 2)
+	{
+		if (have < prefix)
+			return pe_fail(ctx, PE_ERR_ARG, "profile summary needs the first %zu bytes of the value, not %zu",
+						   prefix, have);
+		if (get_summary(ctx, data + PE_HEADER_SIZE_V2, prefix - PE_HEADER_SIZE_V2,
+						get_u32le(data + 16), s))
+			return true;
+		pe_summary_free(ctx, s);
+		return false;
+	}
+
+	/* Version 1 keeps the header fields in the compressed body: decode it all. */
+	if (have != len)
+		return pe_fail(ctx, PE_ERR_ARG, "a version 1 profile summary needs the whole value");
+	if (!pe_decode(ctx, data, len, &t))
+		return false;
+	s->nnodes = t.nnodes - 1;
+	s->nfunctions = t.names.n - 1;
+	for (uint32_t v = 0; v < t.meta.nvalues; v++)
+	{
+		bool		overflow;
+
+		s->totals[v] = column_total(&t, NULL, t.nnodes, v, &overflow);
+		if (overflow)
+			s->overflow |= (uint64_t) 1 << v;
+	}
+	/* The tree's header fields become the summary's. */
+	s->meta = t.meta;
+	memset(&t.meta, 0, sizeof(t.meta));
+	pe_tree_free(&t);
+	return true;
+}
+
+void
+pe_summary_free(PeCtx *ctx, PeSummary *s)
+{
+	pe_meta_free(ctx, &s->meta);
+}
+
+bool
+pe_summary_total(PeCtx *ctx, const PeSummary *s, uint32_t v, int64_t *total)
+{
+	if (s->overflow >> v & 1)
+		return pe_fail(ctx, PE_ERR_OVERFLOW, "profile value out of range"),
+			pe_set_detail(ctx, "Adding the values overflows a 64-bit integer."),
+			false;
+	*total = s->totals[v];
+	return true;
 }
 
 bool

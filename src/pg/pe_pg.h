@@ -9,6 +9,7 @@
 #include "postgres.h"
 #include "fmgr.h"
 
+#include "pe_codec.h"
 #include "pe_tree.h"
 
 /* Settings (profile_ext.*), defined in profile_ext.c. */
@@ -29,6 +30,14 @@ extern void pe_pg_raise_soft(PeCtx *ctx, Node *escontext);
 /* Decode a profile datum into t; raises on corrupt values. */
 extern void pe_pg_decode(PeCtx *ctx, Datum d, PeTree *t);
 
+/*
+ * The summary of a profile datum (header fields, counts, totals).  Of a
+ * version 2 value only the first bytes are fetched (PG_DETOAST_DATUM_SLICE
+ * reads only the first TOAST chunks of an uncompressed external value);
+ * a version 1 value is fetched and decoded whole.  Raises on bad values.
+ */
+extern void pe_pg_summary(PeCtx *ctx, Datum d, PeSummary *s);
+
 /* Encode t as a profile datum (compressed) palloc'd in the current context. */
 extern Datum pe_pg_encode(const PeTree *t);
 
@@ -37,6 +46,7 @@ extern Datum pe_pg_from_bytes(const uint8 *data, size_t len, Node *escontext);
 
 /* Resolve a sample type argument (NULL = default) or raise. */
 extern uint32 pe_pg_sample_type(PeCtx *ctx, const PeTree *t, text *spec);
+extern uint32 pe_pg_sample_type_meta(PeCtx *ctx, const PeMeta *meta, text *spec);
 
 /*
  * Decode arguments 0 and 1 (base, target) of a diff function.  A NULL side

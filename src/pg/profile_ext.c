@@ -6,6 +6,7 @@
 
 #include <limits.h>
 
+#include "access/detoast.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -198,6 +199,32 @@ pe_pg_decode(PeCtx *ctx, Datum d, PeTree *t)
 		pe_pg_raise(ctx);
 }
 
+/*
+ * First bytes fetched for a summary: a version 2 header and summary are
+ * usually smaller (about 100 bytes for two sample types); a longer one
+ * costs a second, exact fetch.
+ */
+#define SUMMARY_FIRST_FETCH 256
+
+void
+pe_pg_summary(PeCtx *ctx, Datum d, PeSummary *s)
+{
+	Size		len = toast_raw_datum_size(d) - VARHDRSZ;
+	struct varlena *v;
+	size_t		have;
+	size_t		need;
+
+	v = PG_DETOAST_DATUM_SLICE(d, 0, (int32) Min(len, SUMMARY_FIRST_FETCH));
+	have = VARSIZE_ANY_EXHDR(v);
+	need = pe_summary_prefix((const uint8 *) VARDATA_ANY(v), have);
+	if (need > have && need <= len)
+		v = PG_DETOAST_DATUM_SLICE(d, 0, (int32) need);
+	else if (need == 0 && have < len)
+		v = PG_DETOAST_DATUM(d);	/* version 1: the whole value */
+	if (!pe_decode_summary(ctx, (const uint8 *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), len, s))
+		pe_pg_raise(ctx);
+}
+
 Datum
 pe_pg_encode(const PeTree *t)
 {
@@ -251,13 +278,19 @@ pe_pg_from_bytes(const uint8 *data, size_t len, Node *escontext)
 uint32
 pe_pg_sample_type(PeCtx *ctx, const PeTree *t, text *spec)
 {
+	return pe_pg_sample_type_meta(ctx, &t->meta, spec);
+}
+
+uint32
+pe_pg_sample_type_meta(PeCtx *ctx, const PeMeta *meta, text *spec)
+{
 	char	   *s = spec ? text_to_cstring(spec) : NULL;
 	int			idx;
 
 	/* Sample type names are UTF-8, like frame names. */
 	if (s && GetDatabaseEncoding() != PG_UTF8)
 		s = pg_server_to_any(s, strlen(s), PG_UTF8);
-	idx = pe_meta_find_type(ctx, &t->meta, s);
+	idx = pe_meta_find_type(ctx, meta, s);
 
 	if (idx < 0)
 		pe_pg_raise(ctx);

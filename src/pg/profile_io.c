@@ -151,26 +151,31 @@ profile_from_pprof(PG_FUNCTION_ARGS)
 									 VARSIZE_ANY_EXHDR(b), NULL));
 }
 
+/*
+ * The accessors below read the summary (pe_pg_summary): of a version 2
+ * value only its first bytes, never the call tree.
+ */
+
 /* Sample types as type:unit */
 PG_FUNCTION_INFO_V1(profile_sample_types);
 Datum
 profile_sample_types(PG_FUNCTION_ARGS)
 {
 	PeCtx		ctx;
-	PeTree		t;
+	PeSummary	s;
 	Datum	   *elems;
 
 	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
-	elems = palloc(sizeof(Datum) * (t.meta.nvalues + 1));
-	for (uint32 i = 0; i < t.meta.nvalues; i++)
+	pe_pg_summary(&ctx, PG_GETARG_DATUM(0), &s);
+	elems = palloc(sizeof(Datum) * (s.meta.nvalues + 1));
+	for (uint32 i = 0; i < s.meta.nvalues; i++)
 	{
-		char	   *type = utf8_to_server(t.meta.types[i].type);
-		char	   *unit = utf8_to_server(t.meta.types[i].unit);
+		char	   *type = utf8_to_server(s.meta.types[i].type);
+		char	   *unit = utf8_to_server(s.meta.types[i].unit);
 
 		elems[i] = PointerGetDatum(cstring_to_text(psprintf("%s:%s", type, unit)));
 	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, t.meta.nvalues, TEXTOID, -1, false, TYPALIGN_INT));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, s.meta.nvalues, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 /* Sum of all sample values of one sample type */
@@ -179,7 +184,7 @@ Datum
 profile_total(PG_FUNCTION_ARGS)
 {
 	PeCtx		ctx;
-	PeTree		t;
+	PeSummary	s;
 	uint32		v;
 	int64_t		sum;
 
@@ -187,9 +192,9 @@ profile_total(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
-	v = pe_pg_sample_type(&ctx, &t, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
-	if (!pe_tree_sum(&t, v, &sum))
+	pe_pg_summary(&ctx, PG_GETARG_DATUM(0), &s);
+	v = pe_pg_sample_type_meta(&ctx, &s.meta, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	if (!pe_summary_total(&ctx, &s, v, &sum))
 		pe_pg_raise(&ctx);
 	PG_RETURN_INT64(sum);
 }
@@ -208,13 +213,13 @@ Datum
 profile_time(PG_FUNCTION_ARGS)
 {
 	PeCtx		ctx;
-	PeTree		t;
+	PeSummary	s;
 
 	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
-	if (t.meta.time_nanos == 0)
+	pe_pg_summary(&ctx, PG_GETARG_DATUM(0), &s);
+	if (s.meta.time_nanos == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_TIMESTAMPTZ(nanos_to_timestamptz(t.meta.time_nanos));
+	PG_RETURN_TIMESTAMPTZ(nanos_to_timestamptz(s.meta.time_nanos));
 }
 
 /* How long the profile covers */
@@ -223,12 +228,12 @@ Datum
 profile_duration(PG_FUNCTION_ARGS)
 {
 	PeCtx		ctx;
-	PeTree		t;
+	PeSummary	s;
 	Interval   *iv = palloc0(sizeof(Interval));
 
 	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
-	iv->time = t.meta.duration_nanos / 1000;
+	pe_pg_summary(&ctx, PG_GETARG_DATUM(0), &s);
+	iv->time = s.meta.duration_nanos / 1000;
 	PG_RETURN_INTERVAL_P(iv);
 }
 
@@ -246,49 +251,43 @@ PG_FUNCTION_INFO_V1(profile_info);
 Datum
 profile_info(PG_FUNCTION_ARGS)
 {
-	struct varlena *v = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	PeCtx		ctx;
-	PeTree		t;
+	PeSummary	s;
 	StringInfoData buf;
-	const uint8 *raw = (const uint8 *) VARDATA_ANY(v);
-	uint32		decoded;
 
 	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PointerGetDatum(v), &t);
-	/* The header was checked by the decoder: bytes 8-11 are the body size. */
-	decoded = (uint32) raw[8] | (uint32) raw[9] << 8 | (uint32) raw[10] << 16 |
-		(uint32) raw[11] << 24;
+	pe_pg_summary(&ctx, PG_GETARG_DATUM(0), &s);
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"sample_types\": [");
-	for (uint32 i = 0; i < t.meta.nvalues; i++)
+	for (uint32 i = 0; i < s.meta.nvalues; i++)
 	{
 		int64_t		sum;
 
-		if (!pe_tree_sum(&t, i, &sum))
+		if (!pe_summary_total(&ctx, &s, i, &sum))
 			pe_pg_raise(&ctx);
 		appendStringInfoString(&buf, i ? ", {" : "{");
-		json_kv_str(&buf, "type", t.meta.types[i].type);
+		json_kv_str(&buf, "type", s.meta.types[i].type);
 		appendStringInfoString(&buf, ", ");
-		json_kv_str(&buf, "unit", t.meta.types[i].unit);
+		json_kv_str(&buf, "unit", s.meta.types[i].unit);
 		appendStringInfo(&buf, ", \"total\": " INT64_FORMAT "}", (int64) sum);
 	}
 	appendStringInfoString(&buf, "], \"default_sample_type\": ");
-	if (t.meta.default_type >= 0)
-		escape_json(&buf, utf8_to_server(t.meta.types[t.meta.default_type].type));
+	if (s.meta.default_type >= 0)
+		escape_json(&buf, utf8_to_server(s.meta.types[s.meta.default_type].type));
 	else
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ", \"period_type\": {");
-	json_kv_str(&buf, "type", t.meta.period_type.type);
+	json_kv_str(&buf, "type", s.meta.period_type.type);
 	appendStringInfoString(&buf, ", ");
-	json_kv_str(&buf, "unit", t.meta.period_type.unit);
-	appendStringInfo(&buf, "}, \"period\": " INT64_FORMAT, (int64) t.meta.period);
-	appendStringInfo(&buf, ", \"time_nanos\": " INT64_FORMAT, (int64) t.meta.time_nanos);
-	appendStringInfo(&buf, ", \"duration_nanos\": " INT64_FORMAT, (int64) t.meta.duration_nanos);
-	appendStringInfo(&buf, ", \"nodes\": %u, \"functions\": %u", t.nnodes - 1, t.names.n - 1);
-	appendStringInfo(&buf, ", \"format_version\": %d, \"compressed\": %s",
-					 raw[4], (raw[5] & PE_FLAG_ZSTD) ? "true" : "false");
-	appendStringInfo(&buf, ", \"decoded_bytes\": %u, \"stored_bytes\": %zu}",
-					 decoded + PE_HEADER_SIZE, (size_t) VARSIZE_ANY_EXHDR(v));
+	json_kv_str(&buf, "unit", s.meta.period_type.unit);
+	appendStringInfo(&buf, "}, \"period\": " INT64_FORMAT, (int64) s.meta.period);
+	appendStringInfo(&buf, ", \"time_nanos\": " INT64_FORMAT, (int64) s.meta.time_nanos);
+	appendStringInfo(&buf, ", \"duration_nanos\": " INT64_FORMAT, (int64) s.meta.duration_nanos);
+	appendStringInfo(&buf, ", \"nodes\": %u, \"functions\": %u", s.nnodes, s.nfunctions);
+	appendStringInfo(&buf, ", \"format_version\": %u, \"compressed\": %s",
+					 s.version, s.compressed ? "true" : "false");
+	appendStringInfo(&buf, ", \"decoded_bytes\": " UINT64_FORMAT ", \"stored_bytes\": " UINT64_FORMAT "}",
+					 s.decoded_bytes, s.stored_bytes);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

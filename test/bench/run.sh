@@ -8,7 +8,7 @@
 #   3. merge: profile_merge over the N profiles, serial and with 2 parallel workers, against
 #      `go tool pprof -proto f1 ... fN` merging the same files
 #   4. flame graph rows of a merged tree of > 1 million nodes (max_nodes 8192 and 0), against
-#      decoding that tree alone (profile_total)
+#      decoding that tree and ranking its functions (profile_top(p, NULL, 1))
 #   5. dashboard: one service's day of 10-second profiles (1 of 10 services, 86,400 rows)
 #      through the GIN label index, against the same query without indexes
 #   6. diff: flamegraph_diff of two one-hour windows, against two plain flame graphs
@@ -21,6 +21,10 @@
 #   9. gateway: real gzipped CPU profiles pushed by concurrent clients through profile-gateway,
 #      against binary COPY of the same files; p99 acknowledgment latency at half the maximum
 #      rate (test/bench/gateway.sh, which also runs alone; knobs PE_BENCH_GW_* there)
+#  10. summary accessors (profile_total, _sample_types, _time, _duration, _info) over the N
+#      ingested profiles, against sum(length(profile_send(profile))) of the same rows (reading
+#      every stored byte); and the dashboard's timeline over the day table (10 services x
+#      8,640 rows: CPU per minute and service), which must stay under a second
 # Timings are medians of PE_BENCH_REPS runs, measured and baseline interleaved.  Ratios are
 # ours / baseline (time, bytes or memory): below 1 means ours is smaller or faster.
 #
@@ -275,7 +279,7 @@ SQL
 FG_NODES=$(qv -c "SELECT profile_info(p)->>'nodes' FROM bench_fg")
 T_FG8K='' T_FG0='' T_DECODE=''
 for _ in $(seq "$REPS"); do
-	T_DECODE+=" $(echo "SELECT profile_total(p) FROM bench_fg;" | sql_ms)"
+	T_DECODE+=" $(echo "SELECT count(*) FROM bench_fg, profile_top(p, NULL, 1);" | sql_ms)"
 	T_FG8K+=" $(echo "SELECT count(*) FROM bench_fg, flamegraph(p, NULL, 8192);" | sql_ms)"
 	T_FG0+=" $(echo "SELECT count(*) FROM bench_fg, flamegraph(p, NULL, 0);" | sql_ms)"
 done
@@ -459,6 +463,43 @@ T_ING_COPY=$(echo "$T_ING_COPY" | median)
 T_ING_COPY0=$(echo "$T_ING_COPY0" | median)
 T_ING_INS=$(echo "$T_ING_INS" | median)
 T_ING_INS0=$(echo "$T_ING_INS0" | median)
+# ------------------------------------------------------------------ 10. summary accessors
+say "10. summary accessors and the day timeline ($REPS runs each)"
+READ_SQL="SELECT sum(length(profile_send(profile))) FROM bench_profile;"
+declare -A ACC_SQL=(
+	[total]="SELECT sum(profile_total(profile, 'cpu')) FROM bench_profile;"
+	[sample_types]="SELECT count(profile_sample_types(profile)) FROM bench_profile;"
+	[time]="SELECT count(profile_time(profile)) FROM bench_profile;"
+	[duration]="SELECT count(profile_duration(profile)) FROM bench_profile;"
+	[info]="SELECT count(profile_info(profile)) FROM bench_profile;"
+)
+ACCESSORS="total sample_types time duration info"
+# The dashboard's CPU timeline: label filters (GIN-indexable @>), totals from the summary.
+TIMELINE_SQL="SELECT date_bin('1 minute', ts, '2000-01-01') AS time, labels->>'service_name' AS service,
+	sum(profile_total(profile, 'cpu')) AS cpu FROM bench_day
+	WHERE ts >= $DAY_FROM AND ts < $DAY_TO AND labels @> '{\"__name__\": \"process_cpu\"}'
+	GROUP BY 1, 2;"
+TIMELINE_ROWS=$(qv -c "SELECT count(*) FROM bench_day WHERE ts >= $DAY_FROM AND ts < $DAY_TO
+	AND labels @> '{\"__name__\": \"process_cpu\"}'")
+READ_DAY_SQL="SELECT sum(length(profile_send(profile))) FROM bench_day WHERE ts >= $DAY_FROM AND ts < $DAY_TO
+	AND labels @> '{\"__name__\": \"process_cpu\"}';"
+T_READ='' T_TIMELINE='' T_READ_DAY=''
+declare -A T_ACC=()
+for _ in $(seq "$REPS"); do
+	T_READ+=" $(echo "$READ_SQL" | sql_ms)"
+	for a in $ACCESSORS; do
+		T_ACC[$a]+=" $(echo "${ACC_SQL[$a]}" | sql_ms)"
+	done
+	T_READ_DAY+=" $(echo "$READ_DAY_SQL" | sql_ms)"
+	T_TIMELINE+=" $(echo "$TIMELINE_SQL" | sql_ms)"
+done
+T_READ=$(echo "$T_READ" | median)
+for a in $ACCESSORS; do
+	T_ACC[$a]=$(echo "${T_ACC[$a]}" | median)
+done
+T_READ_DAY=$(echo "$T_READ_DAY" | median)
+T_TIMELINE=$(echo "$T_TIMELINE" | median)
+STORED_AVG=$(qv -c "SELECT round(avg(octet_length(profile_send(profile)))) FROM bench_profile")
 
 # ------------------------------------------------------------------ 9. gateway
 say "9. gateway: Push through profile-gateway, against COPY of the same files"
@@ -526,10 +567,10 @@ row "3b. merge $N profiles, 2 parallel workers (workers launched: ${WORKERS:-0})
 row "3c. parallel speedup (2 cores, shared with other load)" \
 	"${T_PARALLEL} s" "serial: ${T_SERIAL} s" "${r_speedup}x" "<= 0.7" "$(met "$r_speedup" '<=' 0.7)"
 row "4a. flamegraph(p, NULL, 8192), $FG_NODES-node tree -> $FG8K_ROWS rows" \
-	"${T_FG8K} ms" "decode only, profile_total(p): ${T_DECODE} ms" "${r_fg8k}x" "< 1000 ms" \
+	"${T_FG8K} ms" "decode and rank functions, profile_top(p, NULL, 1): ${T_DECODE} ms" "${r_fg8k}x" "< 1000 ms" \
 	"$(met "$T_FG8K" '<=' 1000)"
 row "4b. flamegraph(p, NULL, 0) (no truncation) -> $FG0_ROWS rows" \
-	"${T_FG0} ms" "decode only: ${T_DECODE} ms" "${r_fg0}x" "(info)" "-"
+	"${T_FG0} ms" "decode and rank: ${T_DECODE} ms" "${r_fg0}x" "(info)" "-"
 row "5. dashboard: flamegraph(merge of svc3's day = $DASH_MERGED rows of $DAY_TOTAL), GIN index used: $DASH_GIN" \
 	"${T_DASH} ms ($DASH_ROWS rows)" "same query without indexes (seq scan): ${T_DASH_SEQ} ms" \
 	"${r_dash}x" "< 1000 ms" "$(met "$T_DASH" '<=' 1000)"
@@ -552,6 +593,15 @@ row "8c. ingest into the store: $INSERTS single-row INSERTs (one statement each)
 row "8d. first maintenance of the store (rollups of all $STORE_ROWS rows)" \
 	"${T_MAINTAIN} s" "loading those rows (INSERT ... SELECT from a pool): ${T_ROLLUP_LOAD} s" "-" "(info)" "-"
 gateway_rows
+for a in $ACCESSORS; do
+	r=$(ratio "${T_ACC[$a]}" "$T_READ")
+	row "10. profile_$a over the $N profiles (stored ~$STORED_AVG B each)" \
+		"${T_ACC[$a]} ms" "sum(length(profile_send(profile))) of the same rows: ${T_READ} ms" \
+		"${r}x" "<= 3x" "$(met "$r" '<=' 3)"
+done
+row "10'. timeline: CPU per minute and service, a day of 10 services ($TIMELINE_ROWS rows)" \
+	"${T_TIMELINE} ms" "reading those rows' bytes: ${T_READ_DAY} ms" "$(ratio "$T_TIMELINE" "$T_READ_DAY")x" \
+	"< 1000 ms" "$(met "$T_TIMELINE" '<=' 1000)"
 echo
 PGVER=$(qv -c "SHOW server_version")
 SETTINGS=$(qv -F ' ' -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)

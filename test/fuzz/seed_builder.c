@@ -7,7 +7,7 @@
  * For each file that decodes it writes, under SEED_DIR:
  *   pprof/       the file inflated (when gzipped), and pprof re-encodings of
  *                the whole tree and of small prefixes of it (16, 128 nodes);
- *   stored/      raw and zstd stored values of the same trees;
+ *   stored/      raw and zstd stored values of the same trees (and version 1);
  *   folded/      folded text of the prefixes, with the target's mode byte
  *                (0: one sample type; 1: two, with a second value appended);
  *   merge_diff/  pairs of prefixes in the fuzz_merge_diff layout.
@@ -121,6 +121,13 @@ write_encodings(const PeTree *t, const char *name, const char *variant)
 	}
 	snprintf(suffix, sizeof(suffix), "%s.zst", variant);
 	if (pe_encode(t, 3, 0, &out, &len))
+	{
+		write_seed("stored", name, suffix, out, len, NULL, 0);
+		pe_free(ctx, out);
+	}
+	/* version 1 stays readable, so its decoder stays fuzzed */
+	snprintf(suffix, sizeof(suffix), "%s.v1.zst", variant);
+	if (pe_encode_version(t, 1, 3, 0, &out, &len))
 	{
 		write_seed("stored", name, suffix, out, len, NULL, 0);
 		pe_free(ctx, out);

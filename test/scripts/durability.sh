@@ -18,7 +18,9 @@
 #     bytes (profile_send) for every row, an expression index and a materialized view over
 #     profile_merge restored too.
 #  3. format stability: test/fixtures/stored_v1.tsv holds values written by 0.1.0 and
-#     what they must read as; see the comment above check_fixture.  Also the values COPYed
+#     what they must read as; see the comment above check_fixture.  The summary accessors
+#     (profile_total, _sample_types, _time, _duration, _info) give the same for a version 1
+#     value as for its version 2 rewrite (profile_merge of the one value).  Also the values COPYed
 #     out in binary and back in keep their bytes.
 #
 # Needs pg_config's initdb/pg_ctl/pg_dump/pg_restore, psql and a C compiler for pe_gen.
@@ -412,16 +414,23 @@ check_fixture() {
 	out=$(q -F ' ' -c "SELECT name FROM fixture ORDER BY name" | while read -r name; do
 		q -F ' ' -c "SELECT name, md5(profile_info(p)::text) = info_md5,
 				$FOLDED_MD5_SQL = folded_md5,
-				'\\x' || encode(profile_send(p), 'hex') = value
-			FROM (SELECT *, value::profile AS p FROM fixture WHERE name = '$name') f" 2>&1 |
+				'\\x' || encode(profile_send(p), 'hex') = value,
+				(profile_total(p), profile_sample_types(p), profile_time(p), profile_duration(p),
+				 profile_info(p) - '{format_version,compressed,decoded_bytes,stored_bytes}'::text[])
+				IS NOT DISTINCT FROM
+				(profile_total(v2), profile_sample_types(v2), profile_time(v2), profile_duration(v2),
+				 profile_info(v2) - '{format_version,compressed,decoded_bytes,stored_bytes}'::text[])
+				AND profile_info(v2) ->> 'format_version' = '2'
+			FROM (SELECT *, value::profile AS p, (SELECT profile_merge(x) FROM (VALUES (value::profile)) v(x)) AS v2
+				  FROM fixture WHERE name = '$name') f" 2>&1 |
 			tr '\n' ' '
 		echo
 	done)
 	while read -r line; do
 		[ -n "$line" ] || continue
 		case $line in
-		*" t t t") ok "fixture ${line%% *}: reads back, same profile_info, folded stacks and bytes" ;;
-		*) bad "fixture value: $line (info folded bytes)" ;;
+		*" t t t t") ok "fixture ${line%% *}: reads back, same profile_info, folded stacks and bytes; accessors agree with its version 2 rewrite" ;;
+		*) bad "fixture value: $line (info folded bytes accessors-vs-v2)" ;;
 		esac
 	done <<<"$out"
 	[ "$n" -ge 8 ] || bad "fixture holds $n values, want 8"

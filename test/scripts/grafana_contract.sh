@@ -186,7 +186,8 @@ export_case diff_go_mutex_delay true null false \
 
 # ---------------------------------------------------------------- the example dashboard's SQL
 # examples/grafana/profiles-dashboard.json against a profiles table: kafka (JFR CPU, versions
-# v1 then v2) and checkout (Go CPU) over 2026-01-01 12:00-14:00.  dashboard_sql.mjs renders
+# v1 then v2) and checkout (Go CPU) over 2026-01-01 12:00-14:00, all labelled __name__ =
+# process_cpu (the timeline panel picks CPU rows by that label).  dashboard_sql.mjs renders
 # each variable and panel query as Grafana would send it; variable, time series and table
 # queries must return rows, flame graph panels' rows go through the checks above.  Variant
 # "all" uses All, the 1h baseline offset and 8192 nodes; "picked" multi-value picks, an absolute
@@ -196,15 +197,15 @@ q -c "CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL, pro
 	-c "INSERT INTO profiles (ts, labels, profile)
 		SELECT v.ts::timestamptz, v.labels::jsonb, c.p
 		  FROM grafana_corpus c JOIN (VALUES
-			('%kafka-0__cpu__0.%', '2026-01-01 12:10+00', '{\"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v1\"}'),
-			('%kafka-0__cpu__1.%', '2026-01-01 12:30+00', '{\"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v1\"}'),
-			('%kafka-0__cpu__2.%', '2026-01-01 12:50+00', '{\"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v1\"}'),
-			('%kafka-0__cpu_lock_alloc__0.%', '2026-01-01 13:05+00', '{\"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v2\"}'),
-			('%kafka-0__cpu_lock_alloc__1.%', '2026-01-01 13:20+00', '{\"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v2\"}'),
-			('%kafka-0__cpu_lock_alloc__2.%', '2026-01-01 13:35+00', '{\"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v2\"}'),
-			('%kafka-0__cpu_lock_alloc__3.%', '2026-01-01 13:50+00', '{\"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v2\"}'),
-			('og_convert_pprof__cpu.pb.gz', '2026-01-01 12:30+00', '{\"service_name\": \"checkout\", \"region\": \"us-east\", \"version\": \"v1\"}'),
-			('og_convert_pprof__cpu.pb.gz', '2026-01-01 13:30+00', '{\"service_name\": \"checkout\", \"region\": \"us-east\", \"version\": \"v1\"}')
+			('%kafka-0__cpu__0.%', '2026-01-01 12:10+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v1\"}'),
+			('%kafka-0__cpu__1.%', '2026-01-01 12:30+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v1\"}'),
+			('%kafka-0__cpu__2.%', '2026-01-01 12:50+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v1\"}'),
+			('%kafka-0__cpu_lock_alloc__0.%', '2026-01-01 13:05+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v2\"}'),
+			('%kafka-0__cpu_lock_alloc__1.%', '2026-01-01 13:20+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v2\"}'),
+			('%kafka-0__cpu_lock_alloc__2.%', '2026-01-01 13:35+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v2\"}'),
+			('%kafka-0__cpu_lock_alloc__3.%', '2026-01-01 13:50+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"kafka\", \"region\": \"eu-west\", \"version\": \"v2\"}'),
+			('og_convert_pprof__cpu.pb.gz', '2026-01-01 12:30+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"checkout\", \"region\": \"us-east\", \"version\": \"v1\"}'),
+			('og_convert_pprof__cpu.pb.gz', '2026-01-01 13:30+00', '{\"__name__\": \"process_cpu\", \"service_name\": \"checkout\", \"region\": \"us-east\", \"version\": \"v1\"}')
 		  ) v(pattern, ts, labels) ON c.file LIKE v.pattern" ||
 	{ profiles_ok=0 failed=$((failed + 1)); echo "FAIL: cannot fill the profiles table"; }
 q -c "DROP TABLE grafana_corpus"

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <stdlib.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "pe_codec.h"
@@ -123,6 +124,17 @@ encode(const PeTree *t, int level, size_t *len)
 
 	*len = 0;
 	CHECK_OK(&ctx, pe_encode(t, level, 0, &out, len));
+	return out;
+}
+
+/* Encode in format version 1 (hand-built values are version 1). */
+static uint8_t *
+encode_v1(const PeTree *t, int level, size_t *len)
+{
+	uint8_t    *out = NULL;
+
+	*len = 0;
+	CHECK_OK(&ctx, pe_encode_version(t, 1, level, 0, &out, len));
 	return out;
 }
 
@@ -354,7 +366,9 @@ test_compressed_and_raw(void)
 	CHECK(z_len < raw_len);
 	/* Both declare the same body length. */
 	CHECK(memcmp(raw + 8, z + 8, 4) == 0);
-	CHECK(raw_len == PE_HEADER_SIZE + (size_t) (raw[8] | raw[9] << 8 | raw[10] << 16 | raw[11] << 24));
+	CHECK(raw[4] == 2 && raw_len == PE_HEADER_SIZE_V2 +
+		  (size_t) (raw[12] | raw[13] << 8 | raw[14] << 16 | raw[15] << 24) +
+		  (size_t) (raw[8] | raw[9] << 8 | raw[10] << 16 | raw[11] << 24));
 	/* room bytes in front, the value after them */
 	CHECK_OK(&ctx, pe_encode(&t, 3, 7, &roomy, &len));
 	CHECK(len == z_len && memcmp(roomy + 7, z, len) == 0);
@@ -491,7 +505,7 @@ check_bit_flips(const PeTree *orig, const uint8_t *x, size_t len, int level)
 		if (level == 0)
 		{
 			size_t		len2;
-			uint8_t    *z = encode(&d, 0, &len2);
+			uint8_t    *z = y[4] == 1 ? encode_v1(&d, 0, &len2) : encode(&d, 0, &len2);
 
 			CHECK(z && len2 == len && memcmp(y, z, len) == 0);
 			free(z);
@@ -512,20 +526,24 @@ test_bit_flips(void)
 	size_t		len;
 	uint8_t    *x;
 
-	fresh_ctx();
-	build_mixed(&t);
-	x = encode(&t, 0, &len);
-	check_bit_flips(&t, x, len, 0);
-	free(x);
-	pe_tree_free(&t);
+	/* Both versions: version 1 stays readable, so its checks stay too. */
+	for (int version = 1; version <= 2; version++)
+	{
+		fresh_ctx();
+		build_mixed(&t);
+		x = version == 1 ? encode_v1(&t, 0, &len) : encode(&t, 0, &len);
+		check_bit_flips(&t, x, len, 0);
+		free(x);
+		pe_tree_free(&t);
 
-	fresh_ctx();
-	build_wide(&t, 60);
-	x = encode(&t, 3, &len);
-	CHECK(x[5] == PE_FLAG_ZSTD);
-	check_bit_flips(&t, x, len, 3);
-	free(x);
-	pe_tree_free(&t);
+		fresh_ctx();
+		build_wide(&t, 60);
+		x = version == 1 ? encode_v1(&t, 3, &len) : encode(&t, 3, &len);
+		CHECK(x[4] == version && x[5] == PE_FLAG_ZSTD);
+		check_bit_flips(&t, x, len, 3);
+		free(x);
+		pe_tree_free(&t);
+	}
 }
 
 /* ---- hand-built values for the validation suite ---- */
@@ -685,7 +703,7 @@ test_hand_built_valid(void)
 		return;
 	CHECK(t.nnodes == 5 && t.parent[4] == 3 && t.self[4] == 2);
 	CHECK(t.meta.period == 100 && t.meta.duration_nanos == -5 && t.meta.default_type == 0);
-	x = encode(&t, 0, &len);
+	x = encode_v1(&t, 0, &len);
 	CHECK(len == v.n && memcmp(x, v.b, len) == 0);
 	free(x);
 	pe_tree_free(&t);
@@ -716,7 +734,7 @@ test_bad_headers(void)
 	memcpy(copy, v.b, v.n);
 	copy[4] = 7;
 	expect_fail(copy, v.n, PE_ERR_CORRUPT, "unsupported profile format version 7");
-	CHECK(strstr(ctx.err.detail, "version 1") != NULL);
+	CHECK(strstr(ctx.err.detail, "versions 1 and 2") != NULL);
 	copy[4] = 0;
 	expect_fail(copy, v.n, PE_ERR_CORRUPT, "unsupported profile format version 0");
 
@@ -1089,6 +1107,118 @@ test_decode_merge(void)
 	pe_tree_free(&m2);
 }
 
+/* Rewrite the summary's CRC after a test changed its bytes. */
+static void
+fix_summary_crc(uint8_t *x)
+{
+	uint32_t	slen = x[12] | x[13] << 8 | x[14] << 16 | (uint32_t) x[15] << 24;
+	uint32_t	crc = (uint32_t) crc32(0L, x + PE_HEADER_SIZE_V2, slen);
+
+	for (int i = 0; i < 4; i++)
+		x[16 + i] = (uint8_t) (crc >> (8 * i));
+}
+
+/*
+ * The version 2 summary: read from the first bytes alone, equal to what
+ * the tree says (and to what version 1 values give), checked against the
+ * tree when the tree is decoded.
+ */
+static void
+test_summary(void)
+{
+	PeTree		t;
+	PeSummary	s,
+				s1;
+	size_t		len,
+				len1;
+	uint8_t    *x;
+	uint8_t    *x1;
+	size_t		prefix;
+	int64_t		sum;
+
+	fresh_ctx();
+	build_mixed(&t);
+	x = encode(&t, 3, &len);
+	x1 = encode_v1(&t, 3, &len1);
+	prefix = pe_summary_prefix(x, 8);
+	CHECK(prefix == PE_HEADER_SIZE_V2);
+	prefix = pe_summary_prefix(x, len);
+	CHECK(prefix > PE_HEADER_SIZE_V2 && prefix < len);
+	CHECK(pe_summary_prefix(x1, len1) == 0);
+
+	/* The prefix is enough; one byte less is not. */
+	CHECK(!pe_decode_summary(&ctx, x, prefix - 1, len, &s) && ctx.err.code == PE_ERR_ARG);
+	fresh_ctx();
+	CHECK_OK(&ctx, pe_decode_summary(&ctx, x, prefix, len, &s));
+	CHECK_OK(&ctx, pe_decode_summary(&ctx, x1, len1, len1, &s1));
+	CHECK(s.version == 2 && s1.version == 1 && s.compressed && s1.compressed);
+	CHECK(s.stored_bytes == len && s1.stored_bytes == len1);
+	CHECK(s.meta.nvalues == 3 && s1.meta.nvalues == 3);
+	CHECK(s.meta.time_nanos == t.meta.time_nanos && s.meta.period == t.meta.period &&
+		  s.meta.duration_nanos == t.meta.duration_nanos && s.meta.default_type == 2);
+	CHECK(strcmp(s.meta.types[1].type, "cpu") == 0 && strcmp(s.meta.period_type.unit, "nanoseconds") == 0);
+	CHECK(s.nnodes == s1.nnodes && s.nfunctions == s1.nfunctions && s.nnodes > 0);
+	CHECK(s.overflow == s1.overflow && s.overflow != 0);
+	for (uint32_t v = 0; v < 3; v++)
+	{
+		bool		ok = pe_tree_sum(&t, v, &sum);
+
+		fresh_ctx();
+		CHECK(pe_summary_total(&ctx, &s, v, &s.totals[v]) == ok);
+		CHECK(!ok || s.totals[v] == sum);
+		CHECK(ok || ctx.err.code == PE_ERR_OVERFLOW);
+		CHECK(s.totals[v] == s1.totals[v]);
+	}
+	pe_summary_free(&ctx, &s);
+	pe_summary_free(&ctx, &s1);
+
+	free(x);
+	pe_tree_free(&t);
+
+	/* A total that disagrees with the tree: the summary reads, the tree does not. */
+	{
+		const char *const one_type[] = {"samples:count"};
+		int64_t		five[] = {5};
+		uint8_t    *y;
+		PeTree		d;
+
+		fresh_ctx();
+		tree_new(&t, 1, one_type);
+		add_stack(&t, "main;work", five);
+		x = encode(&t, 0, &len);
+		prefix = pe_summary_prefix(x, len);
+		y = malloc(len);
+
+		memcpy(y, x, len);
+		CHECK(y[prefix - 1] < 0x7e);
+		y[prefix - 1] += 2;		/* the last total, a one-byte zigzag varint */
+		fix_summary_crc(y);
+		fresh_ctx();
+		CHECK_OK(&ctx, pe_decode_summary(&ctx, y, prefix, len, &s));
+		pe_summary_free(&ctx, &s);
+		expect_fail(y, len, PE_ERR_CORRUPT, "does not match the tree");
+		/* Without the CRC fixed, even the summary is refused. */
+		memcpy(y, x, len);
+		y[prefix - 1] ^= 4;
+		fresh_ctx();
+		CHECK(!pe_decode_summary(&ctx, y, prefix, len, &s) && strstr(ctx.err.msg, "checksum"));
+		expect_fail(y, len, PE_ERR_CORRUPT, "checksum");
+		/* A summary longer than the value. */
+		memcpy(y, x, len);
+		y[15] = 0x40;
+		fresh_ctx();
+		CHECK(!pe_decode_summary(&ctx, y, len, len, &s) && strstr(ctx.err.msg, "overruns"));
+		/* Node and function counts are checked against the tree too. */
+		fresh_ctx();
+		CHECK_OK(&ctx, pe_decode(&ctx, x, len, &d));
+		pe_tree_free(&d);
+		free(y);
+	}
+	free(x);
+	free(x1);
+	pe_tree_free(&t);
+}
+
 int
 main(void)
 {
@@ -1106,6 +1236,7 @@ main(void)
 	RUN(test_bad_trees);
 	RUN(test_truncations);
 	RUN(test_bit_flips);
+	RUN(test_summary);
 	RUN(test_corpus_round_trip);
 	return unit_finish("codec");
 }
