@@ -241,14 +241,148 @@ pe_pg_encode(const PeTree *t)
 	return PointerGetDatum(out);
 }
 
+/*
+ * Ingest scratch memory: one block kept for the backend's lifetime and
+ * reused by every value that pe_pg_from_bytes decodes.  Decoding one pprof
+ * profile allocates and frees several hundred kB (protobuf-c's arena, the
+ * child index, zstd's compression context); from a per-row memory context
+ * those become fresh pages every row, and perf showed the page faults and
+ * the zeroing of fresh memory at about 40% of binary COPY.  Allocations
+ * bump through the block; what does not fit comes from the caller's
+ * context, and the next value gets a block as large as this one needed
+ * (up to SCRATCH_MAX_KEEP).  Nothing allocated here outlives one value:
+ * results are copied out, and every use starts by resetting the block, so
+ * an ERROR in the middle leaves nothing behind.
+ */
+#define SCRATCH_MAX_KEEP	((Size) 16 * 1024 * 1024)
+#define SCRATCH_ALIGN		16
+
+typedef struct ScratchArena
+{
+	char	   *block;
+	Size		size;
+	Size		used;
+	Size		wanted;			/* what this value asked for in all */
+	MemoryContext overflow;		/* where chunks that do not fit go */
+} ScratchArena;
+
+static ScratchArena scratch;
+
+/* Every chunk starts with its size, so that realloc can copy it. */
+typedef struct ScratchChunk
+{
+	Size		size;
+	char		pad[SCRATCH_ALIGN - sizeof(Size)];
+} ScratchChunk;
+
+static bool
+scratch_owns(const void *ptr)
+{
+	return scratch.block != NULL && (const char *) ptr >= scratch.block &&
+		(const char *) ptr < scratch.block + scratch.size;
+}
+
+static void *
+scratch_alloc(void *arg, size_t size)
+{
+	Size		need = TYPEALIGN(SCRATCH_ALIGN, sizeof(ScratchChunk) + (size ? size : 1));
+	ScratchChunk *c;
+
+	scratch.wanted += need;
+	if (scratch.block && scratch.size - scratch.used >= need)
+	{
+		c = (ScratchChunk *) (scratch.block + scratch.used);
+		scratch.used += need;
+	}
+	else
+		c = MemoryContextAllocHuge(scratch.overflow, sizeof(ScratchChunk) + (size ? size : 1));
+	c->size = size;
+	return c + 1;
+}
+
+static void
+scratch_free(void *arg, void *ptr)
+{
+	if (ptr == NULL)
+		return;
+	if (!scratch_owns(ptr))
+		pfree((ScratchChunk *) ptr - 1);
+	else
+	{
+		ScratchChunk *c = (ScratchChunk *) ptr - 1;
+		Size		sz = TYPEALIGN(SCRATCH_ALIGN, sizeof(ScratchChunk) + (c->size ? c->size : 1));
+
+		/* the last chunk: give its room back (stacks of scratch arrays) */
+		if ((char *) c + sz == scratch.block + scratch.used)
+			scratch.used -= sz;
+	}
+}
+
+static void *
+scratch_realloc(void *arg, void *ptr, size_t size)
+{
+	ScratchChunk *c = (ScratchChunk *) ptr - 1;
+	void	   *fresh;
+
+	if (ptr == NULL)
+		return scratch_alloc(arg, size);
+	if (scratch_owns(ptr))
+	{
+		Size		old = TYPEALIGN(SCRATCH_ALIGN, sizeof(ScratchChunk) + (c->size ? c->size : 1));
+		Size		need = TYPEALIGN(SCRATCH_ALIGN, sizeof(ScratchChunk) + (size ? size : 1));
+
+		/* the last chunk grows in place when the block has room */
+		if ((char *) c + old == scratch.block + scratch.used &&
+			scratch.size - scratch.used + old >= need)
+		{
+			scratch.used += need - old;
+			scratch.wanted += need - old;
+			c->size = size;
+			return ptr;
+		}
+	}
+	fresh = scratch_alloc(arg, size);
+	memcpy(fresh, ptr, Min(c->size, size));
+	scratch_free(arg, ptr);
+	return fresh;
+}
+
+/* A core context on the scratch block, emptied first. */
+static void
+scratch_ctx_init(PeCtx *ctx)
+{
+	Size		want = Min(scratch.wanted, SCRATCH_MAX_KEEP);
+
+	if (want > scratch.size)
+	{
+		if (scratch.block)
+			pfree(scratch.block);
+		scratch.block = NULL;
+		scratch.size = 0;
+		scratch.block = MemoryContextAllocExtended(TopMemoryContext, want,
+												   MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+		if (scratch.block)
+			scratch.size = want;
+	}
+	scratch.used = 0;
+	scratch.wanted = 0;
+	scratch.overflow = CurrentMemoryContext;
+	pe_pg_ctx_init(ctx, CurrentMemoryContext);
+	ctx->alloc.alloc = scratch_alloc;
+	ctx->alloc.realloc = scratch_realloc;
+	ctx->alloc.free = scratch_free;
+}
+
 Datum
 pe_pg_from_bytes(const uint8 *data, size_t len, Node *escontext)
 {
 	PeCtx		ctx;
 	PeTree		t;
 	Datum		result;
+	uint8_t    *out;
+	size_t		outlen;
 
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
+	scratch_ctx_init(&ctx);
 	if (pe_is_native(data, len))
 	{
 		bytea	   *copy;
@@ -270,8 +404,16 @@ pe_pg_from_bytes(const uint8 *data, size_t len, Node *escontext)
 		pe_pg_raise_soft(&ctx, escontext);
 		return (Datum) 0;
 	}
-	result = pe_pg_encode(&t);
-	pe_tree_free(&t);
+	/* Encode into the scratch block, then copy the value out of it. */
+	if (!pe_encode(&t, pe_guc_compression_level, 0, &out, &outlen))
+		pe_pg_raise(&ctx);
+	if (outlen > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("profile value too large (%zu bytes)", outlen)));
+	result = PointerGetDatum(palloc(outlen + VARHDRSZ));
+	SET_VARSIZE(DatumGetPointer(result), outlen + VARHDRSZ);
+	memcpy(VARDATA(DatumGetPointer(result)), out, outlen);
 	return result;
 }
 
