@@ -270,6 +270,18 @@ else
 fi
 
 
+# ---------------------------------------------------------------- rebalancing: move a shard's table
+# shard 0's table goes to another server (here a database on the coordinator's cluster); its
+# foreign server is pointed there; the answers stay the same.
+on coord postgres -c "CREATE DATABASE moved"
+on coord moved -c "SET client_min_messages = warning; CREATE EXTENSION profile_ext;
+	CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile profile NOT NULL)"
+val shard0 prof -c "COPY profiles TO STDOUT WITH (FORMAT binary)" | on coord moved -c "COPY profiles FROM STDIN WITH (FORMAT binary)"
+on coord prof -c "ALTER SERVER profiles_shard_0 OPTIONS (SET port '${PORT[coord]}', SET dbname 'moved')"
+on shard0 prof -c "TRUNCATE profiles"
+same "after moving shard 0's table to another server" \
+	"$(digest "profile_sharded_merge('profiles', NULL, NULL)")" "$(digest "$(ref_merge NULL NULL "'{}'")")"
+
 # ---------------------------------------------------------------- another version on a shard
 v=$(val shard1 prof -c "SELECT extversion FROM pg_extension WHERE extname = 'profile_ext'")
 on shard1 prof -c "UPDATE pg_extension SET extversion = '0.1.9' WHERE extname = 'profile_ext'"
