@@ -53,16 +53,21 @@ gateway_bench() {
 					gzip -6 -c "$corpus/pprof/$f" >"$dir/files/$f.gz"
 				fi
 			done
-		GWB_FILES="$(ls "$dir/files" | wc -l) real gzipped CPU profiles from the corpus (Go, Java via JFR, .NET)"
+		GWB_FILES="N real gzipped CPU profiles from the corpus (Go, Java via JFR, .NET; one series each)"
 	else
 		find "$TMP/files" -name '*.pb.gz' | sort | head -n 200 | xargs -r cp -t "$dir/files/"
-		GWB_FILES="$(ls "$dir/files" | wc -l) generated gzipped CPU profiles (corpus not found)"
+		GWB_FILES="N generated gzipped CPU profiles (corpus not found)"
 	fi
 	find "$dir/files" -type f | sort >"$dir/files.list"
 	[ -s "$dir/files.list" ] || { GWB_STATUS="failed: no CPU profile files"; return 0; }
-	GWB_AVG_KB=$(xargs stat -c %s <"$dir/files.list" | awk '{ s += $1 } END { printf "%.1f", s / NR / 1024 }')
+	# one row per push, so that rows = acknowledgments checks that every ack was committed
 	"$py" "$REPO/test/gateway/gwclient.py" mkpush "$dir/bodies" --files "$dir/files.list" \
-		--service bench --pods 16 || { GWB_STATUS="failed: gwclient.py mkpush"; return 0; }
+		--service bench --pods 16 --one-row || { GWB_STATUS="failed: gwclient.py mkpush"; return 0; }
+	sed 's/.*push_\([0-9]*\)\.bin$/\1/' "$dir/bodies/bodies.list" |
+		awk 'NR == FNR { keep[$1 + 1] = 1; next } FNR in keep' - "$dir/files.list" >"$dir/files.kept"
+	mv "$dir/files.kept" "$dir/files.list"
+	GWB_FILES="$(wc -l <"$dir/files.list") ${GWB_FILES#* }"
+	GWB_AVG_KB=$(xargs stat -c %s <"$dir/files.list" | awk '{ s += $1 } END { printf "%.1f", s / NR / 1024 }')
 
 	# a. baseline: binary COPY of the same files (cycled to copy_n rows) into a profile column
 	awk -v n="$copy_n" '{ f[NR] = $0 } END { for (i = 0; i < n; i++) print f[i % NR + 1] }' \

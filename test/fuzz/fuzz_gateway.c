@@ -19,6 +19,10 @@
  *	   string sample labels.  Every row's labels must be a JSON object that
  *	   gw_json_parse reads, and its profile bytes must decode as a stored
  *	   value (pe_decode), as profile_recv will do with them.
+ *	6  gw_parse_time_ns: `from` / `until` (digits by count as s, ms, us or ns):
+ *	   no overflow (UBSan), no read past the input.
+ *	7  gw_gunzip with a 1 MiB limit: a bomb stops at the limit with 413, the
+ *	   output never exceeds it.
  *
  * A refusal must come with an HTTP status (400..599) and a message; a crash,
  * a leak (LeakSanitizer), undefined behaviour or a broken invariant is a
@@ -32,7 +36,7 @@
 #include "gw_push.h"
 #include "pe_codec.h"
 
-#define NMODES 6
+#define NMODES 8
 
 static void
 check_refusal(const GwErr *err)
@@ -236,6 +240,34 @@ fuzz_rows(const uint8_t *data, size_t size, const GwLimits *lim)
 	gw_labels_free(&base);
 }
 
+static void
+fuzz_time(const uint8_t *data, size_t size)
+{
+	char	   *copy = malloc(size ? size : 1);
+
+	GW_ASSERT(copy != NULL);
+	memcpy(copy, data, size);
+	(void) gw_parse_time_ns(copy, size, 1700000000000000000LL);
+	free(copy);
+}
+
+static void
+fuzz_gunzip(const uint8_t *data, size_t size)
+{
+	GwErr		err = {0};
+	uint8_t    *out = NULL;
+	size_t		outlen = 0;
+	const size_t limit = 1024 * 1024;
+
+	if (gw_gunzip(data, size, limit, 413, "fuzz input", &out, &outlen, &err))
+	{
+		GW_ASSERT(outlen <= limit);
+		free(out);
+	}
+	else
+		check_refusal(&err);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -267,6 +299,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 5:
 			fuzz_rows(data + 1, size - 1, &lim);
+			break;
+		case 6:
+			fuzz_time(data + 1, size - 1);
+			break;
+		case 7:
+			fuzz_gunzip(data + 1, size - 1);
 			break;
 	}
 	return 0;

@@ -82,6 +82,10 @@ gw multipart_quoted 01 'multipart/form-data; boundary="a b"\n--a b\r\nContent-Di
 gw push_proto 02 '\x0a\x22\x0a\x17\x0a\x08__name__\x12\x0bprocess_cpu\x12\x07\x0a\x02\x0a\x00\x12\x01i'
 gw push_json 03 '{"series":[{"labels":[{"name":"__name__","value":"process_cpu"},{"name":"service_name","value":"a\\u00e9\\ud83d\\ude00"}],"samples":[{"rawProfile":"CgQIARAC","ID":"x"},{"raw_profile":"H4sIAAAAAAAA/w=="}]}]}'
 gw type_config 04 '{"alloc_space":{"units":"bytes","display-name":"alloc_space"},"inuse_space":{"aggregation":"average","cumulative":false}}'
+gw time_s 06 '1796160419'
+gw time_ns 06 '1796160167440531322'
+gw time_big 06 '99999999999999999999999'
+{ printf '\x07'; head -c 100000 /dev/zero | gzip -c; printf 'a' | gzip -c; } >"$SEEDS/gateway/hand_gzip"
 if [ -d "$CORPUS" ]; then
 	for f in og_convert_pprof__cpu.pb.gz pprof__go.cpu.labels.pprof og_convert_pprof__nodejs-wall.pb.gz \
 		og_convert_pprof__heap.pb.gz og_convert_pprof__req_3.pprof; do

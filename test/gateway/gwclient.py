@@ -27,9 +27,10 @@ Subcommands (each prints its result on stdout, one line per request unless said 
            durability writer: each thread pushes one profile per request, labels
            seq=<thread>-<n>, until the stop file exists; LOG gets 'start ID' before and
            'ack ID' after a 200 ('fail ID STATUS' otherwise); no retries
-  mkpush   OUT --files LIST [--service S] [--pods N]
+  mkpush   OUT --files LIST [--service S] [--pods N] [--one-row]
            one Push body (application/proto) per listed pprof file, OUT/push_N.bin, and
-           OUT/bodies.list naming them (for test/gateway/goload, the benchmark's load generator)
+           OUT/bodies.list naming them (for test/gateway/goload, the benchmark's load generator);
+           --one-row leaves out profiles whose sample labels would split them into several rows
   feed     URL DIR [--threads N] [--progress N]
            the demo through the gateway: every file of a `pe_gen --out-dir DIR` folder, in
            time order, sent the way its service's SDK would (checkout: /ingest multipart as
@@ -410,6 +411,20 @@ def cmd_stream(a):
 # ------------------------------------------------------------------ bodies for a load generator
 
 
+def splits(raw):
+    """True when the profile's string sample labels make Pyroscope split it into series."""
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    p = protos()["profile"].Profile()
+    p.ParseFromString(raw)
+    for smp in p.sample:
+        for l in smp.label:
+            key = p.string_table[l.key]
+            if l.str and not key.startswith("__") and key not in ("span_id", "trace_id", "profile_id"):
+                return True
+    return False
+
+
 def cmd_mkpush(a):
     """One Push body per listed pprof file (series labels __name__=process_cpu, service_name,
     pod-N round-robin), written as OUT/push_N.bin; OUT/bodies.list lists them."""
@@ -420,6 +435,8 @@ def cmd_mkpush(a):
     for i, path in enumerate(paths):
         with open(path, "rb") as fh:
             prof = fh.read()
+        if a.one_row and splits(prof):
+            continue
         labels = [("__name__", "process_cpu"), ("service_name", a.service),
                   ("pod", "pod-%d" % (i % a.pods))]
         body, _ = push_body([(labels, [prof])])
@@ -615,6 +632,7 @@ def main():
     p.add_argument("--files", required=True)
     p.add_argument("--service", default="bench")
     p.add_argument("--pods", type=int, default=16)
+    p.add_argument("--one-row", action="store_true")
     p.set_defaults(func=cmd_mkpush)
 
     p = sub.add_parser("feed")
