@@ -31,6 +31,7 @@ Subcommands (each prints its result on stdout, one line per request unless said 
            one Push body (application/proto) per listed pprof file, OUT/push_N.bin, and
            OUT/bodies.list naming them (for test/gateway/goload, the benchmark's load generator);
            --one-row leaves out profiles whose sample labels would split them into several rows
+           (and those protobuf refuses)
   feed     URL DIR [--threads N] [--progress N]
            the demo through the gateway: every file of a `pe_gen --out-dir DIR` folder, in
            time order, sent the way its service's SDK would (checkout: /ingest multipart as
@@ -412,11 +413,16 @@ def cmd_stream(a):
 
 
 def splits(raw):
-    """True when the profile's string sample labels make Pyroscope split it into series."""
+    """True when the profile's string sample labels make Pyroscope split it into series (or
+    when protobuf refuses it, e.g. a string table that is not UTF-8: its rows are unknown)."""
+    from google.protobuf.message import DecodeError
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     p = protos()["profile"].Profile()
-    p.ParseFromString(raw)
+    try:
+        p.ParseFromString(raw)
+    except DecodeError:
+        return True
     for smp in p.sample:
         for l in smp.label:
             key = p.string_table[l.key]
