@@ -104,6 +104,13 @@ build/unit/test_gw_%: test/gateway/unit/test_gw_%.c test/unit/unit.c $(GW_UNIT_S
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/gateway -Itest/unit -I$(GW_GEN) -o $@ $< test/unit/unit.c \
 		$(GW_UNIT_SRCS) $(GW_GEN_SRCS) $(CORE_SRCS) $(UNIT_LIBS)
 
+# the scraper's YAML configuration parser (libyaml only)
+build/unit/test_gw_config: test/unit/test_gw_config.c test/unit/unit.c src/gateway/gw_config.c \
+		src/gateway/gw_config.h $(CORE_SRCS) src/core/profile.pb-c.h
+	@mkdir -p build/unit
+	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/gateway -o $@ $< test/unit/unit.c src/gateway/gw_config.c \
+		$(CORE_SRCS) $(UNIT_LIBS) -lyaml
+
 .PHONY: unit
 unit: $(UNIT_TESTS) $(GW_UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS) $(GW_UNIT_TESTS); do $$t; done
