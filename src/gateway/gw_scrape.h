@@ -1,0 +1,64 @@
+/*
+ * gw_scrape.h
+ *		The pull side of profile-gateway: scrape pprof endpoints the way
+ *		Grafana Alloy's pyroscope.scrape does, and write the profiles through
+ *		the batcher like pushed ones.
+ *
+ * One manager thread keeps the target list (static_configs, file_sd) and
+ * the schedule; a pool of at most max_concurrent_scrapes worker threads
+ * fetches with libcurl.  A target is never scraped twice at once and its
+ * scrapes never wait for another target's, so a slow or dead target only
+ * costs its own worker.
+ *
+ * Cumulative profiles (Go's allocs, mutex, block) become per-interval
+ * deltas against the previous scrape of the same target: the first scrape
+ * is only a baseline, and values that go down (a restarted process) start
+ * a new baseline instead of storing negative numbers.
+ */
+#ifndef GW_SCRAPE_H
+#define GW_SCRAPE_H
+
+#include "gw_config.h"
+
+typedef struct GwBatcher GwBatcher;
+typedef struct GwMetrics GwMetrics;
+typedef struct GwScraper GwScraper;
+
+typedef void (*GwScrapeLog) (const char *msg);
+
+typedef struct GwScrapeOptions
+{
+	GwBatcher  *batcher;
+	GwMetrics  *metrics;		/* may be NULL */
+	int			zstd_level;		/* stored values' compression */
+	GwScrapeLog log;			/* NULL: stderr */
+} GwScrapeOptions;
+
+/* True when cfg has anything to scrape (a scrape_configs entry). */
+extern bool gw_scrape_wanted(const GwConfig *cfg);
+
+/*
+ * Start scraping cfg.  The scraper takes ownership of cfg.  NULL (with err
+ * filled) when libcurl cannot start.
+ */
+extern GwScraper *gw_scraper_start(GwConfig *cfg, const GwScrapeOptions *opt,
+								   char *err, size_t errlen);
+
+/*
+ * Switch to a new configuration (ownership passes).  Targets whose settings
+ * did not change keep their schedule and delta baselines; in-flight scrapes
+ * of removed targets finish and are written.
+ */
+extern void gw_scraper_reload(GwScraper *s, GwConfig *cfg);
+
+/*
+ * SIGHUP: read path again; on success switch to it, otherwise keep the
+ * running configuration and log the error (file and line).  Returns
+ * whether the new file was taken.
+ */
+extern bool gw_scraper_reload_file(GwScraper *s, const char *path);
+
+/* Abort in-flight transfers, stop every thread, free everything. */
+extern void gw_scraper_stop(GwScraper *s);
+
+#endif							/* GW_SCRAPE_H */

@@ -1,0 +1,3 @@
+module profile_ext/test/scrape
+
+go 1.19
