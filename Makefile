@@ -137,6 +137,11 @@ demo:
 demo-gateway:
 	PROFILE_EXT_DEMO_VIA=gateway bash tools/demo.sh
 
+# `make demo-scrape`: a real Go service scraped by profile-gateway --config (tools/demo_scrape.sh)
+.PHONY: demo-scrape
+demo-scrape:
+	bash tools/demo_scrape.sh
+
 # --- fuzzing (test/fuzz/README.md): libFuzzer + ASan/UBSan, clang (Debian: clang,
 # libclang-rt-14-dev).  `make fuzz FUZZ_SECONDS=60` builds every target into build/fuzz/,
 # makes the seeds and runs each target for FUZZ_SECONDS; `make fuzz-build` only builds.

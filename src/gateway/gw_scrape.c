@@ -177,16 +177,12 @@ gw_scrape_wanted(const GwConfig *cfg)
 static void
 declare_metrics(GwMetrics *m)
 {
-	static const double buckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60};
-
 	if (!m)
 		return;
 	gw_metrics_gauge(m, "profile_scrape_up",
 					 "1 if the last scrape of the target and profile type succeeded, else 0.");
 	gw_metrics_gauge(m, "profile_scrape_duration_seconds",
 					 "Duration of the last scrape (fetch, decode and write).");
-	gw_metrics_histogram(m, "profile_scrape_duration_seconds_hist",
-						 "Scrape durations.", buckets, sizeof(buckets) / sizeof(buckets[0]));
 	gw_metrics_counter(m, "profile_scrape_bytes_total", "Response bytes fetched.");
 	gw_metrics_counter(m, "profile_scrapes_total", "Scrapes attempted.");
 	gw_metrics_counter(m, "profile_scrape_errors_total",
@@ -206,7 +202,7 @@ forget_loop_metrics(GwScraper *s, const Loop *l)
 	/* series of a target that went away: drop them by instance */
 	static const char *const families[] = {
 		"profile_scrape_up", "profile_scrape_duration_seconds",
-		"profile_scrape_duration_seconds_hist", "profile_scrape_bytes_total",
+		"profile_scrape_bytes_total",
 		"profile_scrapes_total", "profile_scrape_errors_total",
 		"profile_scrape_rows_total", "profile_scrape_baselines_total",
 	};
@@ -692,8 +688,6 @@ done:
 			gw_metrics_add(m, "profile_scrapes_total", 1, LOOP_LABELS(l), NULL);
 			gw_metrics_set(m, "profile_scrape_up", reason ? 0 : 1, LOOP_LABELS(l), NULL);
 			gw_metrics_set(m, "profile_scrape_duration_seconds", secs, LOOP_LABELS(l), NULL);
-			gw_metrics_observe(m, "profile_scrape_duration_seconds_hist", secs,
-							   LOOP_LABELS(l), NULL);
 			if (reason)
 				gw_metrics_add(m, "profile_scrape_errors_total", 1, LOOP_LABELS(l),
 							   "reason", reason, NULL);
@@ -1039,22 +1033,6 @@ gw_scraper_reload(GwScraper *s, GwConfig *cfg)
 	s->pending = cfg;
 	pthread_cond_signal(&s->wake_manager);
 	pthread_mutex_unlock(&s->mu);
-}
-
-bool
-gw_scraper_reload_file(GwScraper *s, const char *path)
-{
-	char		err[1024];
-	GwConfig   *cfg = gw_config_load(path, err, sizeof(err));
-
-	if (!cfg)
-	{
-		logf_(s, "reload refused, keeping the running configuration: %s", err);
-		return false;
-	}
-	logf_(s, "reloaded %s: %zu job(s)", path, cfg->njobs);
-	gw_scraper_reload(s, cfg);
-	return true;
 }
 
 void

@@ -51,13 +51,6 @@ extern GwScraper *gw_scraper_start(GwConfig *cfg, const GwScrapeOptions *opt,
  */
 extern void gw_scraper_reload(GwScraper *s, GwConfig *cfg);
 
-/*
- * SIGHUP: read path again; on success switch to it, otherwise keep the
- * running configuration and log the error (file and line).  Returns
- * whether the new file was taken.
- */
-extern bool gw_scraper_reload_file(GwScraper *s, const char *path);
-
 /* Abort in-flight transfers, stop every thread, free everything. */
 extern void gw_scraper_stop(GwScraper *s);
 
