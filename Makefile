@@ -46,7 +46,7 @@ GW_OBJS = $(patsubst src/gateway/%.c,build/gw/%.o,$(GW_SRCS)) \
 GW_CFLAGS = -std=gnu11 -O2 -g -pthread -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-missing-field-initializers -Isrc/core -Isrc/gateway -I$(GW_GEN) \
 	-I$(shell $(PG_CONFIG) --includedir)
-GW_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lmicrohttpd -lprotobuf-c -lzstd -lz -pthread
+GW_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lmicrohttpd -lcurl -lyaml -lprotobuf-c -lzstd -lz -pthread
 
 $(GW_GEN)/types/v1/types.pb-c.c $(GW_GEN)/types/v1/types.pb-c.h \
 $(GW_GEN)/push/v1/push.pb-c.c $(GW_GEN)/push/v1/push.pb-c.h: \

@@ -251,13 +251,11 @@ varint_size(uint64_t v)
 	return n;
 }
 
-/* per thread: the gateway encodes in several threads at once */
-static _Thread_local const PeStrtab *sort_names_table;
-
+/* The table comes as an argument: the gateway encodes in several threads at once. */
 static int
-cmp_sorted_names(const void *a, const void *b)
+cmp_sorted_names(const void *a, const void *b, void *arg)
 {
-	return name_cmp(sort_names_table, *(const uint32_t *) a, *(const uint32_t *) b);
+	return name_cmp(arg, *(const uint32_t *) a, *(const uint32_t *) b);
 }
 
 /*
@@ -311,8 +309,9 @@ put_names(ByteBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
 	for (uint32_t s = 0; s < t->names.n; s++)
 		if (table_index[s] != NO_NAME)
 			sorted[nstrings++] = s;
-	sort_names_table = &t->names;
-	qsort(sorted, nstrings, sizeof(uint32_t), cmp_sorted_names);
+	if (!pe_sort(ctx, sorted, nstrings, sizeof(uint32_t), cmp_sorted_names,
+				 (void *) &t->names))
+		goto done;
 
 	/* First pass: shared prefix lengths and the size of the block. */
 	shared = pe_alloc(ctx, sizeof(uint32_t) * (nstrings ? nstrings : 1));

@@ -6,7 +6,7 @@
 Every path on PORT answers as MODE does:
   html      200 text/html page (a login or error page instead of a profile)
   garbage   200 application/octet-stream bytes that are not pprof
-  bomb      200 application/octet-stream gzip that inflates to 256 MiB of zeros
+  bomb      200 application/octet-stream gzip that inflates to 64 MiB of zeros
   trickle   200 with a 1 MB Content-Length, one byte every 0.5 s for 10 minutes
   redirect  302 to itself, forever
   error500  500 with a text body
@@ -21,9 +21,9 @@ import zlib
 
 
 def make_bomb():
-    c = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+    c = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip framing
     zeros = b"\0" * (1 << 20)
-    parts = [c.compress(zeros) for _ in range(256)]
+    parts = [c.compress(zeros) for _ in range(64)]
     parts.append(c.flush())
     return b"".join(parts)
 

@@ -110,13 +110,13 @@ badlist+="\"$U\""
 for t in "$B" "$A" "$L"; do
 	wait_for 20 state "$t" >/dev/null || { bad "target $t does not answer"; finish; }
 done
-wait_for 30 grep -q ready "$work/bad.log" || { bad "the bad-target stub does not start"; finish; }
+wait_for 90 grep -q ready "$work/bad.log" || { bad "the bad-target stub does not start"; finish; }
 
 printf '[{"targets": ["%s"], "labels": {"pool": "a"}}]\n' "$L" >"$work/sd/fleet.json"
 write_config() {
 	cat >"$work/scrape.yaml.new" <<EOF
 scrape_interval: 2s
-scrape_timeout: 1500ms
+scrape_timeout: 2s
 scrape_configs:
   - job_name: go
     static_configs:
