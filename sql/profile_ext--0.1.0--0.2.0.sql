@@ -34,6 +34,18 @@ CREATE FUNCTION profile_diff_top(base profile, target profile, sample_type text 
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 20 COST 1000;
 COMMENT ON FUNCTION profile_diff_top(profile, profile, text, int, boolean, text) IS 'functions ranked by the part of the change from base to target they cause (score; ranking: increase, decrease or self); normalize: shares of each side''s total, in percent points';
 
+-- flamegraph_diff gets the same blame per row (percent points; the culprit has the largest),
+-- after Grafana's columns, which keep their meaning.
+DROP FUNCTION flamegraph_diff(profile, profile, text, int);
+CREATE FUNCTION flamegraph_diff(base profile, target profile, sample_type text DEFAULT NULL,
+								max_nodes int DEFAULT 8192)
+	RETURNS TABLE(level int, label text, value bigint, self bigint,
+				  "valueRight" bigint, "selfRight" bigint, blame double precision)
+	AS 'MODULE_PATHNAME', 'profile_flamegraph_diff' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000
+	COST 1000;
+COMMENT ON FUNCTION flamegraph_diff(profile, profile, text, int) IS 'diff flame graph rows: base in value/self, target in valueRight/selfRight (Grafana), blame: the change entering at the row, in percent points (profile_diff_top''s score per call site)';
+COMMENT ON FUNCTION flamegraph_diff_svg(profile, profile, text, text, int, int) IS 'differential SVG flame graph: widths from target, red/blue by the change entering at each box (the culprit is the reddest)';
+
 -- ============================================================================ retention and rollups
 -- A store is a table (ts, labels, profile) partitioned by day on ts, plus hourly (or any
 -- divisor of a day) rollups kept longer than the raw rows, and daily ones merged from those

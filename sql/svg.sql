@@ -53,11 +53,12 @@ SELECT flamegraph_svg(p, width => 100001) FROM svg_p WHERE name = 'a';
 SELECT flamegraph_svg(p, max_nodes => -1) FROM svg_p WHERE name = 'a';
 SELECT flamegraph_svg(p, 'nope') FROM svg_p WHERE name = 'a';
 
--- Diff: widths from the target, colours by change of self share.
+-- Diff: widths from the target, colours by the change entering at each box.
 SELECT s LIKE '%<title>Differential flame graph: cpu:nanoseconds, base 60 ns, target 60 ns</title>%' AS title,
        s LIKE '%<title>json.Marshal' || E'\n' || 'base: total 30 ns (50.00%), self 30 ns (50.00%)' || E'\n' ||
               'target: total 10 ns (16.67%), self 10 ns (16.67%)' || E'\n' ||
-              'self share change: -33.33 points</title>%' AS tooltip,
+              'self share change: -33.33 points' || E'\n' ||
+              'change entering here: -33.33 points</title>%' AS tooltip,
        s ~ '<title>json\.Marshal[^<]*</title><rect [^>]*fill="#4678eb"' AS less_is_blue,
        s ~ '<title>db\.Query[^<]*</title><rect [^>]*fill="#eb4637"' AS more_is_red,
        xml_is_well_formed_document(s) AS well_formed

@@ -214,19 +214,26 @@ diff_sql() {	# profile_diff_top of the two windows, first $1 rows (NULL: all)
 }
 DIFF_SQL=$(diff_sql 8)
 q <<SQL
-SELECT function, round(change::numeric, 2) AS "self change",
+SELECT function, round(score::numeric, 2) AS "score", round(change::numeric, 2) AS "self change",
 	   round(total_change::numeric, 2) AS "total change"
   FROM ($DIFF_SQL) x;
 SQL
 if [ "$CHECK" = 1 ]; then
 	echo "CHECK diff_top1=$(qv -c "SELECT function FROM ($DIFF_SQL) x LIMIT 1")"
+	echo "CHECK diff_self_top1=$(qv -c "SELECT function FROM ($(diff_sql "1, ranking => 'self'")) x")"
 	tools/gen/pe_gen --print-incidents | sed 's/^\([a-z_]*\)\t/CHECK \1=/'
 fi
-echo "(self: CPU spent in the function itself.)  By total CPU, callees included, the new caller shows:"
+echo "(score: the part of the change that enters at the function: the new per-item loop, not"
+echo " the handlers above it, which grew as much, nor the JSON code it calls.  self: CPU in the"
+echo " function itself.)"
+echo "Where the loop's time goes, by change of self CPU (ranking => 'self', 0.1.0's order):"
 q <<SQL
-SELECT function, round(total_change::numeric, 2) AS "total change",
-	   round(change::numeric, 2) AS "self change"
-  FROM ($(diff_sql NULL)) x ORDER BY total_change DESC, function LIMIT 5;
+SELECT function, round(change::numeric, 2) AS "self change",
+	   round(total_change::numeric, 2) AS "total change"
+  FROM profile_diff_top(
+	(SELECT profile_merge(profile) FROM $TABLE WHERE $CHECKOUT_CPU AND ts >= '$BASE_FROM' AND ts < '$BASE_TO'),
+	(SELECT profile_merge(profile) FROM $TABLE WHERE $CHECKOUT_CPU AND ts >= '$BAD_FROM' AND ts < '$BAD_TO'),
+	'cpu', 5, ranking => 'self');
 SQL
 
 # ------------------------------------------------------------------ 4. leak

@@ -11,13 +11,15 @@
  *    inclusive cost grew at least ENTRY_RATIO-fold (or appeared) starts a
  *    new-cost subtree, and its whole growth goes to one node of the chain
  *    of children that carry at least CHAIN_SHARE of it (handler -> loop ->
- *    json.Marshal): the first new call site on the chain (a node with at
- *    most 1/NEW_RATIO of its target cost in the base) when its function is
- *    new to the profile (new code); the caller of that call site when the
- *    function existed (old code called from a new place); without a new
- *    call site, the node whose function grew the most (a function that
- *    got much slower, a lock that became contended).  Nodes below n get
- *    nothing.  Shrinking works the same way with the sides swapped.
+ *    json.Marshal).  Among its new call sites (nodes with at most
+ *    1/NEW_RATIO of their target cost in the base), the one whose function
+ *    is newest to the profile (its total grew at least ENTRY_RATIO-fold,
+ *    the most of them; the outermost on a tie: where old code calls new
+ *    code); else the caller of the first one (old code called from a new
+ *    place).  Without a new call site: the node whose function grew the
+ *    most (a function that got much slower, a lock that became contended).
+ *    Nodes below n get nothing.  Shrinking works the same way with the
+ *    sides swapped.
  *
  * 2. Everything else: a node's change of self cost.  The part explained by
  *    its function getting slower or faster everywhere (the weighted median,
@@ -214,40 +216,57 @@ function_ratio(const BlameWork *w, const DiffSums *s, uint32_t name, int sign)
 	return t > 0 ? b / t : 1.0;
 }
 
+static inline bool
+is_new_call_site(const BlameWork *w, uint32_t x, int sign)
+{
+	double		b = sign > 0 ? w->incl[0][x] : w->incl[1][x];
+	double		t = sign > 0 ? w->incl[1][x] : w->incl[0][x];
+
+	return b * NEW_RATIO <= t;
+}
+
 /* Which node of the chain n .. m gets the new cost (see the file header). */
 static uint32_t
 blame_target(const BlameWork *w, const DiffSums *s, uint32_t n, uint32_t m,
 			 int sign)
 {
 	const PeTree *u = w->u;
+	uint32_t	first_site = PE_NO_NODE;
 	uint32_t	best = n;
 	double		best_ratio = 2.0;
 
-	/* The first new call site: new code there, else a new call of old code. */
+	/*
+	 * New code: the new call site whose function is newest to the profile
+	 * (a function that did not run at all before beats a library function
+	 * that ran a little); on a tie the outermost, where old code calls new.
+	 */
 	for (uint32_t x = m;; x = u->parent[x])
 	{
-		double		b = sign > 0 ? w->incl[0][x] : w->incl[1][x];
-		double		t = sign > 0 ? w->incl[1][x] : w->incl[0][x];
+		if (is_new_call_site(w, x, sign))
+		{
+			double		r = function_ratio(w, s, u->name[x], sign);
 
-		if (b * NEW_RATIO <= t)
-			best = x;
+			if (r * ENTRY_RATIO <= 1.0 && r <= best_ratio)
+			{
+				best = x;
+				best_ratio = r;
+			}
+			first_site = x;
+		}
 		if (x == n)
 			break;
 	}
-	if (sign > 0 ? w->incl[0][best] * NEW_RATIO <= w->incl[1][best]
-		: w->incl[1][best] * NEW_RATIO <= w->incl[0][best])
-	{
-		if (function_ratio(w, s, u->name[best], sign) * ENTRY_RATIO <= 1.0 ||
-			u->parent[best] == 0)
-			return best;
-		return u->parent[best];
-	}
+	if (best_ratio < 2.0)
+		return best;
+	/* Old code called from a new place: its caller. */
+	if (first_site != PE_NO_NODE)
+		return u->parent[first_site] == 0 ? first_site : u->parent[first_site];
 	/* No new call site: the function on the chain that grew the most. */
 	for (uint32_t x = m;; x = u->parent[x])
 	{
 		double		r = function_ratio(w, s, u->name[x], sign);
 
-		if (r <= best_ratio)
+		if (r < best_ratio)
 		{
 			best = x;
 			best_ratio = r;
@@ -377,6 +396,15 @@ blame_nodes(const PeTree *u, bool normalize, const DiffSums *s, double *blame)
 		goto done;
 	blame_self_change(&w, blame);
 	blame[0] = 0;
+	/* Sums of doubles leave dust where nothing was blamed. */
+	{
+		double		dust = 1e-9 * (normalize ? 100.0 :
+								   1.0 + (double) (s->sum[0] > s->sum[1] ? s->sum[0] : s->sum[1]));
+
+		for (uint32_t n = 1; n < u->nnodes; n++)
+			if (fabs(blame[n]) < dust)
+				blame[n] = 0;
+	}
 	ok = true;
 done:
 	pe_free(ctx, totals);
@@ -521,4 +549,28 @@ done:
 	pe_free(ctx, score);
 	pe_free(ctx, out);
 	return ok;
+}
+
+bool
+pe_diff_row_blame(const PeTree *u, bool normalize, const PeFlameRow *rows,
+				  uint32_t nrows, double **row_blame)
+{
+	PeCtx	   *ctx = u->ctx;
+	double	   *blame;
+	double	   *out;
+
+	*row_blame = NULL;
+	if (!pe_diff_blame(u, normalize, &blame))
+		return false;
+	out = pe_alloc(ctx, sizeof(double) * (nrows ? nrows : 1));
+	if (out == NULL)
+	{
+		pe_free(ctx, blame);
+		return false;
+	}
+	for (uint32_t i = 0; i < nrows; i++)
+		out[i] = rows[i].node < u->nnodes ? blame[rows[i].node] : 0.0;
+	pe_free(ctx, blame);
+	*row_blame = out;
+	return true;
 }

@@ -251,6 +251,7 @@ close_row(const FlameWork *fw, const OpenRow *open, PeFlameRow *rows,
 	memset(row, 0, sizeof(*row));
 	row->level = open->depth + 1;
 	row->name = PE_ROW_OTHER;
+	row->node = PE_NO_NODE;
 	for (int c = 0; c < fw->ncols; c++)
 		row->value[c] = row->self[c] = open->other[c];
 }
@@ -305,6 +306,7 @@ emit_rows(FlameWork *fw, PeFlameRow *rows, uint32_t *nrows)
 		memset(row, 0, sizeof(*row));
 		row->level = depth;
 		row->name = node == 0 ? PE_ROW_TOTAL : t->name[node];
+		row->node = node;
 		for (int c = 0; c < fw->ncols; c++)
 		{
 			row->value[c] = fw->total[c][node];

@@ -16,6 +16,7 @@ typedef struct PeFlameRow
 {
 	uint32_t	level;
 	uint32_t	name;			/* string id, PE_ROW_TOTAL or PE_ROW_OTHER */
+	uint32_t	node;			/* the tree's node; PE_NO_NODE for "other" */
 	int64_t		value[2];		/* inclusive: base (and target) */
 	int64_t		self[2];		/* exclusive */
 } PeFlameRow;
@@ -77,6 +78,10 @@ typedef struct PeDiffTopRow
  * 0); the entries add up to the change of the whole profile.
  */
 extern bool pe_diff_blame(const PeTree *u, bool normalize, double **blame);
+
+/* pe_diff_blame() of each flame row's node (0 for "other" rows). */
+extern bool pe_diff_row_blame(const PeTree *u, bool normalize, const PeFlameRow *rows,
+							  uint32_t nrows, double **row_blame);
 
 /* Per-function changes of u, joined over both sides, in rank's order. */
 extern bool pe_diff_top(const PeTree *u, bool normalize, PeDiffRank rank,

@@ -650,9 +650,19 @@ typedef struct SvgPlan
 	uint32_t	ndrawn;
 	uint32_t	max_drawn_level;
 	double		diff_scale;		/* change drawn in full colour */
+	const double *row_blame;	/* per row, points; NULL: colour by self change */
 	int			width;
 	int			height;
 } SvgPlan;
+
+/* What a diff box is coloured by, as a fraction: its blame, else its self change. */
+static double
+box_change(const SvgPlan *plan, const PeFlameRow *r)
+{
+	if (plan->row_blame)
+		return plan->row_blame[r - plan->rows] / 100.0;
+	return self_change(r, plan->totals);
+}
 
 /* Is a box of px pixels at level drawn? The root always is. */
 static inline bool
@@ -681,7 +691,7 @@ plan_layout(PeCtx *ctx, SvgPlan *plan, Layout *lay)
 				plan->max_drawn_level = r->level;
 			if (plan->diff && r->level > 0 && r->name != PE_ROW_OTHER)
 			{
-				double		c = self_change(r, plan->totals);
+				double		c = box_change(plan, r);
 
 				if (c < 0)
 					c = -c;
@@ -738,7 +748,12 @@ put_title(SvgBuf *b, const SvgPlan *plan, const PeSvgOptions *opt)
 static void
 put_subtitle(SvgBuf *b, const SvgPlan *plan, int layout_col)
 {
-	if (plan->diff)
+	if (plan->diff && plan->row_blame)
+		buf_printf(b, "width = %s; red = where the target's extra cost enters, blue = "
+				   "where cost went away (full colour at %.2f points)",
+				   layout_col == 1 ? "target" : "base (the target is empty)",
+				   plan->diff_scale * 100.0);
+	else if (plan->diff)
 		buf_printf(b, "width = %s; red = more self share in target, blue = less "
 				   "(full colour at %.2f points)",
 				   layout_col == 1 ? "target" : "base (the target is empty)",
@@ -839,6 +854,9 @@ put_tooltip_values(SvgBuf *b, const SvgPlan *plan, const PeFlameRow *r)
 	}
 	buf_printf(b, "\nself share change: %+.2f points",
 			   self_change(r, plan->totals) * 100.0);
+	if (plan->row_blame)
+		buf_printf(b, "\nchange entering here: %+.2f points",
+				   plan->row_blame[r - plan->rows]);
 }
 
 /* One box: a group with its tooltip, rectangle and (when it fits) label. */
@@ -858,7 +876,7 @@ put_box(SvgBuf *b, const SvgPlan *plan, const PeFlameRow *r, double px, double w
 	else if (r->name == PE_ROW_OTHER)
 		c = (Rgb) {176, 176, 176};
 	else if (plan->diff)
-		c = diff_colour(self_change(r, plan->totals), plan->diff_scale);
+		c = diff_colour(box_change(plan, r), plan->diff_scale);
 	else
 		c = warm_colour(name, len);
 
@@ -918,6 +936,7 @@ pe_svg_flame(PeCtx *ctx, const PeTree *t, const PeFlameRow *rows,
 	plan.rows = rows;
 	plan.nrows = nrows;
 	plan.diff = diff;
+	plan.row_blame = diff ? opt->row_blame : NULL;
 	plan.unit = opt->type ? opt->type->unit : NULL;
 	plan.totals[0] = rows[0].value[0];
 	plan.totals[1] = diff ? rows[0].value[1] : 0;

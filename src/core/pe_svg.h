@@ -19,10 +19,12 @@
  * by the target's values, as flamegraph.pl's differential graphs do; nodes
  * only in the base have no width there and are not drawn (when the target
  * is empty the base's values are used instead).  Boxes are coloured by the
- * change of self share, target_self/target_total - base_self/base_total:
- * red where the target spends more, blue where it spends less, grey where
- * it is the same; intensity grows linearly with the change up to the
- * largest change in the graph (at least one percentage point).
+ * change of self share, target_self/target_total - base_self/base_total, or
+ * by the per-row values in row_blame (the change blamed on the node, so the
+ * culprit of a regression is the reddest box): red where the target spends
+ * more, blue where it spends less, grey where it is the same; intensity
+ * grows linearly with the change up to the largest change in the graph (at
+ * least one percentage point).
  */
 #ifndef PE_SVG_H
 #define PE_SVG_H
@@ -39,6 +41,12 @@ typedef struct PeSvgOptions
 	int32_t		width;			/* pixels, PE_SVG_MIN_WIDTH..PE_SVG_MAX_WIDTH */
 	const PeSampleType *type;	/* for units and the default title; may be NULL */
 	bool		ascii_only;		/* write non-ASCII as character references */
+	/*
+	 * Diff graphs only: one value per row, in percentage points, that the
+	 * boxes are coloured by instead of the self change (pe_diff_blame()'s
+	 * blame of each row's node); NULL: the self change.
+	 */
+	const double *row_blame;
 } PeSvgOptions;
 
 /*

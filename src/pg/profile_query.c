@@ -30,18 +30,23 @@ pe_pg_max_nodes_arg(FunctionCallInfo fcinfo, int argno)
 	return (uint32) n;
 }
 
-/* Emit flame rows; two value columns when diff is set. */
+/*
+ * Emit flame rows; two value columns when diff is set, and a seventh column
+ * with each row's blame when row_blame is given and the declaration has it.
+ */
 static void
 emit_flame_rows(ReturnSetInfo *rsinfo, const PeTree *t, const PeFlameRow *rows,
-				uint32 nrows, bool diff)
+				uint32 nrows, bool diff, const double *row_blame)
 {
+	bool		with_blame = row_blame != NULL && rsinfo->setDesc->natts >= 7;
+
 	text	   *total_label = cstring_to_text("total");
 	text	   *other_label = cstring_to_text("other");
 
 	for (uint32 i = 0; i < nrows; i++)
 	{
-		Datum		values[6];
-		bool		nulls[6] = {0};
+		Datum		values[7];
+		bool		nulls[7] = {0};
 		const PeFlameRow *r = &rows[i];
 
 		values[0] = Int32GetDatum((int32) r->level);
@@ -55,6 +60,8 @@ emit_flame_rows(ReturnSetInfo *rsinfo, const PeTree *t, const PeFlameRow *rows,
 		values[3] = Int64GetDatum(r->self[0]);
 		values[4] = Int64GetDatum(r->value[1]);
 		values[5] = Int64GetDatum(r->self[1]);
+		if (with_blame)
+			values[6] = Float8GetDatum(row_blame[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -81,7 +88,7 @@ profile_flamegraph(PG_FUNCTION_ARGS)
 	col = pe_pg_sample_type(&ctx, &t, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
 	if (!pe_flame_rows(&t, &col, 1, max_nodes, &rows, &nrows))
 		pe_pg_raise(&ctx);
-	emit_flame_rows(rsinfo, &t, rows, nrows, false);
+	emit_flame_rows(rsinfo, &t, rows, nrows, false, NULL);
 	return (Datum) 0;
 }
 
@@ -97,6 +104,7 @@ profile_flamegraph_diff(PG_FUNCTION_ARGS)
 	uint32		cols[2] = {0, 1};
 	uint32		vb,
 				vt;
+	double	   *row_blame;
 	uint32		max_nodes = pe_pg_max_nodes_arg(fcinfo, 3);
 	PeFlameRow *rows;
 	uint32		nrows;
@@ -109,9 +117,10 @@ profile_flamegraph_diff(PG_FUNCTION_ARGS)
 	vb = pe_pg_sample_type(&ctx, &sides[0], spec);
 	vt = pe_pg_sample_type(&ctx, &sides[1], spec);
 	if (!pe_tree_union2(&ctx, &sides[0], vb, &sides[1], vt, &u) ||
-		!pe_flame_rows(&u, cols, 2, max_nodes, &rows, &nrows))
+		!pe_flame_rows(&u, cols, 2, max_nodes, &rows, &nrows) ||
+		!pe_diff_row_blame(&u, true, rows, nrows, &row_blame))
 		pe_pg_raise(&ctx);
-	emit_flame_rows(rsinfo, &u, rows, nrows, true);
+	emit_flame_rows(rsinfo, &u, rows, nrows, true, row_blame);
 	return (Datum) 0;
 }
 

@@ -90,6 +90,7 @@ profile_flamegraph_diff_svg(PG_FUNCTION_ARGS)
 	PeFlameRow *rows;
 	uint32		nrows;
 	PeSvgOptions opt;
+	double	   *row_blame;
 	text	   *spec = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
@@ -101,5 +102,9 @@ profile_flamegraph_diff_svg(PG_FUNCTION_ARGS)
 		!pe_flame_rows(&u, cols, 2, max_nodes, &rows, &nrows))
 		pe_pg_raise(&ctx);
 	svg_options(fcinfo, 3, 4, &u.meta.types[1], &opt);
+	/* Colour by where the change enters, as profile_diff_top ranks it. */
+	if (!pe_diff_row_blame(&u, true, rows, nrows, &row_blame))
+		pe_pg_raise(&ctx);
+	opt.row_blame = row_blame;
 	PG_RETURN_TEXT_P(draw(&ctx, &u, rows, nrows, true, &opt));
 }

@@ -6,7 +6,7 @@
 //                                  test/scripts/grafana_contract.sh)
 //
 // Each CASE.json is {"name": ..., "diff": bool, "maxNodes": int|null, "expectOther": bool,
-// "rows": [{"level":..,"label":..,"value":..,"self":..[,"valueRight":..,"selfRight":..]}]},
+// "rows": [{"level":..,"label":..,"value":..,"self":..[,"valueRight":..,"selfRight":..[,"blame":..]]}]},
 // the rows as `SELECT json_agg(f) FROM flamegraph(...) f` returns them.  The rows become a
 // frame twice: with typed fields, as Grafana's PostgreSQL data source delivers int/bigint/text
 // columns (createDataFrame), and with types guessed from the JSON values (toDataFrame).
@@ -58,11 +58,20 @@ function assert(cond, message) {
 
 const FIELD_NAMES = ['level', 'label', 'value', 'self'];
 const DIFF_FIELD_NAMES = ['valueRight', 'selfRight'];
+// flamegraph_diff's last column (0.2.0): the change entering at each row, a float that
+// Grafana's flame graph does not read; it rides along in the frame as the panel gets it.
+const BLAME_FIELD = 'blame';
+
+// The columns of a case's rows: Grafana's, then blame when the rows have it.
+function fieldNames(rows, diff) {
+  const names = diff ? [...FIELD_NAMES, ...DIFF_FIELD_NAMES] : FIELD_NAMES;
+  return diff && rows.length && BLAME_FIELD in rows[0] ? [...names, BLAME_FIELD] : names;
+}
 
 // The frame Grafana's PostgreSQL data source makes of the query result: one field per column,
 // level/value/self/valueRight/selfRight numbers (int4/int8), label a string (text).
 function typedFrame(name, rows, diff) {
-  const names = diff ? [...FIELD_NAMES, ...DIFF_FIELD_NAMES] : FIELD_NAMES;
+  const names = fieldNames(rows, diff);
   return createDataFrame({
     name,
     fields: names.map((field) => ({
@@ -103,14 +112,17 @@ function checkRows(c) {
   const { name, rows, diff } = c;
   check(`${name}: rows have the ${diff ? 'diff ' : ''}columns, in pre-order, one root`, () => {
     assert(Array.isArray(rows) && rows.length > 0, 'no rows');
-    const names = diff ? [...FIELD_NAMES, ...DIFF_FIELD_NAMES] : FIELD_NAMES;
+    const names = fieldNames(rows, diff);
     const want = names.join(',');
     rows.forEach((row, i) => {
       const got = Object.keys(row).join(',');
       assert(got === want, `row ${i} has columns ${got}, want ${want}`);
       assert(typeof row.label === 'string', `row ${i}: label is not a string`);
-      for (const f of names.filter((n) => n !== 'label')) {
+      for (const f of names.filter((n) => n !== 'label' && n !== BLAME_FIELD)) {
         assert(Number.isSafeInteger(row[f]), `row ${i}: ${f} = ${row[f]} is not a safe integer`);
+      }
+      if (names.includes(BLAME_FIELD)) {
+        assert(Number.isFinite(row[BLAME_FIELD]), `row ${i}: blame = ${row[BLAME_FIELD]} is not a number`);
       }
       if (i === 0) {
         assert(row.level === 0, `first row has level ${row.level}`);

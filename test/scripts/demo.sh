@@ -2,7 +2,8 @@
 # demo.sh: tools/demo.sh (`make demo`) against the test database, on a smaller fleet
 # (one pod per service and region: both incidents are still there), checking that the
 # story it tells is true:
-#  - the planted regression function ranks first in profile_diff_top;
+#  - the planted regression's new per-item loop ranks first in profile_diff_top, and its
+#    hottest callee first among those rows by change of self CPU;
 #  - checkout uses more CPU in 14:03-14:09 than in 13:55-14:01;
 #  - the leaking cart site's in-use memory grows in every 5-minute bucket while the
 #    largest other site stays flat;
@@ -37,12 +38,19 @@ else
 	bad "the demo's store: rollup merge differs from the raw merge ('$(check rollup_equal=)')"
 fi
 
-want=$(check regression_function=)
+want=$(check regression_caller=)
 got=$(check diff_top1=)
 if [ -n "$want" ] && [ "$got" = "$want" ]; then
-	ok "profile_diff_top ranks $want first"
+	ok "profile_diff_top ranks the new per-item loop $want first"
 else
-	bad "profile_diff_top ranks '$got' first, want '$want'"
+	bad "profile_diff_top ranks '$got' first, want the new per-item loop '$want'"
+fi
+want=$(check regression_function=)
+got=$(check diff_self_top1=)
+if [ -n "$want" ] && [ "$got" = "$want" ]; then
+	ok "by change of self CPU, the loop's hottest callee $want comes first"
+else
+	bad "by change of self CPU, '$got' comes first, want '$want'"
 fi
 
 read -r base_kv bad_kv <<<"$(check checkout_cores)"

@@ -259,6 +259,7 @@ test_edges(void)
 	PeTree		u;
 	double	   *blame;
 
+	/* everything is new: the outermost new function of the chain */
 	CHECK(strcmp(first(empty_base, true, PE_DIFF_RANK_INCREASE), "a") == 0);
 	build(&u, empty_base);
 	CHECK_OK(&ctx, pe_diff_blame(&u, true, &blame));
@@ -278,6 +279,41 @@ test_edges(void)
 		ctx.err.code = PE_OK;
 		pe_tree_free(&u);
 	}
+}
+
+/* Flame rows carry their node: the row with the largest blame is the culprit. */
+static void
+test_row_blame(void)
+{
+	PeTree		u;
+	uint32_t	cols[2] = {0, 1};
+	PeFlameRow *rows;
+	uint32_t	nrows;
+	double	   *row_blame;
+	uint32_t	best = 0;
+	uint32_t	len;
+	const char *name;
+
+	build(&u, n_plus_one);
+	CHECK_OK(&ctx, pe_flame_rows(&u, cols, 2, 0, &rows, &nrows));
+	CHECK_OK(&ctx, pe_diff_row_blame(&u, true, rows, nrows, &row_blame));
+	for (uint32_t i = 1; i < nrows; i++)
+		if (row_blame[i] > row_blame[best])
+			best = i;
+	name = pe_strtab_get(&u.names, rows[best].name, &len);
+	CHECK(len == 10 && memcmp(name, "encodeEach", 10) == 0);
+	CHECK(row_blame[0] == 0);
+	pe_free(&ctx, rows);
+	pe_free(&ctx, row_blame);
+	/* folded rows ("other") get no blame */
+	CHECK_OK(&ctx, pe_flame_rows(&u, cols, 2, 3, &rows, &nrows));
+	CHECK_OK(&ctx, pe_diff_row_blame(&u, true, rows, nrows, &row_blame));
+	for (uint32_t i = 0; i < nrows; i++)
+		if (rows[i].name == PE_ROW_OTHER)
+			CHECK(row_blame[i] == 0 && rows[i].node == PE_NO_NODE);
+	pe_free(&ctx, rows);
+	pe_free(&ctx, row_blame);
+	pe_tree_free(&u);
 }
 
 /* A deep chain: no recursion in the walk. */
@@ -320,6 +356,7 @@ main(void)
 	RUN(test_decrease);
 	RUN(test_join);
 	RUN(test_edges);
+	RUN(test_row_blame);
 	RUN(test_deep);
 	return unit_finish("difftop");
 }

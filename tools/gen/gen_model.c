@@ -566,9 +566,7 @@ static const char regression_root[] =
 	"net/http.(*ServeMux).ServeHTTP;net/http.HandlerFunc.ServeHTTP;"
 	"github.com/acme/checkout/internal/api.(*Server).middleware.func1;"
 	"github.com/acme/checkout/internal/api.(*Server).route;"
-	"github.com/acme/checkout/internal/order.(*Handler).Get;"
-	GEN_REGRESSION_CALLER ";"
-	"github.com/acme/checkout/internal/order.(*Handler).renderItem";
+	GEN_REGRESSION_CALLER;
 
 #define JSON_ENCODE "encoding/json.Marshal;encoding/json.(*encodeState).marshal;" \
 	"encoding/json.(*encodeState).reflectValue;encoding/json.ptrEncoder.encode;" \
