@@ -66,6 +66,7 @@ typedef struct BlameWork
 	uint32_t   *shrink_child;	/* child with the smallest change */
 	uint8_t    *inside;			/* node is in (or starts) a new-cost subtree */
 	double	   *rho;			/* per name: uniform self ratio; NAN: none */
+	PeOrder		order;			/* canonical pre-order: sums in the same order */
 } BlameWork;
 
 static void
@@ -163,7 +164,10 @@ uniform_ratios(BlameWork *w)
 		return false;
 	for (uint32_t i = 0; i < u->names.n; i++)
 		w->rho[i] = NAN;
-	for (uint32_t node = 1; node < u->nnodes; node++)
+	for (uint32_t i = 1; i < w->order.n; i++)
+	{
+		uint32_t	node = w->order.node[i];
+
 		if (!w->inside[node] && w->self[0][node] > 0)
 		{
 			e[n].name = u->name[node];
@@ -171,6 +175,7 @@ uniform_ratios(BlameWork *w)
 			e[n].weight = w->self[0][node];
 			n++;
 		}
+	}
 	if (!pe_sort(w->ctx, e, n, sizeof(RatioEntry), compare_ratio_entries, NULL))
 	{
 		pe_free(w->ctx, e);
@@ -284,13 +289,14 @@ blame_new_cost(BlameWork *w, const DiffSums *s, double *blame)
 	const PeTree *u = w->u;
 
 	w->inside[0] = 0;
-	for (uint32_t n = 1; n < u->nnodes; n++)
+	for (uint32_t i = 1; i < w->order.n; i++)
 	{
+		uint32_t	n = w->order.node[i];
 		double		d = node_change(w, n);
 		int			sign = d > 0 ? 1 : d < 0 ? -1 : 0;
 		uint32_t	m = n;
 
-		if ((n & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(w->ctx);
 		if (w->inside[u->parent[n]])
 		{
@@ -319,8 +325,9 @@ blame_self_change(BlameWork *w, double *blame)
 {
 	const PeTree *u = w->u;
 
-	for (uint32_t n = 1; n < u->nnodes; n++)
+	for (uint32_t i = 1; i < w->order.n; i++)
 	{
+		uint32_t	n = w->order.node[i];
 		double		d = w->self[1][n] - w->self[0][n];
 		double		rho = w->rho[u->name[n]];
 		double		own = isnan(rho) ? d : w->self[0][n] * (rho - 1.0);
@@ -344,6 +351,7 @@ blame_work_free(BlameWork *w)
 	pe_free(w->ctx, w->shrink_child);
 	pe_free(w->ctx, w->inside);
 	pe_free(w->ctx, w->rho);
+	pe_order_free(w->ctx, &w->order);
 }
 
 static bool
@@ -365,7 +373,8 @@ blame_nodes(const PeTree *u, bool normalize, const DiffSums *s, double *blame)
 	w.shrink_child = pe_alloc(ctx, sizeof(uint32_t) * u->nnodes);
 	w.inside = pe_alloc0(ctx, u->nnodes);
 	w.rho = pe_alloc(ctx, sizeof(double) * (u->names.n ? u->names.n : 1));
-	if (!totals || !w.grow_child || !w.shrink_child || !w.inside || !w.rho)
+	if (!totals || !w.grow_child || !w.shrink_child || !w.inside || !w.rho ||
+		!pe_tree_preorder(u, false, &w.order))
 		goto done;
 	for (int c = 0; c < 2; c++)
 	{
@@ -381,8 +390,9 @@ blame_nodes(const PeTree *u, bool normalize, const DiffSums *s, double *blame)
 	}
 	for (uint32_t n = 0; n < u->nnodes; n++)
 		w.grow_child[n] = w.shrink_child[n] = PE_NO_NODE;
-	for (uint32_t n = 1; n < u->nnodes; n++)
+	for (uint32_t i = 1; i < w.order.n; i++)
 	{
+		uint32_t	n = w.order.node[i];
 		uint32_t	p = u->parent[n];
 		double		d = node_change(&w, n);
 
@@ -499,20 +509,25 @@ pe_diff_top(const PeTree *u, bool normalize, PeDiffRank rank,
 	double	   *score = NULL;
 	PeDiffTopRow *out = NULL;
 	const void *sort_arg[2] = {u, &rank};
+	PeOrder		order;
 	uint32_t	n = 0;
 	bool		ok = false;
 
 	*rows = NULL;
 	*nrows = 0;
 	memset(&s, 0, sizeof(s));
+	memset(&order, 0, sizeof(order));
 	if (!is_union(u))
 		return false;
 	blame = pe_alloc(ctx, sizeof(double) * u->nnodes);
 	score = pe_alloc0(ctx, sizeof(double) * (u->names.n ? u->names.n : 1));
 	if (!blame || !score || !diff_sums(u, &s) || !blame_nodes(u, normalize, &s, blame))
 		goto done;
-	for (uint32_t node = 1; node < u->nnodes; node++)
-		score[u->name[node]] += blame[node];
+	/* In canonical order: equal trees give equal sums, whatever their node order. */
+	if (!pe_tree_preorder(u, false, &order))
+		goto done;
+	for (uint32_t i = 1; i < order.n; i++)
+		score[u->name[order.node[i]]] += blame[order.node[i]];
 	out = pe_alloc(ctx, sizeof(PeDiffTopRow) * (u->names.n ? u->names.n : 1));
 	if (out == NULL)
 		goto done;
@@ -545,6 +560,7 @@ pe_diff_top(const PeTree *u, bool normalize, PeDiffRank rank,
 	ok = true;
 done:
 	diff_sums_free(ctx, &s);
+	pe_order_free(ctx, &order);
 	pe_free(ctx, blame);
 	pe_free(ctx, score);
 	pe_free(ctx, out);
