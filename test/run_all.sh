@@ -244,12 +244,13 @@ else
 fi
 export PROFILE_EXT_CORPUS
 
-# Unit tests.  Equivalent to `make unit`, but each test/unit/test_*.c is built and run on
+# Unit tests.  Equivalent to `make unit`, but each test/unit/test_*.c (and the gateway's
+# test/gateway/unit/test_*.c) is built and run on
 # its own so that one suite that fails to build or crashes does not hide the others'
 # results (the Makefile's loop stops at the first failing binary).
 say "unit tests (make unit)"
 shopt -s nullglob
-unit_srcs=(test/unit/test_*.c)
+unit_srcs=(test/unit/test_*.c test/gateway/unit/test_*.c)
 if [ ${#unit_srcs[@]} -eq 0 ]; then
 	record unit "-" 0 0 0 "no test/unit/test_*.c yet"
 fi

@@ -41,7 +41,9 @@ pe_need_packages() {
 	done
 	pg_bin=$(pg_config --bindir 2>/dev/null)
 	[ -x "$pg_bin/initdb" ] && [ -x "$pg_bin/pg_ctl" ] || return 0
-	for h in /usr/include/protobuf-c/protobuf-c.h /usr/include/zlib.h /usr/include/zstd.h; do
+	# the gateway (src/gateway), built by the same `make`: libmicrohttpd and libpq
+	for h in /usr/include/protobuf-c/protobuf-c.h /usr/include/zlib.h /usr/include/zstd.h \
+		/usr/include/microhttpd.h /usr/include/postgresql/libpq-fe.h; do
 		[ -f "$h" ] || return 0
 	done
 	return 1
