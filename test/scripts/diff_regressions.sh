@@ -38,7 +38,8 @@ if ! go build -o "$tmp/regressions" "$repo/test/diff/regressions.go" >"$tmp/buil
 fi
 ok "test/diff/regressions.go builds"
 
-q -c "CREATE TABLE regress_profiles (name text PRIMARY KEY, p profile NOT NULL)" || {
+q -c "CREATE EXTENSION IF NOT EXISTS profile_ext" \
+	-c "CREATE TABLE regress_profiles (name text PRIMARY KEY, p profile NOT NULL)" || {
 	bad "cannot create the table (is the extension installed?)"
 	finish
 }
