@@ -16,7 +16,9 @@ OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 REGRESS = $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
-PG_CPPFLAGS = -Isrc/core
+# The version the library reports (PostgreSQL 18's magic block): the control file's.
+PE_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+PG_CPPFLAGS = -Isrc/core -DPE_VERSION='"$(PE_VERSION)"'
 PG_CFLAGS = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 SHLIB_LINK = -lprotobuf-c -lzstd -lz

@@ -8,13 +8,15 @@ DECLARE
 	state text;
 	msg text;
 	detail text;
+	hint text;
 BEGIN
 	EXECUTE query;
 	RETURN 'no error';
 EXCEPTION WHEN OTHERS THEN
 	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-		detail = PG_EXCEPTION_DETAIL;
-	RETURN state || ': ' || msg || coalesce(E'\n' || nullif(detail, ''), '');
+		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+	RETURN state || ': ' || msg || coalesce(E'\n' || nullif(detail, ''), '')
+		|| coalesce(E'\nHINT: ' || nullif(hint, ''), '');
 END $$;
 
 -- The settings exist once the library is loaded (by the first call of any

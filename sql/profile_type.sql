@@ -77,6 +77,10 @@ SELECT '\x00'::profile;
 SELECT '\x1f8b0800'::profile;
 SELECT '\x7f50524607000000'::profile;
 SELECT '\x7f5052460700000000000000'::profile;
+-- a version this build does not know is a missing feature, not corruption (0A000)
+DO $$ BEGIN PERFORM '\x7f5052460700000000000000'::profile;
+EXCEPTION WHEN feature_not_supported THEN RAISE NOTICE 'unknown format version: SQLSTATE %', SQLSTATE;
+END $$;
 SELECT '\x7f50524601000100000000000000'::profile;
 SELECT '\x7f50524601800000000000000000'::profile;
 SELECT '\x0a0208011200'::profile;

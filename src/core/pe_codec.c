@@ -217,9 +217,8 @@ put_meta(ByteBuf *b, const PeMeta *m)
 	PeCtx	   *ctx = b->ctx;
 
 	if (m->nvalues < 1 || m->nvalues > PE_MAX_VALUES)
-		return pe_fail(ctx, PE_ERR_ARG, "cannot store profile with %u sample types", m->nvalues),
-			pe_set_detail(ctx, "A stored profile has between 1 and %d sample types.", PE_MAX_VALUES),
-			false;
+		return pe_fail(ctx, PE_ERR_ARG, "cannot store profile with %u sample types\n"
+				"A stored profile has between 1 and %d sample types.", m->nvalues, PE_MAX_VALUES);
 	if (m->default_type < -1 || m->default_type >= (int32_t) m->nvalues)
 		return pe_fail(ctx, PE_ERR_ARG, "cannot store profile: default sample type %d out of range",
 					   m->default_type);
@@ -632,9 +631,9 @@ pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
 	if (body_len > UINT32_MAX || body_len > ctx->limits.max_decoded_bytes ||
 		s.len > ctx->limits.max_decoded_bytes)
 	{
-		pe_fail(ctx, PE_ERR_LIMIT, "profile too large to store (%zu bytes uncompressed)", body_len + s.len);
-		pe_set_detail(ctx, "The limit is %zu bytes (profile_ext.max_decoded_size, at most 4 GB).",
-					  ctx->limits.max_decoded_bytes);
+		pe_fail(ctx, PE_ERR_LIMIT_SIZE, "profile too large to store (%zu bytes uncompressed)\n"
+				"The limit is %zu bytes (and at most 4 GB).",
+				body_len + s.len, ctx->limits.max_decoded_bytes);
 		goto done;
 	}
 
@@ -761,17 +760,17 @@ varint_fail(Reader *r, const char *what, int64_t index)
 
 	if (r->status == VARINT_TRUNCATED)
 	{
-		pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: body ends inside %s", w);
-		pe_set_detail(r->ctx, "The body is %zu bytes long.", r->len);
+		pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: body ends inside %s\n"
+				"The body is %zu bytes long.", w, r->len);
 	}
 	else if (r->status == VARINT_TOO_LONG)
 		pe_fail(r->ctx, PE_ERR_CORRUPT,
 				"corrupt profile value: varint of %s at body offset %zu exceeds 64 bits", w, r->pos);
 	else
 	{
-		pe_fail(r->ctx, PE_ERR_CORRUPT,
-				"corrupt profile value: non-minimal varint of %s at body offset %zu", w, r->pos);
-		pe_set_detail(r->ctx, "Varints must use as few bytes as possible, so that each profile has one encoding.");
+		pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: non-minimal varint of %s at body offset %zu\n"
+				"Varints must use as few bytes as possible, so that each profile has one encoding.",
+				w, r->pos);
 	}
 	return false;
 }
@@ -812,18 +811,15 @@ get_string(Reader *r, const char **s, uint32_t *len, const char *what, int64_t i
 	if (!get_varint(r, &v))
 		return varint_fail(r, what, index);
 	if (v > r->len - r->pos)
-		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %s runs past the end of the body",
-					   describe(buf, sizeof(buf), what, index)),
-			pe_set_detail(r->ctx, "Its length is %llu; %zu bytes remain.",
-						  (unsigned long long) v, r->len - r->pos),
-			false;
+		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %s runs past the end of the body\n"
+				"Its length is %llu; %zu bytes remain.",
+				describe(buf, sizeof(buf), what, index), (unsigned long long) v, r->len - r->pos);
 	*s = (const char *) r->data + r->pos;
 	*len = (uint32_t) v;
 	if (!pe_utf8_valid(*s, *len))
-		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %s is not valid UTF-8",
-					   describe(buf, sizeof(buf), what, index)),
-			pe_set_detail(r->ctx, "Strings in a profile value are UTF-8 without NUL bytes."),
-			false;
+		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %s is not valid UTF-8\n"
+				"Strings in a profile value are UTF-8 without NUL bytes.",
+				describe(buf, sizeof(buf), what, index));
 	r->pos += v;
 	return true;
 }
@@ -851,9 +847,8 @@ get_meta(Reader *r, PeMeta *m)
 	if (!get_u32(r, &m->nvalues, PE_MAX_VALUES, "the number of sample types", -1))
 		return false;
 	if (m->nvalues == 0)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: no sample types"),
-			pe_set_detail(ctx, "A stored profile has between 1 and %d sample types.", PE_MAX_VALUES),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: no sample types\n"
+				"A stored profile has between 1 and %d sample types.", PE_MAX_VALUES);
 	m->types = pe_alloc0(ctx, sizeof(PeSampleType) * m->nvalues);
 	if (m->types == NULL)
 		return false;
@@ -891,10 +886,8 @@ get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
 	if (!get_varint(r, &block))
 		return varint_fail(r, "the size of the name table", -1);
 	if (block > r->len - r->pos)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name table of %llu bytes overruns the value",
-					   (unsigned long long) block),
-			pe_set_detail(ctx, "Only %zu bytes follow.", r->len - r->pos),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name table of %llu bytes overruns the value\n"
+				"Only %zu bytes follow.", (unsigned long long) block, r->len - r->pos);
 	/* Every name takes at least its prefix byte and its NUL. */
 	if ((uint64_t) *nstrings * 2 > block)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u names declared in %llu bytes",
@@ -939,10 +932,8 @@ get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not valid UTF-8", i);
 		if (i > 0 && (suffix_len == 0 ||
 					  (shared < prev_len && (unsigned char) scratch[shared] <= (unsigned char) prev[shared])))
-			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not after name %u in byte order",
-						   i, i - 1),
-				pe_set_detail(ctx, "Names are stored sorted, without repeats."),
-				false;
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not after name %u in byte order\n"
+					"Names are stored sorted, without repeats.", i, i - 1);
 		id = pe_strtab_intern(r->names, scratch, shared + suffix_len);
 		if (id == PE_NO_NODE)
 			return false;
@@ -986,11 +977,9 @@ get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 		if (!get_varint(r, &up))
 			return varint_fail(r, "the up count of node", i + 1);
 		if (up > prev)
-			return pe_fail(r->ctx, PE_ERR_CORRUPT,
-						   "corrupt profile value: node %u climbs %llu levels from depth %u",
-						   i + 1, (unsigned long long) up, prev),
-				pe_set_detail(r->ctx, "A node's up count is at most the previous node's depth, so that every node but the root has a parent."),
-				false;
+			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u climbs %llu levels from depth %u\n"
+					"A node's up count is at most the previous node's depth, so that every node but the root has a parent.",
+					i + 1, (unsigned long long) up, prev);
 		depth[i] = prev + 1 - (uint32_t) up;
 		prev = depth[i];
 		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
@@ -1038,8 +1027,8 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 			rank = -1;			/* a huge code: out of range, reported below */
 		if (rank < 0 || rank >= (int64_t) nstrings)
 		{
-			pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u has a name out of range", node);
-			pe_set_detail(ctx, "The value has %u names.", nstrings);
+			pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u has a name out of range\n"
+					"The value has %u names.", node, nstrings);
 			goto done;
 		}
 		used[rank] = 1;
@@ -1055,8 +1044,8 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 	for (uint32_t k = 0; k < nstrings; k++)
 		if (!used[k])
 		{
-			pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is never used", k);
-			pe_set_detail(ctx, "The name table holds only the names of the call tree.");
+			pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is never used\n"
+					"The name table holds only the names of the call tree.", k);
 			goto done;
 		}
 	ok = true;
@@ -1088,10 +1077,8 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 			if (!get_varint(r, &scale))
 				return varint_fail(r, "the scale of value column", v);
 			if (scale == 0 || scale > (uint64_t) INT64_MAX)
-				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: value column %u has scale %llu",
-							   v, (unsigned long long) scale),
-					pe_set_detail(r->ctx, "A column's scale is between 1 and 2^63-1."),
-					false;
+				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: value column %u has scale %llu\n"
+						"A column's scale is between 1 and 2^63-1.", v, (unsigned long long) scale);
 		}
 		for (uint32_t node = 0; node < n; node++)
 		{
@@ -1109,10 +1096,9 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 		}
 		/* The stored values share no factor; all 0 only with scale 1. */
 		if (version >= 2 && g != 1 && !(g == 0 && scale == 1))
-			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: the values of column %u share the factor %llu",
-						   v, (unsigned long long) (g ? g : scale)),
-				pe_set_detail(r->ctx, "A column's scale is the greatest common divisor of its values (1 when all are 0), so the stored values share no factor."),
-				false;
+			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: the values of column %u share the factor %llu\n"
+					"A column's scale is the greatest common divisor of its values (1 when all are 0), so the stored values share no factor.",
+					v, (unsigned long long) (g ? g : scale));
 	}
 	if (r->pos != r->len)
 		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %zu bytes after the last column",
@@ -1125,10 +1111,8 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 		for (uint32_t v = 0; !nonzero[node] && v < nv; v++)
 			nonzero[node] = t->self[(size_t) node * nv + v] != 0;
 		if (!nonzero[node])
-			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u and all its descendants have only zero values",
-						   node),
-				pe_set_detail(r->ctx, "All-zero subtrees are left out of a stored profile."),
-				false;
+			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u and all its descendants have only zero values\n"
+					"All-zero subtrees are left out of a stored profile.", node);
 		nonzero[t->parent[node]] = 1;
 	}
 	return true;
@@ -1158,9 +1142,9 @@ parse_tree(Reader *r, PeTree *t, int version, uint32_t *nfunctions)
 		goto done;
 	if ((uint64_t) nnodes + 1 > ctx->limits.max_nodes)
 	{
-		pe_fail(ctx, PE_ERR_LIMIT, "call tree exceeds profile_ext.max_nodes (%u nodes)",
-				ctx->limits.max_nodes);
-		pe_set_detail(ctx, "The stored profile has %llu nodes.", (unsigned long long) nnodes + 1);
+		pe_fail(ctx, PE_ERR_LIMIT_NODES, "call tree exceeds the limit of %u nodes\n"
+				"The stored profile has %llu nodes.",
+				ctx->limits.max_nodes, (unsigned long long) nnodes + 1);
 		goto done;
 	}
 	/* Each node takes at least one byte per column. */
@@ -1222,10 +1206,9 @@ get_summary(PeCtx *ctx, const uint8_t *data, size_t len, uint32_t crc, PeSummary
 	uint32_t	nv;
 
 	if (summary_crc(data, len) != crc)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary's checksum does not match"),
-			pe_set_detail(ctx, "The %zu bytes after the header have CRC-32 %08X; the header says %08X.",
-						  len, summary_crc(data, len), crc),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary's checksum does not match\n"
+				"The %zu bytes after the header have CRC-32 %08X; the header says %08X.",
+				len, summary_crc(data, len), crc);
 
 	if (!get_meta(&r, &s->meta) ||
 		!get_u32(&r, &s->nnodes, UINT32_MAX - 2, "the number of nodes in the summary", -1) ||
@@ -1267,12 +1250,9 @@ check_summary(PeCtx *ctx, const PeSummary *s, const PeTree *t, uint32_t nfunctio
 		int64_t		sum = column_total(t, NULL, t->nnodes, v, &overflow);
 
 		if (overflow != (bool) (s->overflow >> v & 1) || sum != s->totals[v])
-			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary's total of sample type %u does not match the tree",
-						   v),
-				pe_set_detail(ctx, "The summary says %lld%s; the tree's values sum to %lld%s.",
-							  (long long) s->totals[v], (s->overflow >> v & 1) ? " (overflow)" : "",
-							  (long long) sum, overflow ? " (overflow)" : ""),
-				false;
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary's total of sample type %u does not match the tree\n"
+					"The summary says %lld%s; the tree's values sum to %lld%s.",
+					v, (long long) s->totals[v], (s->overflow >> v & 1) ? " (overflow)" : "", (long long) sum, overflow ? " (overflow)" : "");
 	}
 	return true;
 }
@@ -1307,23 +1287,19 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, u
 
 	rc = ZSTD_getFrameHeader(&fh, src, srclen);
 	if (ZSTD_isError(rc) || rc != 0 || fh.frameType != ZSTD_frame)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad zstd frame header"),
-			pe_set_detail(ctx, "The body is flagged as zstd-compressed but does not start with a zstd frame."),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad zstd frame header\n"
+				"The body is flagged as zstd-compressed but does not start with a zstd frame.");
 	if (fh.frameContentSize != body_len)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body size does not match the header"),
-			pe_set_detail(ctx, "The header declares %u bytes, the zstd frame %llu.",
-						  body_len, (unsigned long long) fh.frameContentSize),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body size does not match the header\n"
+				"The header declares %u bytes, the zstd frame %llu.",
+				body_len, (unsigned long long) fh.frameContentSize);
 	if (!fh.checksumFlag || fh.dictID != 0)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: zstd frame without checksum or with a dictionary"),
-			pe_set_detail(ctx, "Stored bodies are single zstd frames with a content checksum and no dictionary."),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: zstd frame without checksum or with a dictionary\n"
+				"Stored bodies are single zstd frames with a content checksum and no dictionary.");
 	rc = ZSTD_findFrameCompressedSize(src, srclen);
 	if (ZSTD_isError(rc) || rc != srclen)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body is truncated or followed by other data"),
-			pe_set_detail(ctx, "The body is %zu bytes; it must be exactly one zstd frame.", srclen),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body is truncated or followed by other data\n"
+				"The body is %zu bytes; it must be exactly one zstd frame.", srclen);
 
 	body = pe_alloc(ctx, body_len ? body_len : 1);
 	if (body == NULL)
@@ -1368,9 +1344,8 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, u
 	if (ZSTD_isError(rc) || stuck || o.pos != body_len)
 	{
 		pe_free(ctx, body);
-		pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: cannot decompress the body");
-		pe_set_detail(ctx, "zstd reports: %s.",
-					  ZSTD_isError(rc) ? ZSTD_getErrorName(rc) :
+		pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: cannot decompress the body\n"
+				"zstd reports: %s.", ZSTD_isError(rc) ? ZSTD_getErrorName(rc) :
 					  stuck ? "frame is truncated" : "wrong decompressed size");
 		return false;
 	}
@@ -1398,44 +1373,36 @@ check_header(PeCtx *ctx, const uint8_t *data, size_t have, size_t len,
 	size_t		header;
 
 	if (have < PE_HEADER_SIZE)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: too short"),
-			pe_set_detail(ctx, "The value has %zu bytes; the header alone has %d.", have, PE_HEADER_SIZE),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: too short\n"
+				"The value has %zu bytes; the header alone has %d.", have, PE_HEADER_SIZE);
 	if (!pe_is_native(data, have))
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad magic bytes"),
-			pe_set_detail(ctx, "A stored profile starts with the bytes 7F 50 52 46; this one starts with %02X %02X %02X %02X.",
-						  data[0], data[1], data[2], data[3]),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad magic bytes\n"
+				"A stored profile starts with the bytes 7F 50 52 46; this one starts with %02X %02X %02X %02X.",
+				data[0], data[1], data[2], data[3]);
 	if (data[4] != 1 && data[4] != 2)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "unsupported profile format version %u", data[4]),
-			pe_set_detail(ctx, "This build of profile_ext reads format versions 1 and 2."),
-			false;
+		return pe_fail(ctx, PE_ERR_UNSUPPORTED, "unsupported profile format version %u\n"
+				"This build of profile_ext reads format versions 1 and 2.", data[4]);
 	*version = data[4];
 	if (data[5] & ~PE_FLAG_ZSTD)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: unknown flag bits 0x%02X",
-					   data[5] & ~PE_FLAG_ZSTD),
-			pe_set_detail(ctx, "Format version %d defines only flag bit 0 (zstd-compressed body).", *version),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: unknown flag bits 0x%02X\n"
+				"Format version %d defines only flag bit 0 (zstd-compressed body).",
+				data[5] & ~PE_FLAG_ZSTD, *version);
 	if (data[6] != 0 || data[7] != 0)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: reserved header bytes are not zero"),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: reserved header bytes are not zero");
 	*body_len = get_u32le(data + 8);
 	header = *version == 1 ? PE_HEADER_SIZE : PE_HEADER_SIZE_V2;
 	if (have < header)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: too short"),
-			pe_set_detail(ctx, "The value has %zu bytes; the version %d header alone has %zu.",
-						  have, *version, header),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: too short\n"
+				"The value has %zu bytes; the version %d header alone has %zu.",
+				have, *version, header);
 	*prefix = header;
 	if (*version >= 2)
 	{
 		uint32_t	summary_len = get_u32le(data + 12);
 
 		if (summary_len > len - header)
-			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: summary of %u bytes overruns the value",
-						   summary_len),
-				pe_set_detail(ctx, "The value has %zu bytes after its header.", len - header),
-				false;
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: summary of %u bytes overruns the value\n"
+					"The value has %zu bytes after its header.", summary_len, len - header);
 		*prefix += summary_len;
 	}
 	return true;
@@ -1448,9 +1415,8 @@ get_body(PeCtx *ctx, const uint8_t *data, size_t len, size_t prefix, uint32_t bo
 {
 	*inflated = NULL;
 	if (body_len > ctx->limits.max_decoded_bytes)
-		return pe_fail(ctx, PE_ERR_LIMIT, "profile value exceeds profile_ext.max_decoded_size"),
-			pe_set_detail(ctx, "Its body is %u bytes; the limit is %zu.", body_len, ctx->limits.max_decoded_bytes),
-			false;
+		return pe_fail(ctx, PE_ERR_LIMIT_SIZE, "profile value exceeds the decoded size limit\n"
+				"Its body is %u bytes; the limit is %zu.", body_len, ctx->limits.max_decoded_bytes);
 	if (data[5] & PE_FLAG_ZSTD)
 	{
 		if (!zstd_inflate(ctx, data + prefix, len - prefix, body_len, inflated))
@@ -1459,9 +1425,8 @@ get_body(PeCtx *ctx, const uint8_t *data, size_t len, size_t prefix, uint32_t bo
 		return true;
 	}
 	if (body_len != len - prefix)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: body length does not match the header"),
-			pe_set_detail(ctx, "The header declares %u bytes; %zu follow it.", body_len, len - prefix),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: body length does not match the header\n"
+				"The header declares %u bytes; %zu follow it.", body_len, len - prefix);
 	*body = data + prefix;
 	return true;
 }
@@ -1475,7 +1440,7 @@ decode_with_names(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 	size_t		prefix;
 	uint32_t	body_len;
 	uint8_t    *inflated = NULL;
-	const uint8_t *body;
+	const uint8_t *body = NULL;
 	PeSummary	summary;
 	bool		ok;
 
@@ -1574,9 +1539,8 @@ bool
 pe_summary_total(PeCtx *ctx, const PeSummary *s, uint32_t v, int64_t *total)
 {
 	if (s->overflow >> v & 1)
-		return pe_fail(ctx, PE_ERR_OVERFLOW, "profile value out of range"),
-			pe_set_detail(ctx, "Adding the values overflows a 64-bit integer."),
-			false;
+		return pe_fail(ctx, PE_ERR_OVERFLOW, "profile value out of range\n"
+				"Adding the values overflows a 64-bit integer.");
 	*total = s->totals[v];
 	return true;
 }

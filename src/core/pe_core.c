@@ -42,34 +42,52 @@ pe_ctx_init_malloc(PeCtx *ctx)
 bool
 pe_fail(PeCtx *ctx, PeErrCode code, const char *fmt,...)
 {
+	char	   *parts[3] = {ctx->err.msg, ctx->err.detail, ctx->err.hint};
+	size_t		sizes[3] = {sizeof(ctx->err.msg), sizeof(ctx->err.detail), sizeof(ctx->err.hint)};
+	char		whole[sizeof(ctx->err.msg) + sizeof(ctx->err.detail) + sizeof(ctx->err.hint)];
+	char		prefix[sizeof(whole)];
+	size_t		start = 0;
+	const char *nl = fmt;
 	va_list		ap;
 
 	/* Keep the first error: later ones are usually consequences. */
 	if (ctx->err.code != PE_OK)
-	{
-		ctx->err.detail_open = false;
 		return false;
-	}
 	ctx->err.code = code;
-	ctx->err.detail_open = true;
-	ctx->err.detail[0] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(ctx->err.msg, sizeof(ctx->err.msg), fmt, ap);
+	vsnprintf(whole, sizeof(whole), fmt, ap);
 	va_end(ap);
+
+	/*
+	 * Split at the newlines of fmt, not of the result: each part ends where
+	 * the formatted prefix of fmt up to its newline ends (that prefix uses a
+	 * prefix of the arguments), so a newline inside an argument stays put.
+	 */
+	for (int i = 0; i < 3; i++)
+	{
+		size_t		end = strlen(whole);
+
+		nl = nl ? strchr(nl, '\n') : NULL;
+		if (i < 2 && nl && (size_t) (nl - fmt) < sizeof(prefix))
+		{
+			int			n;
+
+			memcpy(prefix, fmt, nl - fmt);
+			prefix[nl - fmt] = '\0';
+			va_start(ap, fmt);
+			n = vsnprintf(NULL, 0, prefix, ap);
+			va_end(ap);
+			if (n >= 0 && (size_t) n >= start && (size_t) n < end)
+				end = (size_t) n;
+			nl++;
+		}
+		else
+			nl = NULL;
+		snprintf(parts[i], sizes[i], "%.*s", (int) (end > start ? end - start : 0),
+				 whole + start);
+		start = end < strlen(whole) ? end + 1 : end;
+	}
 	return false;
-}
-
-void
-pe_set_detail(PeCtx *ctx, const char *fmt,...)
-{
-	va_list		ap;
-
-	/* A detail belongs to the error just recorded, not to an ignored one. */
-	if (!ctx->err.detail_open)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(ctx->err.detail, sizeof(ctx->err.detail), fmt, ap);
-	va_end(ap);
 }
 
 void *

@@ -24,19 +24,23 @@ typedef enum PeErrCode
 	PE_ERR_PPROF,				/* input is not valid pprof */
 	PE_ERR_CORRUPT,				/* stored value fails validation */
 	PE_ERR_TEXT,				/* malformed text input (folded stacks) */
-	PE_ERR_LIMIT,				/* a configured limit was exceeded */
+	PE_ERR_LIMIT,				/* a fixed limit of the format was exceeded */
+	PE_ERR_LIMIT_SIZE,			/* limits.max_decoded_bytes was exceeded */
+	PE_ERR_LIMIT_DEPTH,			/* limits.max_stack_depth was exceeded */
+	PE_ERR_LIMIT_NODES,			/* limits.max_nodes was exceeded */
 	PE_ERR_OVERFLOW,			/* a value would overflow 64 bits */
 	PE_ERR_INCOMPATIBLE,		/* profiles of different kinds combined */
 	PE_ERR_ARG,					/* bad argument (unknown sample type, ...) */
-	PE_ERR_NOMEM				/* allocator returned NULL */
+	PE_ERR_NOMEM,				/* allocator returned NULL */
+	PE_ERR_UNSUPPORTED			/* a stored format version this build cannot read */
 } PeErrCode;
 
 typedef struct PeError
 {
 	PeErrCode	code;
 	char		msg[256];
-	char		detail[512];
-	bool		detail_open;	/* pe_set_detail applies to the last pe_fail */
+	char		detail[512];	/* facts */
+	char		hint[256];		/* advice within the core's own terms, or empty */
 } PeError;
 
 typedef struct PeAlloc
@@ -96,11 +100,24 @@ typedef int (*PeCompare) (const void *a, const void *b, void *arg);
 extern bool pe_sort(PeCtx *ctx, void *base, size_t n, size_t size,
 					PeCompare cmp, void *arg);
 
-/* Record an error; always returns false so callers can "return pe_fail()". */
+/*
+ * Record an error (the first one wins); always returns false, so callers
+ * write "return pe_fail(...)".  Newlines in fmt separate the message, its
+ * detail (facts) and its hint (advice):
+ *     pe_fail(ctx, code, "message %d\nDetail sentence %s.\nHint.", a, b);
+ * The core does not name settings of the program around it (PostgreSQL,
+ * the gateway): callers add that advice by code (PE_ERR_LIMIT_*).
+ */
 extern bool pe_fail(PeCtx *ctx, PeErrCode code, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
-extern void pe_set_detail(PeCtx *ctx, const char *fmt,...)
-			__attribute__((format(printf, 2, 3)));
+
+/* Any of the PE_ERR_LIMIT codes. */
+static inline bool
+pe_err_is_limit(PeErrCode code)
+{
+	return code == PE_ERR_LIMIT || code == PE_ERR_LIMIT_SIZE ||
+		code == PE_ERR_LIMIT_DEPTH || code == PE_ERR_LIMIT_NODES;
+}
 
 static inline void
 pe_check_interrupts(PeCtx *ctx)
@@ -114,9 +131,8 @@ static inline bool
 pe_add64(PeCtx *ctx, int64_t *acc, int64_t v)
 {
 	if (__builtin_add_overflow(*acc, v, acc))
-		return pe_fail(ctx, PE_ERR_OVERFLOW, "profile value out of range"),
-			pe_set_detail(ctx, "Adding the values overflows a 64-bit integer."),
-			false;
+		return pe_fail(ctx, PE_ERR_OVERFLOW, "profile value out of range\n"
+				"Adding the values overflows a 64-bit integer.");
 	return true;
 }
 

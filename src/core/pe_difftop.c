@@ -427,10 +427,8 @@ static bool
 is_union(const PeTree *u)
 {
 	if (u->meta.nvalues != 2 || u->nnodes == 0)
-		return pe_fail(u->ctx, PE_ERR_ARG, "a diff needs a tree with two value columns"),
-			pe_set_detail(u->ctx, "The tree has %u columns and %u nodes.",
-						  u->meta.nvalues, u->nnodes),
-			false;
+		return pe_fail(u->ctx, PE_ERR_ARG, "a diff needs a tree with two value columns\n"
+				"The tree has %u columns and %u nodes.", u->meta.nvalues, u->nnodes);
 	return true;
 }
 

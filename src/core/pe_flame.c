@@ -348,9 +348,8 @@ pe_flame_rows(const PeTree *t, const uint32_t *cols, int ncols,
 	for (int c = 0; c < ncols; c++)
 	{
 		if (cols[c] >= t->meta.nvalues)
-			return pe_fail(ctx, PE_ERR_ARG, "value column %u out of range", cols[c]),
-				pe_set_detail(ctx, "The profile has %u sample types.", t->meta.nvalues),
-				false;
+			return pe_fail(ctx, PE_ERR_ARG, "value column %u out of range\n"
+					"The profile has %u sample types.", cols[c], t->meta.nvalues);
 		fw.col[c] = cols[c];
 		fw.total[c] = pe_alloc(ctx, sizeof(int64_t) * t->nnodes);
 		if (fw.total[c] == NULL || !pe_tree_totals(t, cols[c], fw.total[c]))

@@ -19,14 +19,14 @@
  * - Frame names are interned with pe_strtab_intern_utf8: invalid UTF-8 and
  *   NUL bytes become U+FFFD, as in names decoded from pprof.
  * - More than ctx->limits.max_stack_depth frames in a stack is
- *   PE_ERR_LIMIT.  Identical stacks add up.
+ *   PE_ERR_LIMIT_DEPTH.  Identical stacks add up.
  * Any other malformed line is PE_ERR_TEXT, with a message that names the
  * line number and a detail that quotes the start of the line.
  *
  * Writing emits one line per node with a non-zero self value, in canonical
  * pre-order (a root self value as " 42").  Every line repeats its whole
  * stack, so the output is capped at ctx->limits.max_decoded_bytes
- * (PE_ERR_LIMIT).  Each line is copied from a path buffer that keeps the
+ * (PE_ERR_LIMIT_SIZE).  Each line is copied from a path buffer that keeps the
  * end offset of every depth, so a deep stack costs no re-walk.  A frame name that is empty or contains ';', '\n' or NUL
  * cannot be read back as the same frame, so writing it fails with
  * PE_ERR_ARG instead of producing ambiguous text.  Names of trees are valid
@@ -126,8 +126,8 @@ line_error(PeCtx *ctx, PeErrCode code, uint64_t lineno, const char *line,
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	quote_bytes(line, len, quoted);
-	pe_fail(ctx, code, "invalid folded stack at line %" PRIu64 ": %s", lineno, what);
-	pe_set_detail(ctx, "%s%sThe line is \"%s\".", hint ? hint : "", hint ? " " : "", quoted);
+	pe_fail(ctx, code, "invalid folded stack at line %" PRIu64 ": %s\n"
+			"%s%sThe line is \"%s\".", lineno, what, hint ? hint : "", hint ? " " : "", quoted);
 	return false;
 }
 
@@ -252,9 +252,8 @@ parse_line(PeCtx *ctx, PeTree *t, const char *line, size_t len,
 			return line_error(ctx, PE_ERR_TEXT, lineno, line, len, hint, "empty frame name");
 		}
 		if (++depth > ctx->limits.max_stack_depth)
-			return line_error(ctx, PE_ERR_LIMIT, lineno, line, len,
-							  "Raise profile_ext.max_stack_depth or truncate the stacks.",
-							  "stack has more than profile_ext.max_stack_depth (%u) frames",
+			return line_error(ctx, PE_ERR_LIMIT_DEPTH, lineno, line, len, NULL,
+							  "stack has more than the limit of %u frames",
 							  ctx->limits.max_stack_depth);
 		name = pe_strtab_intern_utf8(&t->names, frame, frame_end - frame);
 		if (name == PE_NO_NODE)
@@ -331,10 +330,9 @@ text_reserve(TextBuf *b, size_t more)
 	if (need <= b->cap)
 		return true;
 	if (need - 1 > b->limit)
-		return pe_fail(b->ctx, PE_ERR_LIMIT,
-					   "folded output exceeds profile_ext.max_decoded_size (%zu bytes)", b->limit),
-			pe_set_detail(b->ctx, "Every line repeats its whole stack; filter or truncate the profile first."),
-			false;
+		return pe_fail(b->ctx, PE_ERR_LIMIT_SIZE, "folded output exceeds the size limit of %zu bytes\n"
+				"Every line repeats its whole stack.",
+				b->limit);
 	cap = b->cap ? b->cap : 4096;
 	while (cap < need)
 		cap *= 2;
@@ -389,9 +387,9 @@ unwritable_error(PeCtx *ctx, const char *name, uint32_t len, int byte)
 	if (byte == -2)
 		pe_fail(ctx, PE_ERR_ARG, "frame name is empty, which folded stacks cannot represent");
 	else
-		pe_fail(ctx, PE_ERR_ARG, "frame name contains %s, which folded stacks cannot represent",
-				byte == ';' ? "\";\"" : byte == '\n' ? "a newline" : "a NUL byte");
-	pe_set_detail(ctx, "The frame is \"%s\". Export the profile as pprof instead.", quoted);
+		pe_fail(ctx, PE_ERR_ARG, "frame name contains %s, which folded stacks cannot represent\n"
+				"The frame is \"%s\". Export the profile as pprof instead.",
+				byte == ';' ? "\";\"" : byte == '\n' ? "a newline" : "a NUL byte", quoted);
 	return false;
 }
 
@@ -412,9 +410,8 @@ pe_folded_write(const PeTree *t, uint32_t v, char **out, size_t *outlen)
 	*out = NULL;
 	*outlen = 0;
 	if (v >= nv)
-		return pe_fail(ctx, PE_ERR_ARG, "sample type index %u out of range", v),
-			pe_set_detail(ctx, "The profile has %u sample types.", nv),
-			false;
+		return pe_fail(ctx, PE_ERR_ARG, "sample type index %u out of range\n"
+				"The profile has %u sample types.", v, nv);
 	if (!pe_tree_preorder(t, true, &order))
 		return false;
 	frame_end = pe_alloc(ctx, sizeof(size_t) * order.n);

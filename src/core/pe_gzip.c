@@ -44,11 +44,8 @@ gunzip_zfree(voidpf opaque, voidpf ptr)
 static bool
 gunzip_limit_error(PeCtx *ctx, size_t limit)
 {
-	pe_fail(ctx, PE_ERR_LIMIT,
-			"decompressed profile exceeds profile_ext.max_decoded_size (%zu bytes)",
-			limit);
-	pe_set_detail(ctx, "Inflation was stopped after %zu bytes of output.",
-				  limit);
+	pe_fail(ctx, PE_ERR_LIMIT_SIZE, "decompressed profile exceeds the size limit of %zu bytes\n"
+			"Inflation was stopped after %zu bytes of output.", limit, limit);
 	return false;
 }
 
@@ -62,10 +59,9 @@ gunzip_zlib_error(PeCtx *ctx, const z_stream *zs, int ret)
 			pe_fail(ctx, PE_ERR_NOMEM, "out of memory while inflating gzip data");
 		return false;
 	}
-	pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: corrupt gzip data: %s",
-			zs->msg ? zs->msg : zError(ret));
-	pe_set_detail(ctx, "zlib stopped after %lu input bytes of the gzip member.",
-				  (unsigned long) zs->total_in);
+	pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: corrupt gzip data: %s\n"
+			"zlib stopped after %lu input bytes of the gzip member.",
+			zs->msg ? zs->msg : zError(ret), (unsigned long) zs->total_in);
 	return false;
 }
 
@@ -139,10 +135,9 @@ gunzip_run(PeCtx *ctx, z_stream *zs, const uint8_t *data, size_t len,
 			/* Another gzip member may follow (as gzip(1) concatenates). */
 			if (!pe_is_gzip(next, rest))
 			{
-				pe_fail(ctx, PE_ERR_PPROF,
-						"invalid pprof: unexpected data after gzip member");
-				pe_set_detail(ctx, "%zu bytes follow the end of the gzip data at offset %zu and do not start a new gzip member.",
-							  rest, len - rest);
+				pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: unexpected data after gzip member\n"
+						"%zu bytes follow the end of the gzip data at offset %zu and do not start a new gzip member.",
+						rest, len - rest);
 				return false;
 			}
 			if (inflateReset(zs) != Z_OK)
@@ -160,9 +155,8 @@ gunzip_run(PeCtx *ctx, z_stream *zs, const uint8_t *data, size_t len,
 				continue;
 			if (zs->avail_in == 0)
 			{
-				pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: truncated gzip data");
-				pe_set_detail(ctx, "The gzip stream ends after %zu bytes without its end marker.",
-							  len);
+				pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: truncated gzip data\n"
+						"The gzip stream ends after %zu bytes without its end marker.", len);
 				return false;
 			}
 			ret = Z_DATA_ERROR;
@@ -193,8 +187,8 @@ pe_gunzip(PeCtx *ctx, const uint8_t *data, size_t len,
 	*outlen = 0;
 	if (!pe_is_gzip(data, len))
 	{
-		pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: not gzip data");
-		pe_set_detail(ctx, "gzip data starts with the bytes 1f 8b.");
+		pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: not gzip data\n"
+				"gzip data starts with the bytes 1f 8b.");
 		return false;
 	}
 

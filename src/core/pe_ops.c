@@ -24,11 +24,9 @@ static bool
 check_node(PeCtx *ctx, const PeTree *t, uint32_t node)
 {
 	if (t->parent[node] >= node || t->name[node] >= t->names.n)
-		return pe_fail(ctx, PE_ERR_CORRUPT, "call tree node %u is malformed", node),
-			pe_set_detail(ctx, "Its parent (%u) must precede it and its name (%u) "
-						  "must be one of the %u names.",
-						  t->parent[node], t->name[node], t->names.n),
-			false;
+		return pe_fail(ctx, PE_ERR_CORRUPT, "call tree node %u is malformed\n"
+				"Its parent (%u) must precede it and its name (%u) must be one of the %u names.",
+				node, t->parent[node], t->name[node], t->names.n);
 	return true;
 }
 
@@ -115,11 +113,9 @@ pe_tree_union2(PeCtx *ctx, const PeTree *base, uint32_t vb,
 
 	memset(out, 0, sizeof(*out));
 	if (vb >= base->meta.nvalues || vt >= target->meta.nvalues)
-		return pe_fail(ctx, PE_ERR_ARG, "value column out of range"),
-			pe_set_detail(ctx, "Column %u of the base (which has %u) and column %u "
-						  "of the target (which has %u) were asked for.",
-						  vb, base->meta.nvalues, vt, target->meta.nvalues),
-			false;
+		return pe_fail(ctx, PE_ERR_ARG, "value column out of range\n"
+				"Column %u of the base (which has %u) and column %u of the target (which has %u) were asked for.",
+				vb, base->meta.nvalues, vt, target->meta.nvalues);
 	if (base->nnodes == 0 || target->nnodes == 0)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "call tree has no root node");
 	types[0] = base->meta.types[vb];

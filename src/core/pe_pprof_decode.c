@@ -108,10 +108,9 @@ arena_new_block(Arena *a, size_t size)
 	}
 	if (ARENA_HEADER + size > a->budget - a->used)
 	{
-		pe_fail(a->ctx, PE_ERR_LIMIT,
-				"pprof profile needs more than %zu bytes of memory to decode", a->budget);
-		pe_set_detail(a->ctx, "Decoding may take %d times the %zu bytes of the protobuf message (at least %zu bytes); this message holds too many tiny entries.",
-					  ARENA_BUDGET_FACTOR, a->wire_len, ARENA_BUDGET_MIN);
+		pe_fail(a->ctx, PE_ERR_LIMIT, "pprof profile needs more than %zu bytes of memory to decode\n"
+				"Decoding may take %d times the %zu bytes of the protobuf message (at least %zu bytes); this message holds too many tiny entries.",
+				a->budget, ARENA_BUDGET_FACTOR, a->wire_len, ARENA_BUDGET_MIN);
 		return NULL;
 	}
 	b = pe_alloc(a->ctx, ARENA_HEADER + size);
@@ -290,10 +289,7 @@ idmap_build(Arena *a, IdMap *m, void *const *msgs, size_t n, size_t id_offset,
 		}
 		if (*slot != 0)
 		{
-			pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: duplicate %s id %" PRIu64,
-					what, id);
-			pe_set_detail(ctx, "Entries %u and %zu of the %s table both have id %" PRIu64 ".",
-						  *slot - 1, k, what, id);
+			pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: duplicate %s id %" PRIu64 "\n" "Entries %u and %zu of the %s table both have id %" PRIu64 ".", what, id, *slot - 1, k, what, id);
 			return false;
 		}
 		*slot = (uint32_t) k + 1;
@@ -437,10 +433,8 @@ string_error(const Decoder *d, int64_t idx, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(where, sizeof(where), fmt, ap);
 	va_end(ap);
-	pe_fail(d->ctx, PE_ERR_PPROF,
-			"invalid pprof: %s refers to string %" PRId64 ", outside the string table",
-			where, idx);
-	pe_set_detail(d->ctx, "The string table has %zu entries.", d->nstr);
+	pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: %s refers to string %" PRId64 ", outside the string table\n"
+			"The string table has %zu entries.", where, idx, d->nstr);
 	return false;
 }
 
@@ -453,8 +447,8 @@ load_strings(Decoder *d, const uint8_t *buf, size_t len)
 	d->nstr = prof->n_string_table;
 	if (d->nstr == 0)
 	{
-		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: string table is empty");
-		pe_set_detail(d->ctx, "profile.proto requires a string table whose first entry is the empty string.");
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: string table is empty\n"
+				"profile.proto requires a string table whose first entry is the empty string.");
 		return false;
 	}
 	d->str = prof->string_table;
@@ -469,8 +463,8 @@ load_strings(Decoder *d, const uint8_t *buf, size_t len)
 	}
 	if (d->slen[0] != 0)
 	{
-		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: string_table[0] is not empty");
-		pe_set_detail(d->ctx, "profile.proto requires the first entry of the string table to be the empty string.");
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: string_table[0] is not empty\n"
+				"profile.proto requires the first entry of the string table to be the empty string.");
 		return false;
 	}
 	return true;
@@ -508,16 +502,15 @@ check_header(Decoder *d)
 
 	if (prof->duration_nanos < 0)
 	{
-		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: negative duration_nanos %" PRId64,
-				prof->duration_nanos);
-		pe_set_detail(d->ctx, "A profile's duration cannot be negative.");
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: negative duration_nanos %" PRId64 "\n"
+				"A profile's duration cannot be negative.", prof->duration_nanos);
 		return false;
 	}
 	if (prof->n_sample_type > PE_MAX_VALUES)
 	{
-		pe_fail(d->ctx, PE_ERR_LIMIT, "pprof profile has %zu sample types, more than %d",
-				prof->n_sample_type, PE_MAX_VALUES);
-		pe_set_detail(d->ctx, "At most %d sample types are supported.", PE_MAX_VALUES);
+		pe_fail(d->ctx, PE_ERR_LIMIT, "pprof profile has %zu sample types, more than %d\n"
+				"At most %d sample types are supported.",
+				prof->n_sample_type, PE_MAX_VALUES, PE_MAX_VALUES);
 		return false;
 	}
 	/*
@@ -527,10 +520,9 @@ check_header(Decoder *d)
 	 */
 	if (prof->n_sample_type == 0)
 	{
-		pe_fail(d->ctx, PE_ERR_PPROF, prof->n_sample > 0 ?
-				"invalid pprof: profile has samples but no sample types" :
-				"invalid pprof: profile has no sample types");
-		pe_set_detail(d->ctx, "Each sample value needs a sample type that says what it counts.");
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: profile has %s\n"
+				"Each sample value needs a sample type that says what it counts.",
+				prof->n_sample > 0 ? "samples but no sample types" : "no sample types");
 		return false;
 	}
 	return true;
@@ -643,19 +635,14 @@ check_locations(Decoder *d)
 
 			if (idmap_get(&d->functions, fid) == NO_INDEX && fid != 0)
 			{
-				pe_fail(d->ctx, PE_ERR_PPROF,
-						"invalid pprof: location %" PRIu64 " refers to missing function %" PRIu64,
-						loc->id, fid);
-				pe_set_detail(d->ctx, "Line %zu of location %" PRIu64 " names function id %" PRIu64 ", but no function has that id.",
-							  k, loc->id, fid);
+				pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: location %" PRIu64 " refers to missing function %" PRIu64 "\n" "Line %zu of location %" PRIu64 " names function id %" PRIu64 ", but no function has that id.", loc->id, fid, k, loc->id, fid);
 				return false;
 			}
 		}
 		if (total + nframes > UINT32_MAX)
 		{
-			pe_fail(d->ctx, PE_ERR_LIMIT, "pprof profile has too many location lines");
-			pe_set_detail(d->ctx, "The locations hold more than %u lines in all.",
-						  UINT32_MAX);
+			pe_fail(d->ctx, PE_ERR_LIMIT, "pprof profile has too many location lines\n"
+					"The locations hold more than %u lines in all.", UINT32_MAX);
 			return false;
 		}
 		d->loc_first[i] = (uint32_t) total;
@@ -924,11 +911,9 @@ add_sample(Decoder *d, size_t si)
 
 	if (s->n_value != d->prof->n_sample_type)
 	{
-		pe_fail(d->ctx, PE_ERR_PPROF,
-				"invalid pprof: sample %zu has %zu values, expected %zu (one per sample type)",
-				si, s->n_value, d->prof->n_sample_type);
-		pe_set_detail(d->ctx, "Every sample must carry one value for each of the profile's %zu sample types.",
-					  d->prof->n_sample_type);
+		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: sample %zu has %zu values, expected %zu (one per sample type)\n"
+				"Every sample must carry one value for each of the profile's %zu sample types.",
+				si, s->n_value, d->prof->n_sample_type, d->prof->n_sample_type);
 		return false;
 	}
 	for (size_t k = 0; k < s->n_label; k++)
@@ -951,11 +936,7 @@ add_sample(Decoder *d, size_t si)
 
 		if (li == NO_INDEX)
 		{
-			pe_fail(d->ctx, PE_ERR_PPROF,
-					"invalid pprof: sample %zu refers to missing location %" PRIu64,
-					si, s->location_id[k]);
-			pe_set_detail(d->ctx, "Frame %zu of sample %zu (counting from 0) names location id %" PRIu64 ", but no location has that id.",
-						  k, si, s->location_id[k]);
+			pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: sample %zu refers to missing location %" PRIu64 "\n" "Frame %zu of sample %zu (counting from 0) names location id %" PRIu64 ", but no location has that id.", si, s->location_id[k], k, si, s->location_id[k]);
 			return false;
 		}
 		d->sample_locs[k] = li;
@@ -963,10 +944,9 @@ add_sample(Decoder *d, size_t si)
 	}
 	if (depth > d->ctx->limits.max_stack_depth)
 	{
-		pe_fail(d->ctx, PE_ERR_LIMIT,
-				"stack of sample %zu has %" PRIu64 " frames, more than profile_ext.max_stack_depth (%u)",
+		pe_fail(d->ctx, PE_ERR_LIMIT_DEPTH, "stack of sample %zu has %" PRIu64 " frames, more than the limit of %u\n"
+				"Frames are counted after expanding inlined functions.",
 				si, depth, d->ctx->limits.max_stack_depth);
-		pe_set_detail(d->ctx, "Frames are counted after expanding inlined functions.");
 		return false;
 	}
 
@@ -1156,8 +1136,8 @@ decode_common(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 	memset(t, 0, sizeof(*t));
 	if (len == 0)
 	{
-		pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: empty input");
-		pe_set_detail(ctx, "A pprof profile is a gzipped or plain profile.proto message.");
+		pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: empty input\n"
+				"A pprof profile is a gzipped or plain profile.proto message.");
 		return false;
 	}
 	if (pe_is_gzip(data, len))
@@ -1168,10 +1148,8 @@ decode_common(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 	}
 	else if (len > ctx->limits.max_decoded_bytes)
 	{
-		pe_fail(ctx, PE_ERR_LIMIT,
-				"decompressed profile exceeds profile_ext.max_decoded_size (%zu bytes)",
-				ctx->limits.max_decoded_bytes);
-		pe_set_detail(ctx, "The plain protobuf input is %zu bytes long.", len);
+		pe_fail(ctx, PE_ERR_LIMIT_SIZE, "decompressed profile exceeds the size limit of %zu bytes\n"
+				"The plain protobuf input is %zu bytes long.", ctx->limits.max_decoded_bytes, len);
 		return false;
 	}
 
@@ -1192,9 +1170,9 @@ decode_common(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 	{
 		if (ctx->err.code == PE_OK)
 		{
-			pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: not a profile.proto message");
-			pe_set_detail(ctx, "The %zu bytes%s do not parse as a protocol buffers Profile message.",
-						  len, inflated ? " inflated from gzip" : "");
+			pe_fail(ctx, PE_ERR_PPROF, "invalid pprof: not a profile.proto message\n"
+					"The %zu bytes%s do not parse as a protocol buffers Profile message.",
+					len, inflated ? " inflated from gzip" : "");
 		}
 	}
 	else if (load_strings(&d, buf, len))

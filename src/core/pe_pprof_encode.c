@@ -151,12 +151,9 @@ collect(Encoder *e)
 	}
 	/* Every location id takes at least a byte on the wire. */
 	if (e->nlocation_ids > e->ctx->limits.max_decoded_bytes)
-		return pe_fail(e->ctx, PE_ERR_LIMIT,
-					   "pprof output exceeds profile_ext.max_decoded_size (%zu bytes)",
-					   e->ctx->limits.max_decoded_bytes),
-			pe_set_detail(e->ctx, "The samples would hold %zu location ids in all.",
-						  e->nlocation_ids),
-			false;
+		return pe_fail(e->ctx, PE_ERR_LIMIT_SIZE, "pprof output exceeds the size limit of %zu bytes\n"
+				"The samples would hold %zu location ids in all.",
+				e->ctx->limits.max_decoded_bytes, e->nlocation_ids);
 	for (uint32_t v = 0; v < m->nvalues; v++)
 		if (intern_cstr(e, m->types[v].type) == PE_NO_NODE ||
 			intern_cstr(e, m->types[v].unit) == PE_NO_NODE)
@@ -429,9 +426,8 @@ pe_pprof_encode(const PeTree *t, bool gzip, size_t room, uint8_t **out,
 	size = perftools__profiles__profile__get_packed_size(&prof);
 	if (size > ctx->limits.max_decoded_bytes)
 	{
-		pe_fail(ctx, PE_ERR_LIMIT, "pprof output exceeds profile_ext.max_decoded_size (%zu bytes)",
-				ctx->limits.max_decoded_bytes);
-		pe_set_detail(ctx, "The encoded profile would take %zu bytes.", size);
+		pe_fail(ctx, PE_ERR_LIMIT_SIZE, "pprof output exceeds the size limit of %zu bytes\n"
+				"The encoded profile would take %zu bytes.", ctx->limits.max_decoded_bytes, size);
 		goto done;
 	}
 	packed = pe_alloc(ctx, (gzip ? 0 : room) + size + 1);

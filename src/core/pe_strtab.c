@@ -59,8 +59,10 @@ pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
 	uint32_t	id;
 
 	if (len > UINT32_MAX / 2)
-		return pe_fail(st->ctx, PE_ERR_LIMIT, "frame name too long (%zu bytes)", len),
-			PE_NO_NODE;
+	{
+		pe_fail(st->ctx, PE_ERR_LIMIT, "frame name too long (%zu bytes)", len);
+		return PE_NO_NODE;
+	}
 	/* Keep the load factor at most one half. */
 	if ((uint64_t) (st->n + 1) * 2 > st->nslots &&
 		!strtab_rehash(st, st->nslots ? st->nslots * 2 : 64))
@@ -77,7 +79,10 @@ pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
 	}
 
 	if (st->buflen + len + 1 > UINT32_MAX)
-		return pe_fail(st->ctx, PE_ERR_LIMIT, "frame names exceed 4 GB"), PE_NO_NODE;
+	{
+		pe_fail(st->ctx, PE_ERR_LIMIT, "frame names exceed 4 GB");
+		return PE_NO_NODE;
+	}
 	if (st->buflen + len + 1 > st->bufcap)
 	{
 		size_t		cap = st->bufcap ? st->bufcap * 2 : 4096;

@@ -67,9 +67,9 @@ buf_reserve(SvgBuf *b, size_t extra)
 	if (extra > MAX_SVG_BYTES || need > MAX_SVG_BYTES)
 	{
 		b->failed = true;
-		pe_fail(b->ctx, PE_ERR_LIMIT, "flame graph svg too large");
-		pe_set_detail(b->ctx, "The SVG document would exceed %zu bytes; use a smaller "
-					  "max_nodes or width.", MAX_SVG_BYTES);
+		pe_fail(b->ctx, PE_ERR_LIMIT, "flame graph svg too large\n"
+				"The SVG document would exceed %zu bytes.\n"
+				"Use a smaller max_nodes or width.", MAX_SVG_BYTES);
 		return false;
 	}
 	if (need <= b->cap)
@@ -613,23 +613,19 @@ check_rows(PeCtx *ctx, const PeTree *t, const PeFlameRow *rows, uint32_t nrows,
 	if (nrows == 0)
 		return pe_fail(ctx, PE_ERR_ARG, "no flame graph rows to draw");
 	if (rows[0].level != 0)
-		return pe_fail(ctx, PE_ERR_ARG, "first flame graph row is not the root"),
-			pe_set_detail(ctx, "Row 0 has level %u.", rows[0].level),
-			false;
+		return pe_fail(ctx, PE_ERR_ARG, "first flame graph row is not the root\n"
+				"Row 0 has level %u.", rows[0].level);
 	for (uint32_t i = 0; i < nrows; i++)
 	{
 		const PeFlameRow *r = &rows[i];
 
 		if (i > 0 && (r->level == 0 || r->level > rows[i - 1].level + 1))
-			return pe_fail(ctx, PE_ERR_ARG, "flame graph rows are not in pre-order"),
-				pe_set_detail(ctx, "Row %u has level %u after a row of level %u.",
-							  i, r->level, rows[i - 1].level),
-				false;
+			return pe_fail(ctx, PE_ERR_ARG, "flame graph rows are not in pre-order\n"
+					"Row %u has level %u after a row of level %u.", i, r->level, rows[i - 1].level);
 		if (r->name != PE_ROW_TOTAL && r->name != PE_ROW_OTHER &&
 			r->name >= t->names.n)
-			return pe_fail(ctx, PE_ERR_ARG, "flame graph row %u names string %u", i, r->name),
-				pe_set_detail(ctx, "The string table has %u strings.", t->names.n),
-				false;
+			return pe_fail(ctx, PE_ERR_ARG, "flame graph row %u names string %u\n"
+					"The string table has %u strings.", i, r->name, t->names.n);
 		if (r->level > *max_level)
 			*max_level = r->level;
 		if ((i & (INTERRUPT_EVERY - 1)) == 0)
@@ -924,10 +920,9 @@ pe_svg_flame(PeCtx *ctx, const PeTree *t, const PeFlameRow *rows,
 	*out = NULL;
 	*outlen = 0;
 	if (opt->width < PE_SVG_MIN_WIDTH || opt->width > PE_SVG_MAX_WIDTH)
-		return pe_fail(ctx, PE_ERR_ARG, "flame graph width %d out of range", opt->width),
-			pe_set_detail(ctx, "The width must be between %d and %d pixels.",
-						  PE_SVG_MIN_WIDTH, PE_SVG_MAX_WIDTH),
-			false;
+		return pe_fail(ctx, PE_ERR_ARG, "flame graph width %d out of range\n"
+				"The width must be between %d and %d pixels.",
+				opt->width, PE_SVG_MIN_WIDTH, PE_SVG_MAX_WIDTH);
 	if (!check_rows(ctx, t, rows, nrows, &max_level))
 		return false;
 

@@ -113,9 +113,8 @@ pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
 	*nrows = 0;
 	memset(&order, 0, sizeof(order));
 	if (v >= t->meta.nvalues)
-		return pe_fail(ctx, PE_ERR_ARG, "value column %u out of range", v),
-			pe_set_detail(ctx, "The profile has %u sample types.", t->meta.nvalues),
-			false;
+		return pe_fail(ctx, PE_ERR_ARG, "value column %u out of range\n"
+				"The profile has %u sample types.", v, t->meta.nvalues);
 	if (t->nnodes == 0)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "call tree has no root node");
 	totals = pe_alloc(ctx, sizeof(int64_t) * t->nnodes);

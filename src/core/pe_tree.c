@@ -29,9 +29,8 @@ pe_meta_copy(PeCtx *ctx, PeMeta *dst, const PeMeta *src)
 	dst->duration_nanos = src->duration_nanos;
 	dst->default_type = src->default_type;
 	if (src->nvalues > PE_MAX_VALUES)
-		return pe_fail(ctx, PE_ERR_LIMIT, "too many sample types (%u)", src->nvalues),
-			pe_set_detail(ctx, "At most %d sample types are supported.", PE_MAX_VALUES),
-			false;
+		return pe_fail(ctx, PE_ERR_LIMIT, "too many sample types (%u)\n"
+				"At most %d sample types are supported.", src->nvalues, PE_MAX_VALUES);
 	dst->types = pe_alloc0(ctx, sizeof(PeSampleType) * (src->nvalues ? src->nvalues : 1));
 	if (dst->types == NULL)
 		return false;
@@ -146,10 +145,11 @@ pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
 	uint32_t	node = t->nnodes;
 
 	if (node >= ctx->limits.max_nodes)
-		return pe_fail(ctx, PE_ERR_LIMIT, "call tree exceeds profile_ext.max_nodes (%u nodes)",
-					   ctx->limits.max_nodes),
-			pe_set_detail(ctx, "Raise profile_ext.max_nodes, or filter or truncate the profiles first."),
-			PE_NO_NODE;
+	{
+		pe_fail(ctx, PE_ERR_LIMIT_NODES, "call tree exceeds the limit of %u nodes",
+				ctx->limits.max_nodes);
+		return PE_NO_NODE;
+	}
 	if (node + 1 > t->cap)
 	{
 		uint32_t	cap = t->cap;
@@ -292,9 +292,9 @@ pe_meta_compatible(PeCtx *ctx, const PeMeta *a, const PeMeta *b)
 		return true;
 	da = pe_meta_describe_types(ctx, a);
 	db = pe_meta_describe_types(ctx, b);
-	pe_fail(ctx, PE_ERR_INCOMPATIBLE, "cannot combine profiles with different sample types");
 	if (da && db)
-		pe_set_detail(ctx, "One profile has %s, the other has %s.", da, db);
+		pe_fail(ctx, PE_ERR_INCOMPATIBLE, "cannot combine profiles with different sample types\n"
+				"One profile has %s, the other has %s.", da, db);
 	pe_free(ctx, da);
 	pe_free(ctx, db);
 	return false;
@@ -415,6 +415,55 @@ pe_tree_merge_names_shared(PeTree *dst, const PeTree *src)
 	return merge_nodes(dst, src, NULL, false);
 }
 
+bool
+pe_meta_parse_types(PeCtx *ctx, const char *spec, PeMeta *m)
+{
+	uint32_t	n = 1;
+	const char *p = spec;
+
+	memset(m, 0, sizeof(*m));
+	m->default_type = -1;
+	for (const char *q = spec; *q; q++)
+		n += (*q == ',');
+	if (n > PE_MAX_VALUES)
+		return pe_fail(ctx, PE_ERR_LIMIT, "too many sample types (%u)\n"
+				"At most %d sample types are supported.", n, PE_MAX_VALUES);
+	m->types = pe_alloc0(ctx, sizeof(PeSampleType) * n);
+	m->period_type.type = pe_strndup(ctx, "", 0);
+	m->period_type.unit = pe_strndup(ctx, "", 0);
+	if (m->types == NULL || m->period_type.type == NULL || m->period_type.unit == NULL)
+		goto fail;
+	for (;;)
+	{
+		size_t		len = strcspn(p, ",");
+		const char *colon = memchr(p, ':', len);
+		size_t		tlen = colon ? (size_t) (colon - p) : len;
+		PeSampleType *st = &m->types[m->nvalues];
+
+		if (tlen == 0 || (colon && colon + 1 == p + len))
+		{
+			pe_fail(ctx, PE_ERR_ARG, "invalid sample type \"%s\"\n"
+					"Sample types are written type:unit, separated by commas.", spec);
+			goto fail;
+		}
+		st->type = pe_strndup(ctx, p, tlen);
+		st->unit = colon ? pe_strndup(ctx, colon + 1, len - tlen - 1) : pe_strndup(ctx, "count", 5);
+		if (st->type == NULL || st->unit == NULL)
+		{
+			pe_free(ctx, st->type);
+			pe_free(ctx, st->unit);
+			goto fail;
+		}
+		m->nvalues++;
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
+fail:
+	pe_meta_free(ctx, m);
+	return false;
+}
+
 int
 pe_meta_find_type(PeCtx *ctx, const PeMeta *m, const char *spec)
 {
@@ -440,10 +489,10 @@ pe_meta_find_type(PeCtx *ctx, const PeMeta *m, const char *spec)
 		if (colon == NULL || strcmp(m->types[i].unit, colon + 1) == 0)
 			return (int) i;
 	}
-	pe_fail(ctx, PE_ERR_ARG, "unknown sample type \"%s\"", spec);
 	list = pe_meta_describe_types(ctx, m);
 	if (list)
-		pe_set_detail(ctx, "The profile has sample types %s.", list);
+		pe_fail(ctx, PE_ERR_ARG, "unknown sample type \"%s\"\n"
+				"The profile has sample types %s.", spec, list);
 	pe_free(ctx, list);
 	return -1;
 }

@@ -146,6 +146,14 @@ extern bool pe_tree_merge_names_shared(PeTree *dst, const PeTree *src);
  */
 extern int	pe_meta_find_type(PeCtx *ctx, const PeMeta *m, const char *spec);
 
+/*
+ * A header from a list of sample types, "type:unit[,type:unit...]" (a type
+ * without a unit counts "count", the unit folded stacks usually carry); no
+ * period type, no default type.  PE_ERR_ARG on a malformed list,
+ * PE_ERR_LIMIT beyond PE_MAX_VALUES types.  Free with pe_meta_free.
+ */
+extern bool pe_meta_parse_types(PeCtx *ctx, const char *spec, PeMeta *m);
+
 /* Canonical pre-order; optionally only nodes whose subtree is not all zero. */
 extern bool pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out);
 extern void pe_order_free(PeCtx *ctx, PeOrder *o);

@@ -143,7 +143,7 @@ gw_gunzip(const uint8_t *in, size_t inlen, size_t limit, int status_over,
 	ctx.limits.max_decoded_bytes = limit;
 	if (pe_gunzip(&ctx, in, inlen, out, outlen))
 		return true;
-	if (ctx.err.code == PE_ERR_LIMIT)
+	if (pe_err_is_limit(ctx.err.code))
 		return gw_fail(err, status_over, "%s inflates to more than %zu bytes", what, limit);
 	if (ctx.err.code == PE_ERR_NOMEM)
 		return gw_fail(err, 503, "out of memory inflating %s", what);

@@ -12,9 +12,6 @@
 
 #include "fmgr.h"
 #include "utils/memutils.h"
-#if PG_VERSION_NUM >= 160000
-#include "varatt.h"
-#endif
 
 #include "pe_codec.h"
 #include "pe_pg.h"
@@ -114,7 +111,7 @@ profile_merge_transfn(PG_FUNCTION_ARGS)
 	}
 	if (st == NULL)
 		st = merge_state_new(fcinfo);
-	v = PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+	v = (struct varlena *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	merge_state_add_bytes(st, (const uint8 *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 	if ((Pointer) v != DatumGetPointer(PG_GETARG_DATUM(1)))
 		pfree(v);
@@ -155,13 +152,7 @@ profile_merge_serialfn(PG_FUNCTION_ARGS)
 	Assert(!st->empty);
 	if (!pe_encode(t, 0, VARHDRSZ, &out, &len))
 		pe_pg_raise(t->ctx);
-	if (len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("profile_merge state too large to send to another process (%zu bytes)", len),
-				 errdetail("Lower profile_ext.max_nodes or disable parallel query for this merge.")));
-	SET_VARSIZE(out, len + VARHDRSZ);
-	PG_RETURN_BYTEA_P((bytea *) out);
+	PG_RETURN_BYTEA_P(pe_pg_varlena(out, len, "profile_merge state"));
 }
 
 /* Rebuild a state from its serial form, validating it */
@@ -201,22 +192,16 @@ PG_FUNCTION_INFO_V1(profile_merge2);
 Datum
 profile_merge2(PG_FUNCTION_ARGS)
 {
-	PeCtx		ctx;
-	PeTree		a;
-	PeTree		b;
+	PeTree	   *a;
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	if (!PG_ARGISNULL(0))
-		pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &a);
-	if (!PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		a = PG_GETARG_PROFILE(PG_ARGISNULL(0) ? 1 : 0);
+	else
 	{
-		pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(1), &b);
-		if (PG_ARGISNULL(0))
-			a = b;
-		else
-			merge_tree_into(&ctx, &a, &b);
+		a = PG_GETARG_PROFILE(0);
+		merge_tree_into(a->ctx, a, PG_GETARG_PROFILE(1));
 	}
-	PG_RETURN_DATUM(pe_pg_encode(&a));
+	PG_RETURN_DATUM(pe_pg_encode(a));
 }

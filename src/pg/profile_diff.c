@@ -11,36 +11,20 @@
 #include "pe_pg.h"
 #include "pe_srf.h"
 
-void
-pe_pg_diff_sides(PeCtx *ctx, FunctionCallInfo fcinfo, PeTree sides[2])
-{
-	for (int i = 0; i < 2; i++)
-		if (!PG_ARGISNULL(i))
-			pe_pg_decode(ctx, PG_GETARG_PROFILE_DATUM(i), &sides[i]);
-	for (int i = 0; i < 2; i++)
-		if (PG_ARGISNULL(i) &&
-			!pe_tree_init(ctx, &sides[i], &sides[1 - i].meta))
-			pe_pg_raise(ctx);
-	if (!pe_meta_compatible(ctx, &sides[0].meta, &sides[1].meta))
-		pe_pg_raise(ctx);
-}
-
 /* target minus base, as a profile with signed values */
 PG_FUNCTION_INFO_V1(profile_diff);
 Datum
 profile_diff(PG_FUNCTION_ARGS)
 {
-	PeCtx		ctx;
-	PeTree		sides[2];
+	PeTree	   *sides[2];
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_diff_sides(&ctx, fcinfo, sides);
+	pe_pg_diff_sides(fcinfo, sides);
 	/* The result keeps the target's header: it describes the newer window. */
-	if (!pe_tree_merge(&sides[1], &sides[0], true))
-		pe_pg_raise(&ctx);
-	PG_RETURN_DATUM(pe_pg_encode(&sides[1]));
+	if (!pe_tree_merge(sides[1], sides[0], true))
+		pe_pg_raise(sides[1]->ctx);
+	PG_RETURN_DATUM(pe_pg_encode(sides[1]));
 }
 
 /* The ranking argument of profile_diff_top. */
@@ -69,11 +53,11 @@ Datum
 profile_diff_top(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = pe_srf_init(fcinfo);
-	PeCtx		ctx;
-	PeTree		sides[2];
+	PeTree	   *sides[2];
 	PeTree		u;
-	text	   *spec = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
-	int64		limit = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT32(3);
+	PeCtx	   *ctx;
+	text	   *spec = PG_GETARG_SAMPLE_TYPE(2);
+	int64		limit;
 	bool		normalize = PG_ARGISNULL(4) ? true : PG_GETARG_BOOL(4);
 	PeDiffRank	rank;
 	PeDiffTopRow *rows;
@@ -82,19 +66,16 @@ profile_diff_top(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		return (Datum) 0;
-	if (!PG_ARGISNULL(3) && limit < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must not be negative")));
+	limit = pe_pg_limit_arg(fcinfo, 3);
 	/* The 0.1.0 declaration has five arguments and no ranking. */
 	rank = PG_NARGS() > 5 ? diff_rank_arg(PG_ARGISNULL(5) ? NULL : PG_GETARG_TEXT_PP(5))
 		: PE_DIFF_RANK_SELF;
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_diff_sides(&ctx, fcinfo, sides);
-	if (!pe_tree_union2(&ctx, &sides[0], pe_pg_sample_type(&ctx, &sides[0], spec),
-						&sides[1], pe_pg_sample_type(&ctx, &sides[1], spec), &u) ||
+	pe_pg_diff_sides(fcinfo, sides);
+	ctx = sides[0]->ctx;
+	if (!pe_tree_union2(ctx, sides[0], pe_pg_sample_type(sides[0], spec),
+						sides[1], pe_pg_sample_type(sides[1], spec), &u) ||
 		!pe_diff_top(&u, normalize, rank, &rows, &nrows))
-		pe_pg_raise(&ctx);
+		pe_pg_raise(ctx);
 
 	for (uint32 i = 0; i < nrows && (limit < 0 || i < limit); i++)
 	{

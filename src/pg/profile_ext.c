@@ -13,18 +13,16 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#if PG_VERSION_NUM >= 160000
-#include "varatt.h"
-#endif
 
 #define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_createDCtx_advanced */
 #include <zstd.h>
 
 #include "pe_codec.h"
+#include "pe_input.h"
 #include "pe_pg.h"
 #include "pe_pprof.h"
 
-PG_MODULE_MAGIC;
+PE_MODULE_MAGIC;
 
 int			pe_guc_max_decoded_size_kb = (int) (PE_DEFAULT_MAX_DECODED_BYTES / 1024);
 int			pe_guc_max_stack_depth = PE_DEFAULT_MAX_STACK_DEPTH;
@@ -60,11 +58,7 @@ _PG_init(void)
 							&pe_guc_compression_level,
 							6, 1, 19,
 							PGC_USERSET, 0, NULL, NULL, NULL);
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("profile_ext");
-#else
-	EmitWarningsOnPlaceholders("profile_ext");
-#endif
 }
 
 static void *
@@ -152,6 +146,9 @@ pe_sqlstate(PeErrCode code)
 		case PE_ERR_TEXT:
 			return ERRCODE_INVALID_TEXT_REPRESENTATION;
 		case PE_ERR_LIMIT:
+		case PE_ERR_LIMIT_SIZE:
+		case PE_ERR_LIMIT_DEPTH:
+		case PE_ERR_LIMIT_NODES:
 			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 		case PE_ERR_OVERFLOW:
 			return ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
@@ -161,42 +158,111 @@ pe_sqlstate(PeErrCode code)
 			return ERRCODE_INVALID_PARAMETER_VALUE;
 		case PE_ERR_NOMEM:
 			return ERRCODE_OUT_OF_MEMORY;
+		case PE_ERR_UNSUPPORTED:
+			return ERRCODE_FEATURE_NOT_SUPPORTED;
 		case PE_OK:
 			break;
 	}
 	return ERRCODE_INTERNAL_ERROR;
 }
 
+/* The advice for an error: the core's own, else the setting to change. */
+static const char *
+pe_hint(const PeError *err)
+{
+	if (err->hint[0])
+		return err->hint;
+	switch (err->code)
+	{
+		case PE_ERR_LIMIT_SIZE:
+			return "Raise profile_ext.max_decoded_size to allow larger profiles.";
+		case PE_ERR_LIMIT_DEPTH:
+			return "Raise profile_ext.max_stack_depth, or truncate the stacks.";
+		case PE_ERR_LIMIT_NODES:
+			return "Raise profile_ext.max_nodes, or filter or truncate the profiles first.";
+		case PE_ERR_UNSUPPORTED:
+			return "The value was written by a newer profile_ext; install that version to read it.";
+		default:
+			return NULL;
+	}
+}
+
+/* The fields of an ereport or errsave for ctx->err. */
+#define PE_ERROR_FIELDS(err) \
+	errcode(pe_sqlstate((err)->code)), \
+	errmsg("%s", (err)->msg[0] ? (err)->msg : "profile operation failed"), \
+	(err)->detail[0] ? errdetail("%s", (err)->detail) : 0, \
+	pe_hint(err) ? errhint("%s", pe_hint(err)) : 0
+
 void
 pe_pg_raise(PeCtx *ctx)
 {
-	ereport(ERROR,
-			(errcode(pe_sqlstate(ctx->err.code)),
-			 errmsg("%s", ctx->err.msg[0] ? ctx->err.msg : "profile operation failed"),
-			 ctx->err.detail[0] ? errdetail("%s", ctx->err.detail) : 0));
+	ereport(ERROR, (PE_ERROR_FIELDS(&ctx->err)));
 	pg_unreachable();
 }
 
 void
 pe_pg_raise_soft(PeCtx *ctx, Node *escontext)
 {
-#if PG_VERSION_NUM >= 160000
-	errsave(escontext,
-			(errcode(pe_sqlstate(ctx->err.code)),
-			 errmsg("%s", ctx->err.msg[0] ? ctx->err.msg : "profile operation failed"),
-			 ctx->err.detail[0] ? errdetail("%s", ctx->err.detail) : 0));
-#else
-	pe_pg_raise(ctx);
-#endif
+	errsave(escontext, (PE_ERROR_FIELDS(&ctx->err)));
+}
+
+PeTree *
+pe_pg_getarg_profile(FunctionCallInfo fcinfo, int n, bytea **stored)
+{
+	bytea	   *v = (bytea *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n));
+	PeCtx	   *ctx = palloc(sizeof(PeCtx));
+	PeTree	   *t = palloc(sizeof(PeTree));
+
+	Assert(!PG_ARGISNULL(n));
+	pe_pg_ctx_init(ctx, CurrentMemoryContext);
+	if (!pe_decode(ctx, (const uint8_t *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), t))
+		pe_pg_raise(ctx);
+	if (stored)
+		*stored = v;
+	return t;
 }
 
 void
-pe_pg_decode(PeCtx *ctx, Datum d, PeTree *t)
+pe_pg_diff_sides(FunctionCallInfo fcinfo, PeTree *sides[2])
 {
-	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	for (int i = 0; i < 2; i++)
+		sides[i] = PG_ARGISNULL(i) ? NULL : PG_GETARG_PROFILE(i);
+	for (int i = 0; i < 2; i++)
+		if (sides[i] == NULL)
+		{
+			PeTree	   *other = sides[1 - i];
 
-	if (!pe_decode(ctx, (const uint8_t *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), t))
-		pe_pg_raise(ctx);
+			sides[i] = palloc(sizeof(PeTree));
+			if (!pe_tree_init(other->ctx, sides[i], &other->meta))
+				pe_pg_raise(other->ctx);
+		}
+	if (!pe_meta_compatible(sides[0]->ctx, &sides[0]->meta, &sides[1]->meta))
+		pe_pg_raise(sides[0]->ctx);
+}
+
+bytea *
+pe_pg_varlena(void *buf, size_t len, const char *what)
+{
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s too large (%zu bytes)", what, len),
+				 errdetail("A value holds at most %zu bytes.", (size_t) (MaxAllocSize - VARHDRSZ))));
+	SET_VARSIZE(buf, len + VARHDRSZ);
+	return (bytea *) buf;
+}
+
+bytea *
+pe_pg_varlena_copy(const void *data, size_t len, const char *what)
+{
+	char	   *buf;
+
+	if (len > MaxAllocSize - VARHDRSZ)
+		return pe_pg_varlena(NULL, len, what);	/* raises */
+	buf = palloc(len + VARHDRSZ);
+	memcpy(buf + VARHDRSZ, data, len);
+	return pe_pg_varlena(buf, len, what);
 }
 
 /*
@@ -233,12 +299,7 @@ pe_pg_encode(const PeTree *t)
 
 	if (!pe_encode(t, pe_guc_compression_level, VARHDRSZ, &out, &len))
 		pe_pg_raise(t->ctx);
-	if (len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("profile value too large (%zu bytes)", len)));
-	SET_VARSIZE(out, len + VARHDRSZ);
-	return PointerGetDatum(out);
+	return PointerGetDatum(pe_pg_varlena(out, len, "profile value"));
 }
 
 /*
@@ -381,46 +442,31 @@ pe_pg_from_bytes(const uint8 *data, size_t len, Node *escontext)
 	Datum		result;
 	uint8_t    *out;
 	size_t		outlen;
+	bool		native;
 
 	scratch_ctx_init(&ctx);
-	if (pe_is_native(data, len))
-	{
-		bytea	   *copy;
-
-		/* Validate, then keep the bytes as given: dumps restore exactly. */
-		if (!pe_decode(&ctx, data, len, &t))
-		{
-			pe_pg_raise_soft(&ctx, escontext);
-			return (Datum) 0;
-		}
-		pe_tree_free(&t);
-		copy = palloc(len + VARHDRSZ);
-		SET_VARSIZE(copy, len + VARHDRSZ);
-		memcpy(VARDATA(copy), data, len);
-		return PointerGetDatum(copy);
-	}
-	if (!pe_pprof_decode(&ctx, data, len, &t))
+	if (!pe_input_decode(&ctx, data, len, &t, &native))
 	{
 		pe_pg_raise_soft(&ctx, escontext);
 		return (Datum) 0;
 	}
+	if (native)
+	{
+		/* Validated; keep the bytes as given: dumps restore exactly. */
+		pe_tree_free(&t);
+		return PointerGetDatum(pe_pg_varlena_copy(data, len, "profile value"));
+	}
 	/* Encode into the scratch block, then copy the value out of it. */
 	if (!pe_encode(&t, pe_guc_compression_level, 0, &out, &outlen))
 		pe_pg_raise(&ctx);
-	if (outlen > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("profile value too large (%zu bytes)", outlen)));
-	result = PointerGetDatum(palloc(outlen + VARHDRSZ));
-	SET_VARSIZE(DatumGetPointer(result), outlen + VARHDRSZ);
-	memcpy(VARDATA(DatumGetPointer(result)), out, outlen);
+	result = PointerGetDatum(pe_pg_varlena_copy(out, outlen, "profile value"));
 	return result;
 }
 
 uint32
-pe_pg_sample_type(PeCtx *ctx, const PeTree *t, text *spec)
+pe_pg_sample_type(const PeTree *t, text *spec)
 {
-	return pe_pg_sample_type_meta(ctx, &t->meta, spec);
+	return pe_pg_sample_type_meta(t->ctx, &t->meta, spec);
 }
 
 uint32
@@ -437,6 +483,44 @@ pe_pg_sample_type_meta(PeCtx *ctx, const PeMeta *meta, text *spec)
 	if (idx < 0)
 		pe_pg_raise(ctx);
 	return (uint32) idx;
+}
+
+/* A non-NULL int argument that must not be negative. */
+static int32
+nonnegative_arg(FunctionCallInfo fcinfo, int argno, const char *name, const char *hint)
+{
+	int32		n = PG_GETARG_INT32(argno);
+
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative", name),
+				 errhint("%s", hint)));
+	return n;
+}
+
+uint32
+pe_pg_max_nodes_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		return 0;
+	return (uint32) nonnegative_arg(fcinfo, argno, "max_nodes", "Use 0 or NULL for no truncation.");
+}
+
+int64
+pe_pg_limit_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		return -1;
+	return nonnegative_arg(fcinfo, argno, "n", "Use NULL for all rows.");
+}
+
+char *
+pe_pg_utf8_to_server(const char *s)
+{
+	if (GetDatabaseEncoding() == PG_UTF8)
+		return (char *) s;
+	return pg_any_to_server(s, strlen(s), PG_UTF8);
 }
 
 text *

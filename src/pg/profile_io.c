@@ -13,9 +13,6 @@
 #include "utils/timestamp.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
-#if PG_VERSION_NUM >= 160000
-#include "varatt.h"
-#endif
 
 #include "pe_codec.h"
 #include "pe_pg.h"
@@ -33,15 +30,6 @@ hexval(char c)
 	return -1;
 }
 
-/* A string of the core (UTF-8) in the database encoding. */
-static char *
-utf8_to_server(const char *s)
-{
-	if (GetDatabaseEncoding() == PG_UTF8)
-		return (char *) s;
-	return pg_any_to_server(s, strlen(s), PG_UTF8);
-}
-
 /* Text input: \x-hex of native, pprof or gzipped pprof bytes */
 PG_FUNCTION_INFO_V1(profile_in);
 Datum
@@ -55,16 +43,10 @@ profile_in(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	if (len < 2 || str[0] != '\\' || str[1] != 'x')
-	{
-#if PG_VERSION_NUM >= 160000
 		ereturn(escontext, (Datum) 0,
-#else
-		ereport(ERROR,
-#endif
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type profile"),
 				 errdetail("A profile is written as \\x followed by hex digits of native, pprof or gzipped pprof bytes.")));
-	}
 	bytes = palloc((len - 2) / 2 + 1);
 	for (size_t i = 2; i < len; i += 2)
 	{
@@ -72,16 +54,10 @@ profile_in(PG_FUNCTION_ARGS)
 		int			lo = i + 1 < len ? hexval(str[i + 1]) : -1;
 
 		if (hi < 0 || lo < 0)
-		{
-#if PG_VERSION_NUM >= 160000
 			ereturn(escontext, (Datum) 0,
-#else
-			ereport(ERROR,
-#endif
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid hexadecimal digit in profile input at position %zu", i + 1),
 					 errdetail("The input must be \\x followed by an even number of hex digits.")));
-		}
 		bytes[n++] = (uint8) (hi << 4 | lo);
 	}
 	result = pe_pg_from_bytes(bytes, n, escontext);
@@ -132,12 +108,7 @@ PG_FUNCTION_INFO_V1(profile_send);
 Datum
 profile_send(PG_FUNCTION_ARGS)
 {
-	struct varlena *v = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	bytea	   *result = palloc(VARSIZE_ANY_EXHDR(v) + VARHDRSZ);
-
-	SET_VARSIZE(result, VARSIZE_ANY_EXHDR(v) + VARHDRSZ);
-	memcpy(VARDATA(result), VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-	PG_RETURN_BYTEA_P(result);
+	PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P_COPY(0));
 }
 
 /* Build a profile from pprof bytes (gzipped or plain), or validate native */
@@ -170,8 +141,8 @@ profile_sample_types(PG_FUNCTION_ARGS)
 	elems = palloc(sizeof(Datum) * (s.meta.nvalues + 1));
 	for (uint32 i = 0; i < s.meta.nvalues; i++)
 	{
-		char	   *type = utf8_to_server(s.meta.types[i].type);
-		char	   *unit = utf8_to_server(s.meta.types[i].unit);
+		char	   *type = pe_pg_utf8_to_server(s.meta.types[i].type);
+		char	   *unit = pe_pg_utf8_to_server(s.meta.types[i].unit);
 
 		elems[i] = PointerGetDatum(cstring_to_text(psprintf("%s:%s", type, unit)));
 	}
@@ -193,7 +164,7 @@ profile_total(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
 	pe_pg_summary(&ctx, PG_GETARG_DATUM(0), &s);
-	v = pe_pg_sample_type_meta(&ctx, &s.meta, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	v = pe_pg_sample_type_meta(&ctx, &s.meta, PG_GETARG_SAMPLE_TYPE(1));
 	if (!pe_summary_total(&ctx, &s, v, &sum))
 		pe_pg_raise(&ctx);
 	PG_RETURN_INT64(sum);
@@ -243,7 +214,7 @@ json_kv_str(StringInfo buf, const char *key, const char *val)
 {
 	escape_json(buf, key);
 	appendStringInfoString(buf, ": ");
-	escape_json(buf, utf8_to_server(val));
+	escape_json(buf, pe_pg_utf8_to_server(val));
 }
 
 /* Everything about a profile as jsonb: header, totals, sizes */
@@ -274,7 +245,7 @@ profile_info(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&buf, "], \"default_sample_type\": ");
 	if (s.meta.default_type >= 0)
-		escape_json(&buf, utf8_to_server(s.meta.types[s.meta.default_type].type));
+		escape_json(&buf, pe_pg_utf8_to_server(s.meta.types[s.meta.default_type].type));
 	else
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ", \"period_type\": {");

@@ -13,23 +13,6 @@
 #include "pe_pg.h"
 #include "pe_srf.h"
 
-/* max_nodes argument: NULL and 0 mean no truncation; negative is an error. */
-uint32
-pe_pg_max_nodes_arg(FunctionCallInfo fcinfo, int argno)
-{
-	int32		n;
-
-	if (PG_ARGISNULL(argno))
-		return 0;
-	n = PG_GETARG_INT32(argno);
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_nodes must not be negative"),
-				 errdetail("Use 0 or NULL for no truncation.")));
-	return (uint32) n;
-}
-
 /*
  * Emit flame rows; two value columns when diff is set, and a seventh column
  * with each row's blame when row_blame is given and the declaration has it.
@@ -74,8 +57,7 @@ Datum
 profile_flamegraph(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = pe_srf_init(fcinfo);
-	PeCtx		ctx;
-	PeTree		t;
+	PeTree	   *t;
 	uint32		col;
 	uint32		max_nodes = pe_pg_max_nodes_arg(fcinfo, 2);
 	PeFlameRow *rows;
@@ -83,12 +65,11 @@ profile_flamegraph(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
-	col = pe_pg_sample_type(&ctx, &t, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
-	if (!pe_flame_rows(&t, &col, 1, max_nodes, &rows, &nrows))
-		pe_pg_raise(&ctx);
-	emit_flame_rows(rsinfo, &t, rows, nrows, false, NULL);
+	t = PG_GETARG_PROFILE(0);
+	col = pe_pg_sample_type(t, PG_GETARG_SAMPLE_TYPE(1));
+	if (!pe_flame_rows(t, &col, 1, max_nodes, &rows, &nrows))
+		pe_pg_raise(t->ctx);
+	emit_flame_rows(rsinfo, t, rows, nrows, false, NULL);
 	return (Datum) 0;
 }
 
@@ -98,8 +79,7 @@ Datum
 profile_flamegraph_diff(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = pe_srf_init(fcinfo);
-	PeCtx		ctx;
-	PeTree		sides[2];
+	PeTree	   *sides[2];
 	PeTree		u;
 	uint32		cols[2] = {0, 1};
 	uint32		vb,
@@ -108,18 +88,17 @@ profile_flamegraph_diff(PG_FUNCTION_ARGS)
 	uint32		max_nodes = pe_pg_max_nodes_arg(fcinfo, 3);
 	PeFlameRow *rows;
 	uint32		nrows;
-	text	   *spec = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	text	   *spec = PG_GETARG_SAMPLE_TYPE(2);
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		return (Datum) 0;
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_diff_sides(&ctx, fcinfo, sides);
-	vb = pe_pg_sample_type(&ctx, &sides[0], spec);
-	vt = pe_pg_sample_type(&ctx, &sides[1], spec);
-	if (!pe_tree_union2(&ctx, &sides[0], vb, &sides[1], vt, &u) ||
+	pe_pg_diff_sides(fcinfo, sides);
+	vb = pe_pg_sample_type(sides[0], spec);
+	vt = pe_pg_sample_type(sides[1], spec);
+	if (!pe_tree_union2(sides[0]->ctx, sides[0], vb, sides[1], vt, &u) ||
 		!pe_flame_rows(&u, cols, 2, max_nodes, &rows, &nrows) ||
 		!pe_diff_row_blame(&u, true, rows, nrows, &row_blame))
-		pe_pg_raise(&ctx);
+		pe_pg_raise(sides[0]->ctx);
 	emit_flame_rows(rsinfo, &u, rows, nrows, true, row_blame);
 	return (Datum) 0;
 }
@@ -130,30 +109,23 @@ Datum
 profile_top(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = pe_srf_init(fcinfo);
-	PeCtx		ctx;
-	PeTree		t;
-	uint32		col;
+	PeTree	   *t;
 	PeTopRow   *rows;
 	uint32		nrows;
-	int64		limit = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT32(2);
+	int64		limit;
 
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
-	if (limit < -1 || (!PG_ARGISNULL(2) && limit < 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must not be negative")));
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
-	col = pe_pg_sample_type(&ctx, &t, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
-	if (!pe_top(&t, col, &rows, &nrows))
-		pe_pg_raise(&ctx);
+	limit = pe_pg_limit_arg(fcinfo, 2);
+	t = PG_GETARG_PROFILE(0);
+	if (!pe_top(t, pe_pg_sample_type(t, PG_GETARG_SAMPLE_TYPE(1)), &rows, &nrows))
+		pe_pg_raise(t->ctx);
 	for (uint32 i = 0; i < nrows && (limit < 0 || i < limit); i++)
 	{
 		Datum		values[3];
 		bool		nulls[3] = {0};
 
-		values[0] = PointerGetDatum(pe_pg_name_text(&t, rows[i].name));
+		values[0] = PointerGetDatum(pe_pg_name_text(t, rows[i].name));
 		values[1] = Int64GetDatum(rows[i].self);
 		values[2] = Int64GetDatum(rows[i].total);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -186,21 +158,19 @@ PG_FUNCTION_INFO_V1(profile_filter);
 Datum
 profile_filter(PG_FUNCTION_ARGS)
 {
-	PeCtx		ctx;
-	PeTree		t;
+	PeTree	   *t;
 	PeTree		out;
 	uint8	   *focus = NULL;
 	uint8	   *ignore = NULL;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
+	t = PG_GETARG_PROFILE(0);
 	if (!PG_ARGISNULL(1))
-		focus = match_names(&t, PG_GETARG_TEXT_PP(1));
+		focus = match_names(t, PG_GETARG_TEXT_PP(1));
 	if (!PG_ARGISNULL(2))
-		ignore = match_names(&t, PG_GETARG_TEXT_PP(2));
-	if (!pe_tree_filter(&t, focus, ignore, &out))
-		pe_pg_raise(&ctx);
+		ignore = match_names(t, PG_GETARG_TEXT_PP(2));
+	if (!pe_tree_filter(t, focus, ignore, &out))
+		pe_pg_raise(t->ctx);
 	PG_RETURN_DATUM(pe_pg_encode(&out));
 }

@@ -42,14 +42,14 @@ svg_options(FunctionCallInfo fcinfo, int title_arg, int width_arg,
 
 /* The core's document as a text datum. */
 static text *
-draw(PeCtx *ctx, const PeTree *t, const PeFlameRow *rows, uint32 nrows,
-	 bool diff, const PeSvgOptions *opt)
+draw(const PeTree *t, const PeFlameRow *rows, uint32 nrows, bool diff,
+	 const PeSvgOptions *opt)
 {
 	char	   *out;
 	size_t		len;
 
-	if (!pe_svg_flame(ctx, t, rows, nrows, diff, opt, &out, &len))
-		pe_pg_raise(ctx);
+	if (!pe_svg_flame(t->ctx, t, rows, nrows, diff, opt, &out, &len))
+		pe_pg_raise(t->ctx);
 	return cstring_to_text_with_len(out, (int) len);
 }
 
@@ -58,8 +58,7 @@ PG_FUNCTION_INFO_V1(profile_flamegraph_svg);
 Datum
 profile_flamegraph_svg(PG_FUNCTION_ARGS)
 {
-	PeCtx		ctx;
-	PeTree		t;
+	PeTree	   *t;
 	uint32		col;
 	uint32		max_nodes = pe_pg_max_nodes_arg(fcinfo, 4);
 	PeFlameRow *rows;
@@ -68,13 +67,12 @@ profile_flamegraph_svg(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_decode(&ctx, PG_GETARG_PROFILE_DATUM(0), &t);
-	col = pe_pg_sample_type(&ctx, &t, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
-	if (!pe_flame_rows(&t, &col, 1, max_nodes, &rows, &nrows))
-		pe_pg_raise(&ctx);
-	svg_options(fcinfo, 2, 3, &t.meta.types[col], &opt);
-	PG_RETURN_TEXT_P(draw(&ctx, &t, rows, nrows, false, &opt));
+	t = PG_GETARG_PROFILE(0);
+	col = pe_pg_sample_type(t, PG_GETARG_SAMPLE_TYPE(1));
+	if (!pe_flame_rows(t, &col, 1, max_nodes, &rows, &nrows))
+		pe_pg_raise(t->ctx);
+	svg_options(fcinfo, 2, 3, &t->meta.types[col], &opt);
+	PG_RETURN_TEXT_P(draw(t, rows, nrows, false, &opt));
 }
 
 /* A differential SVG flame graph: target's widths, coloured by change */
@@ -82,8 +80,7 @@ PG_FUNCTION_INFO_V1(profile_flamegraph_diff_svg);
 Datum
 profile_flamegraph_diff_svg(PG_FUNCTION_ARGS)
 {
-	PeCtx		ctx;
-	PeTree		sides[2];
+	PeTree	   *sides[2];
 	PeTree		u;
 	uint32		cols[2] = {0, 1};
 	uint32		max_nodes = pe_pg_max_nodes_arg(fcinfo, 5);
@@ -91,20 +88,19 @@ profile_flamegraph_diff_svg(PG_FUNCTION_ARGS)
 	uint32		nrows;
 	PeSvgOptions opt;
 	double	   *row_blame;
-	text	   *spec = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	text	   *spec = PG_GETARG_SAMPLE_TYPE(2);
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	pe_pg_ctx_init(&ctx, CurrentMemoryContext);
-	pe_pg_diff_sides(&ctx, fcinfo, sides);
-	if (!pe_tree_union2(&ctx, &sides[0], pe_pg_sample_type(&ctx, &sides[0], spec),
-						&sides[1], pe_pg_sample_type(&ctx, &sides[1], spec), &u) ||
+	pe_pg_diff_sides(fcinfo, sides);
+	if (!pe_tree_union2(sides[0]->ctx, sides[0], pe_pg_sample_type(sides[0], spec),
+						sides[1], pe_pg_sample_type(sides[1], spec), &u) ||
 		!pe_flame_rows(&u, cols, 2, max_nodes, &rows, &nrows))
-		pe_pg_raise(&ctx);
+		pe_pg_raise(sides[0]->ctx);
 	svg_options(fcinfo, 3, 4, &u.meta.types[1], &opt);
 	/* Colour by where the change enters, as profile_diff_top ranks it. */
 	if (!pe_diff_row_blame(&u, true, rows, nrows, &row_blame))
-		pe_pg_raise(&ctx);
+		pe_pg_raise(u.ctx);
 	opt.row_blame = row_blame;
-	PG_RETURN_TEXT_P(draw(&ctx, &u, rows, nrows, true, &opt));
+	PG_RETURN_TEXT_P(draw(&u, rows, nrows, true, &opt));
 }

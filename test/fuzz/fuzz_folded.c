@@ -43,7 +43,7 @@ check_write_round_trip(PeCtx *ctx, const PeTree *t, uint32_t v)
 	if (!pe_folded_write(t, v, &text1, &len1))
 	{
 		FUZZ_FAILED(ctx);
-		FUZZ_ASSERT(ctx, ctx->err.code == PE_ERR_ARG || ctx->err.code == PE_ERR_LIMIT);
+		FUZZ_ASSERT(ctx, ctx->err.code == PE_ERR_ARG || pe_err_is_limit(ctx->err.code));
 		fuzz_clear_error(ctx);
 		return;
 	}

@@ -28,6 +28,7 @@
 #include "fuzz_common.h"
 #include "pe_codec.h"
 #include "pe_folded.h"
+#include "pe_input.h"
 #include "pe_ops.h"
 #include "pe_pprof.h"
 
@@ -64,6 +65,7 @@ decode_half(PeCtx *ctx, const uint8_t *data, size_t len, bool folded,
 			uint32_t nvalues, PeTree *t)
 {
 	bool		ok;
+	bool		native;
 
 	if (folded)
 	{
@@ -77,10 +79,8 @@ decode_half(PeCtx *ctx, const uint8_t *data, size_t len, bool folded,
 		meta.default_type = -1;
 		ok = pe_folded_parse(ctx, (const char *) data, len, &meta, t);
 	}
-	else if (pe_is_native(data, len))
-		ok = pe_decode(ctx, data, len, t);
 	else
-		ok = pe_pprof_decode(ctx, data, len, t);
+		ok = pe_input_decode(ctx, data, len, t, &native);
 	if (!ok)
 	{
 		FUZZ_FAILED(ctx);
@@ -102,7 +102,7 @@ static void
 allow_overflow(PeCtx *ctx)
 {
 	FUZZ_FAILED(ctx);
-	FUZZ_ASSERT(ctx, ctx->err.code == PE_ERR_OVERFLOW || ctx->err.code == PE_ERR_LIMIT);
+	FUZZ_ASSERT(ctx, ctx->err.code == PE_ERR_OVERFLOW || pe_err_is_limit(ctx->err.code));
 	fuzz_clear_error(ctx);
 }
 
@@ -115,7 +115,7 @@ encode_raw(PeCtx *ctx, const PeTree *t, size_t *len)
 	if (!pe_encode(t, 0, 0, &out, len))
 	{
 		FUZZ_FAILED(ctx);
-		FUZZ_ASSERT(ctx, ctx->err.code == PE_ERR_LIMIT);
+		FUZZ_ASSERT(ctx, pe_err_is_limit(ctx->err.code));
 		fuzz_clear_error(ctx);
 		return NULL;
 	}

@@ -1173,7 +1173,7 @@ gen_native_cases(void)
 	/* header damage */
 	write_file("native_too_short.native", native_example, 8);
 	memcpy(v, native_example, sizeof(native_example));
-	v[4] = 2;
+	v[4] = 9;				/* a version no build has written yet */
 	write_file("native_bad_version.native", v, sizeof(native_example));
 	memcpy(v, native_example, sizeof(native_example));
 	v[5] = 0x80;

@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "pe_codec.h"
+#include "pe_input.h"
 #include "pe_pprof.h"
 #include "unit.h"
 
@@ -498,7 +499,7 @@ check_bit_flips(const PeTree *orig, const uint8_t *x, size_t len, int level)
 		fresh_ctx();
 		if (!pe_decode(&ctx, y, len, &d))
 		{
-			CHECK(ctx.err.code == PE_ERR_CORRUPT || ctx.err.code == PE_ERR_LIMIT);
+			CHECK(ctx.err.code == PE_ERR_CORRUPT || ctx.err.code == PE_ERR_UNSUPPORTED || pe_err_is_limit(ctx.err.code));
 			continue;
 		}
 		accepted++;
@@ -733,10 +734,10 @@ test_bad_headers(void)
 
 	memcpy(copy, v.b, v.n);
 	copy[4] = 7;
-	expect_fail(copy, v.n, PE_ERR_CORRUPT, "unsupported profile format version 7");
+	expect_fail(copy, v.n, PE_ERR_UNSUPPORTED, "unsupported profile format version 7");
 	CHECK(strstr(ctx.err.detail, "versions 1 and 2") != NULL);
 	copy[4] = 0;
-	expect_fail(copy, v.n, PE_ERR_CORRUPT, "unsupported profile format version 0");
+	expect_fail(copy, v.n, PE_ERR_UNSUPPORTED, "unsupported profile format version 0");
 
 	memcpy(copy, v.b, v.n);
 	copy[5] = 0x02;
@@ -756,10 +757,10 @@ test_bad_headers(void)
 	expect_fail(copy, v.n, PE_ERR_CORRUPT, "body length does not match");
 	memcpy(copy, v.b, v.n);
 	copy[11] = 0xFF;
-	expect_fail(copy, v.n, PE_ERR_LIMIT, "max_decoded_size");
+	expect_fail(copy, v.n, PE_ERR_LIMIT_SIZE, "decoded size limit");
 	fresh_ctx();
 	ctx.limits.max_decoded_bytes = 10;
-	CHECK(!pe_decode(&ctx, v.b, v.n, &t) && ctx.err.code == PE_ERR_LIMIT);
+	CHECK(!pe_decode(&ctx, v.b, v.n, &t) && pe_err_is_limit(ctx.err.code));
 
 	/* Raw body flagged as zstd. */
 	memcpy(copy, v.b, v.n);
@@ -997,7 +998,7 @@ test_bad_trees(void)
 		v_tree(&v, 3, (const char *const[]) {"a", "b", "c"}, 3, three);
 		fresh_ctx();
 		ctx.limits.max_nodes = 3;
-		CHECK(!pe_decode(&ctx, v.b, v.n, &t) && ctx.err.code == PE_ERR_LIMIT);
+		CHECK(!pe_decode(&ctx, v.b, v.n, &t) && pe_err_is_limit(ctx.err.code));
 		ctx.limits.max_nodes = 4;
 		memset(&ctx.err, 0, sizeof(ctx.err));
 		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
@@ -1219,6 +1220,61 @@ test_summary(void)
 	pe_tree_free(&t);
 }
 
+/* True when t encodes (uncompressed) to exactly these bytes. */
+static bool
+same_encoding(const PeTree *t, const uint8_t *want, size_t want_len)
+{
+	size_t		len;
+	uint8_t    *got = encode(t, 0, &len);
+	bool		same = len == want_len && memcmp(got, want, len) == 0;
+
+	free(got);
+	return same;
+}
+
+/* Input told apart by its first bytes. */
+static void
+test_input_dispatch(void)
+{
+	PeTree		t,
+				back;
+	size_t		raw_len,
+				z_len,
+				pb_len;
+	uint8_t    *raw;
+	uint8_t    *z;
+	uint8_t    *pb = NULL;
+	bool		native;
+
+	fresh_ctx();
+	build_wide(&t, 300);
+	raw = encode(&t, 0, &raw_len);
+	z = encode(&t, 3, &z_len);
+
+	/* native bytes decode as the stored format, pprof (plain or gzipped) as pprof */
+	CHECK_OK(&ctx, pe_input_decode(&ctx, z, z_len, &back, &native));
+	CHECK(native && same_encoding(&back, raw, raw_len));
+	pe_tree_free(&back);
+	for (int gz = 0; gz < 2; gz++)
+	{
+		CHECK_OK(&ctx, pe_pprof_encode(&t, gz, 0, &pb, &pb_len));
+		CHECK_OK(&ctx, pe_input_decode(&ctx, pb, pb_len, &back, &native));
+		CHECK(!native && same_encoding(&back, raw, raw_len));
+		pe_tree_free(&back);
+		free(pb);
+	}
+	/* a damaged native value is a stored-format error, not a pprof one */
+	z[PE_HEADER_SIZE + 2] ^= 0x40;
+	CHECK(!pe_input_decode(&ctx, z, z_len, &back, &native));
+	CHECK(native && ctx.err.code == PE_ERR_CORRUPT);
+	fresh_ctx();
+	CHECK(!pe_input_decode(&ctx, (const uint8_t *) "\x0a\x01", 2, &back, &native));
+	CHECK(!native && ctx.err.code == PE_ERR_PPROF);
+	free(raw);
+	free(z);
+	pe_tree_free(&t);
+}
+
 int
 main(void)
 {
@@ -1237,6 +1293,8 @@ main(void)
 	RUN(test_truncations);
 	RUN(test_bit_flips);
 	RUN(test_summary);
+
+	RUN(test_input_dispatch);
 	RUN(test_corpus_round_trip);
 	return unit_finish("codec");
 }

@@ -183,11 +183,11 @@ test_parse_errors(void)
 	/* the depth limit */
 	ctx.limits.max_stack_depth = 3;
 	check_reformat("a;b;c 1\n", 1, 0, "a;b;c 1\n");
-	ERR("a 1\na;b;c;d 1\n", PE_ERR_LIMIT, "at line 2: stack has more than profile_ext.max_stack_depth (3) frames");
+	ERR("a 1\na;b;c;d 1\n", PE_ERR_LIMIT_DEPTH, "at line 2: stack has more than the limit of 3 frames");
 	ctx.limits.max_stack_depth = PE_DEFAULT_MAX_STACK_DEPTH;
 	/* the node limit comes from the tree */
 	ctx.limits.max_nodes = 3;
-	ERR("a;b;c 1\n", PE_ERR_LIMIT, "max_nodes");
+	ERR("a;b;c 1\n", PE_ERR_LIMIT_NODES, "limit of");
 	ctx.limits.max_nodes = PE_DEFAULT_MAX_NODES;
 #undef ERR
 }
@@ -343,7 +343,7 @@ test_deep(void)
 		ctx.limits.max_decoded_bytes = 100000;
 		reset_error();
 		CHECK(!pe_folded_write(&chain, 0, &out, &outlen));
-		CHECK(ctx.err.code == PE_ERR_LIMIT);
+		CHECK(pe_err_is_limit(ctx.err.code));
 		ctx.limits.max_decoded_bytes = PE_DEFAULT_MAX_DECODED_BYTES;
 		pe_tree_free(&chain);
 	}

@@ -164,10 +164,44 @@ test_deep_chain(void)
 	/* node limit */
 	ctx.limits.max_nodes = 1000;
 	CHECK(pe_tree_child(&t, node, 0) == PE_NO_NODE);
-	CHECK(ctx.err.code == PE_ERR_LIMIT);
+	CHECK(pe_err_is_limit(ctx.err.code));
 	ctx.err.code = PE_OK;
 	ctx.limits.max_nodes = PE_DEFAULT_MAX_NODES;
 	pe_tree_free(&t);
+}
+
+/* "type:unit[,type:unit...]" lists, as profile_from_folded takes them. */
+static void
+test_parse_types(void)
+{
+	PeMeta		m;
+	char		many[PE_MAX_VALUES * 4 + 8] = "a";
+
+	pe_ctx_init_malloc(&ctx);
+	CHECK_OK(&ctx, pe_meta_parse_types(&ctx, "cpu:nanoseconds,alloc,x:a:b", &m));
+	CHECK(m.nvalues == 3 && m.default_type == -1);
+	CHECK(strcmp(m.types[0].type, "cpu") == 0 && strcmp(m.types[0].unit, "nanoseconds") == 0);
+	CHECK(strcmp(m.types[1].type, "alloc") == 0 && strcmp(m.types[1].unit, "count") == 0);
+	CHECK(strcmp(m.types[2].type, "x") == 0 && strcmp(m.types[2].unit, "a:b") == 0);
+	CHECK(m.period_type.type[0] == '\0' && m.period_type.unit[0] == '\0');
+	pe_meta_free(&ctx, &m);
+
+	{
+		const char *bad[] = {"", ",", "cpu,", ",cpu", "cpu,,alloc", ":ns", "cpu:", "a:b,:c"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		{
+			pe_ctx_init_malloc(&ctx);
+			CHECK(!pe_meta_parse_types(&ctx, bad[i], &m));
+			CHECK(ctx.err.code == PE_ERR_ARG && strstr(ctx.err.msg, "invalid sample type") != NULL);
+			CHECK(m.types == NULL && m.nvalues == 0);
+		}
+	}
+	for (int i = 0; i < PE_MAX_VALUES; i++)
+		strcat(many, ",a");
+	pe_ctx_init_malloc(&ctx);
+	CHECK(!pe_meta_parse_types(&ctx, many, &m));
+	CHECK(ctx.err.code == PE_ERR_LIMIT);
 }
 
 int
@@ -178,5 +212,6 @@ main(void)
 	RUN(test_merge_and_order);
 	RUN(test_incompatible_and_overflow);
 	RUN(test_deep_chain);
+	RUN(test_parse_types);
 	return unit_finish("tree");
 }
