@@ -28,3 +28,6 @@ SELECT * FROM profile_top((SELECT p FROM deep));
 SELECT length(profile_to_folded(p)) FROM deep;
 SELECT profile_total(profile_merge(p)) FROM (SELECT p FROM deep UNION ALL SELECT p FROM deep) s;
 SELECT profile_total(profile_from_pprof(profile_to_pprof(p))) FROM deep;
+-- a NULL sample type is the default one; NULL text is NULL
+SELECT profile_sample_types(profile_from_folded('a;b 1', NULL));
+SELECT profile_from_folded(NULL) IS NULL AS null_in_null_out;

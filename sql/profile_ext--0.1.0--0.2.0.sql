@@ -6,6 +6,37 @@
 -- ============================================================================ install script
 -- hygiene: COST, NULL handling and comments of existing functions
 
+-- Every function that decodes a profile (or pprof) says so to the planner, as 0.1.0's
+-- accessors did: a decode takes tens to hundreds of microseconds.
+ALTER FUNCTION profile_in(cstring) COST 1000;
+ALTER FUNCTION profile_recv(internal) COST 1000;
+ALTER FUNCTION profile_from_pprof(bytea) COST 1000;
+ALTER FUNCTION profile_merge_deserialfn(bytea, internal) COST 1000;
+ALTER FUNCTION flamegraph(profile, text, int) COST 1000;
+ALTER FUNCTION profile_top(profile, text, int) COST 1000;
+ALTER FUNCTION profile_filter(profile, text, text) COST 1000;
+ALTER FUNCTION flamegraph_diff(profile, profile, text, int) COST 1000;
+ALTER FUNCTION profile_diff(profile, profile) COST 1000;
+ALTER FUNCTION profile_diff_top(profile, profile, text, int, boolean) COST 1000;
+ALTER FUNCTION profile_to_folded(profile, text) COST 1000;
+ALTER FUNCTION profile_to_pprof(profile, boolean) COST 1000;
+ALTER FUNCTION flamegraph_svg(profile, text, text, int, int) COST 1000;
+ALTER FUNCTION flamegraph_diff_svg(profile, profile, text, text, int, int) COST 1000;
+
+-- A NULL sample type means the default ('samples:count'), as everywhere else; 0.1.0
+-- declared it STRICT, which made that default unreachable.  NULL text still gives NULL.
+ALTER FUNCTION profile_from_folded(text, text) COST 1000 CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION profile_in(cstring) IS 'text input: \x-hex of native, pprof or gzipped pprof bytes';
+COMMENT ON FUNCTION profile_out(profile) IS 'text output: \x-hex of the stored bytes';
+COMMENT ON FUNCTION profile_recv(internal) IS 'binary input: native, pprof or gzipped pprof bytes (COPY BINARY of .pb.gz files)';
+COMMENT ON FUNCTION profile_send(profile) IS 'binary output: the stored bytes';
+COMMENT ON FUNCTION profile_merge_transfn(internal, profile) IS 'profile_merge support: fold one profile into the state';
+COMMENT ON FUNCTION profile_merge_combinefn(internal, internal) IS 'profile_merge support: combine two partial states (parallel query)';
+COMMENT ON FUNCTION profile_merge_serialfn(internal) IS 'profile_merge support: a state as uncompressed stored bytes';
+COMMENT ON FUNCTION profile_merge_deserialfn(bytea, internal) IS 'profile_merge support: a state from its serial form, validated';
+COMMENT ON FUNCTION profile_merge_finalfn(internal) IS 'profile_merge support: the merged profile, NULL without rows';
+
 -- ============================================================================ stored format
 -- version 2: a header readable without decoding the tree
 -- Values written from now on are format version 2 (docs/FORMAT.md): an uncompressed summary
