@@ -426,7 +426,7 @@ put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table
 
 			if (scale > 1)
 			{
-				/* scale >= 2: the quotient's magnitude fits in 62 bits */
+				/* scale >= 2: the quotient's magnitude fits in 62 bits (1 for 2^63) */
 				int64_t		q = (int64_t) (magnitude(self) / scale);
 
 				self = self < 0 ? -q : q;
@@ -1076,9 +1076,10 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 		{
 			if (!get_varint(r, &scale))
 				return varint_fail(r, "the scale of value column", v);
-			if (scale == 0 || scale > (uint64_t) INT64_MAX)
+			/* 2^63: a column of 0 and INT64_MIN only, stored as 0 and -1 */
+			if (scale == 0 || scale > (uint64_t) INT64_MAX + 1)
 				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: value column %u has scale %llu\n"
-						"A column's scale is between 1 and 2^63-1.", v, (unsigned long long) scale);
+						"A column's scale is between 1 and 2^63.", v, (unsigned long long) scale);
 		}
 		for (uint32_t node = 0; node < n; node++)
 		{
@@ -1088,9 +1089,15 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 				return false;
 			if (version >= 2 && g != 1)
 				g = gcd_u64(g, magnitude(*self));
-			if (scale > 1 && __builtin_mul_overflow(*self, (int64_t) scale, self))
-				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: a value of node %u times its column's scale leaves 64 bits",
-							   node);
+			if (scale > 1)
+			{
+				__int128	product = (__int128) *self * (__int128) scale;
+
+				if (product < INT64_MIN || product > INT64_MAX)
+					return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: a value of node %u times its column's scale leaves 64 bits",
+								   node);
+				*self = (int64_t) product;
+			}
 			if ((node & (CODEC_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(r->ctx);
 		}

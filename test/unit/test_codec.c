@@ -1176,6 +1176,25 @@ test_summary(void)
 	free(x);
 	pe_tree_free(&t);
 
+	/* A column of INT64_MIN only: scale 2^63, stored as -1 (a fuzz finding). */
+	{
+		const char *const one_type[] = {"samples:count"};
+		int64_t		min[] = {INT64_MIN};
+		PeTree		d;
+
+		fresh_ctx();
+		tree_new(&t, 1, one_type);
+		add_stack(&t, "main", min);
+		check_round_trip(&t, 0);
+		x = encode(&t, 0, &len);
+		CHECK_OK(&ctx, pe_decode(&ctx, x, len, &d));
+		CHECK(ctx.err.code != PE_OK || (d.nnodes == 2 && d.self[1] == INT64_MIN));
+		if (ctx.err.code == PE_OK)
+			pe_tree_free(&d);
+		free(x);
+		pe_tree_free(&t);
+	}
+
 	/* A total that disagrees with the tree: the summary reads, the tree does not. */
 	{
 		const char *const one_type[] = {"samples:count"};
