@@ -156,6 +156,7 @@ int64_t
 gw_parse_time_ns(const char *s, size_t len, int64_t now)
 {
 	int64_t		v = 0;
+	int64_t		unit;
 
 	if (s == NULL || len == 0 || len > 19)
 		return now;
@@ -163,21 +164,15 @@ gw_parse_time_ns(const char *s, size_t len, int64_t now)
 	{
 		if (s[i] < '0' || s[i] > '9')
 			return now;
-		v = v * 10 + (s[i] - '0');
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v))
+			return now;
 	}
-	switch (len)
-	{
-		case 19:
-			return v;
-		case 16:
-			return v * 1000;
-		case 13:
-			return v * 1000000;
-		default:
-			if (v > INT64_MAX / 1000000000)
-				return now;
-			return v * 1000000000;
-	}
+	/* the digit count names the unit, as Pyroscope reads it */
+	unit = len == 19 ? 1 : len == 16 ? 1000 : len == 13 ? 1000000 : 1000000000;
+	/* a value whose nanoseconds do not fit in 64 bits is no time: use now */
+	if (__builtin_mul_overflow(v, unit, &v))
+		return now;
+	return v;
 }
 
 int64_t

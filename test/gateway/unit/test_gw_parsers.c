@@ -438,6 +438,10 @@ test_time(void)
 	CHECK(gw_parse_time_ns("now-1h", 6, 7) == 7);
 	CHECK(gw_parse_time_ns("", 0, 7) == 7);
 	CHECK(gw_parse_time_ns("99999999999999999999", 20, 7) == 7);
+	/* nanoseconds that do not fit in 64 bits: 19 digits over INT64_MAX, 16 and 13 times their unit */
+	CHECK(gw_parse_time_ns("9999999999999999999", 19, 7) == 7);
+	CHECK(gw_parse_time_ns("9999999999999999", 16, 7) == 7);
+	CHECK(gw_parse_time_ns("9999999999999", 13, 7) == 7);
 }
 
 int
