@@ -23,7 +23,6 @@
 #include "pe_codec.h"
 
 /* Interrupt checks every this many nodes (a power of two). */
-#define CODEC_INTERRUPT_EVERY	8192
 /* zstd input handed over per call, between interrupt checks. */
 #define ZSTD_PIECE				((size_t) 1 << 20)
 #define VARINT_MAX_BYTES		10
@@ -370,7 +369,7 @@ put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table
 	for (uint32_t i = 1; i < o->n; i++)
 	{
 		put_varint(b, o->depth[i - 1] + 1 - o->depth[i]);
-		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(t->ctx);
 	}
 	{
@@ -396,7 +395,7 @@ put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table
 			last[d] = rank;
 			last[d + 1] = NO_NAME;
 			path[d] = rank;
-			if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+			if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(t->ctx);
 		}
 		pe_free(t->ctx, path);
@@ -432,7 +431,7 @@ put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table
 				self = self < 0 ? -q : q;
 			}
 			put_varint(b, zigzag_encode(self));
-			if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+			if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(t->ctx);
 		}
 	}
@@ -944,7 +943,7 @@ get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
 		if (r->names == &t->names && id != before && !(id == 0 && i == 0))
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u repeats an earlier name", i);
 		(*map)[i] = id;
-		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	if (r->pos != end)
@@ -982,7 +981,7 @@ get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 					i + 1, (unsigned long long) up, prev);
 		depth[i] = prev + 1 - (uint32_t) up;
 		prev = depth[i];
-		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(r->ctx);
 	}
 	return true;
@@ -1038,7 +1037,7 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 		if (pe_tree_append(t, node_at[d - 1], map[rank]) != node)
 			goto done;
 		node_at[d] = node;
-		if ((i & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	for (uint32_t k = 0; k < nstrings; k++)
@@ -1098,7 +1097,7 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 								   node);
 				*self = (int64_t) product;
 			}
-			if ((node & (CODEC_INTERRUPT_EVERY - 1)) == 0)
+			if ((node & (PE_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(r->ctx);
 		}
 		/* The stored values share no factor; all 0 only with scale 1. */

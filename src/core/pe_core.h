@@ -111,6 +111,12 @@ extern bool pe_sort(PeCtx *ctx, void *base, size_t n, size_t size,
 extern bool pe_fail(PeCtx *ctx, PeErrCode code, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
 
+/*
+ * Long loops call pe_check_interrupts once every this many items (a power of
+ * two: "if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)").
+ */
+#define PE_INTERRUPT_EVERY	4096
+
 /* Any of the PE_ERR_LIMIT codes. */
 static inline bool
 pe_err_is_limit(PeErrCode code)

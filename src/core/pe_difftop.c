@@ -37,7 +37,6 @@
 #include "pe_ops.h"
 
 /* How often long loops call the interrupt hook (a power of two). */
-#define INTERRUPT_EVERY 4096
 
 /* Inclusive cost at least this many times the other side's: new cost. */
 #define ENTRY_RATIO		4.0
@@ -296,7 +295,7 @@ blame_new_cost(BlameWork *w, const DiffSums *s, double *blame)
 		int			sign = d > 0 ? 1 : d < 0 ? -1 : 0;
 		uint32_t	m = n;
 
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(w->ctx);
 		if (w->inside[u->parent[n]])
 		{

@@ -19,7 +19,6 @@
 #include "pe_ops.h"
 
 /* How often long loops call the interrupt hook (a power of two). */
-#define INTERRUPT_EVERY 4096
 
 /* Per-node state while building rows: the kind in the low bits... */
 #define NODE_ZERO		0		/* subtree zero in the requested columns */
@@ -117,7 +116,7 @@ kth_largest(PeCtx *ctx, uint64_t *w, size_t m, size_t k)
 				swap_u64(&w[i], &w[--lt_start]);
 			else
 				i++;
-			if ((++work & (INTERRUPT_EVERY - 1)) == 0)
+			if ((++work & (PE_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(ctx);
 		}
 		/* k is relative to lo; the "== pivot" part is never empty. */
@@ -158,7 +157,7 @@ mark_nonzero(FlameWork *fw)
 			fw->state[t->parent[i]] = NODE_DROPPED;
 			count++;
 		}
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(fw->ctx);
 	}
 	return count;
@@ -229,7 +228,7 @@ select_kept(FlameWork *fw, uint32_t max_nodes, uint32_t nnonzero)
 			fw->state[parent] |= NODE_HAS_DROPPED;
 			fw->nother++;
 		}
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(fw->ctx);
 	}
 	return true;
@@ -280,7 +279,7 @@ emit_rows(FlameWork *fw, PeFlameRow *rows, uint32_t *nrows)
 		PeFlameRow *row;
 		OpenRow    *open;
 
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(fw->ctx);
 		if (kind == NODE_ZERO)
 			continue;

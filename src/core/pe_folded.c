@@ -43,7 +43,6 @@
 #include "pe_folded.h"
 
 /* Interrupt checks every this many lines plus frames (a power of two). */
-#define FOLDED_INTERRUPT_EVERY	4096
 /* ... and every this many bytes of output. */
 #define FOLDED_INTERRUPT_BYTES	((size_t) 4 << 20)
 /* Bytes of a line (or name) quoted in an error detail. */
@@ -261,7 +260,7 @@ parse_line(PeCtx *ctx, PeTree *t, const char *line, size_t len,
 		node = pe_tree_child(t, node, name);
 		if (node == PE_NO_NODE)
 			return false;
-		if ((++*work & (FOLDED_INTERRUPT_EVERY - 1)) == 0)
+		if ((++*work & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 		if (semi == NULL)
 			break;
@@ -300,7 +299,7 @@ pe_folded_parse(PeCtx *ctx, const char *text, size_t len, const PeMeta *meta,
 		if (!parse_line(ctx, t, p, line_end - p, lineno, &work))
 			goto fail;
 		p = nl ? nl + 1 : end;
-		if ((++work & (FOLDED_INTERRUPT_EVERY - 1)) == 0)
+		if ((++work & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	return true;
@@ -472,7 +471,7 @@ pe_folded_write(const PeTree *t, uint32_t v, char **out, size_t *outlen)
 			text.data[text.len++] = '\n';
 		}
 
-		if ((i & (FOLDED_INTERRUPT_EVERY - 1)) == 0 ||
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0 ||
 			text.len - checked_at >= FOLDED_INTERRUPT_BYTES)
 		{
 			checked_at = text.len;

@@ -13,7 +13,6 @@
 #include "pe_ops.h"
 
 /* How often long loops call the interrupt hook (a power of two). */
-#define INTERRUPT_EVERY 4096
 
 /* Bits of the per-node marks of pe_tree_filter. */
 #define FILTER_KEEP_SELF	1	/* the node's stack passes focus and ignore */
@@ -93,7 +92,7 @@ union_one(PeCtx *ctx, PeTree *out, const PeTree *src, uint32_t v,
 		values[out_col] = src->self[(size_t) i * nv + v];
 		if (values[out_col] != 0 && !pe_tree_add_self(out, node_map[i], values))
 			goto done;
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	ok = true;
@@ -176,7 +175,7 @@ mark_kept_self(const PeTree *t, const uint8_t *focus, const uint8_t *ignore,
 		path[len++] = node;
 		if ((focus == NULL || focus_on_path > 0) && ignore_on_path == 0)
 			marks[node] |= FILTER_KEEP_SELF;
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	ok = true;
@@ -242,7 +241,7 @@ pe_tree_filter(const PeTree *t, const uint8_t *focus, const uint8_t *ignore,
 		if ((marks[i] & FILTER_KEEP_SELF) &&
 			!pe_tree_add_self(out, node_map[i], t->self + (size_t) i * nv))
 			goto done;
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	ok = true;
@@ -278,7 +277,7 @@ pe_tree_copy(PeCtx *ctx, const PeTree *src, PeTree *out)
 				pe_fail(ctx, PE_ERR_CORRUPT, "call tree name %u is a duplicate", s);
 			goto fail;
 		}
-		if ((s & (INTERRUPT_EVERY - 1)) == 0)
+		if ((s & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	for (uint32_t i = 0; i < src->nnodes; i++)
@@ -290,7 +289,7 @@ pe_tree_copy(PeCtx *ctx, const PeTree *src, PeTree *out)
 		if (nv > 0)
 			memcpy(out->self + (size_t) i * nv, src->self + (size_t) i * nv,
 				   sizeof(int64_t) * nv);
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	out->canonical = src->canonical;

@@ -33,7 +33,6 @@ typedef Perftools__Profiles__Function PbFunction;
 typedef Perftools__Profiles__ValueType PbValueType;
 typedef Perftools__Profiles__Mapping PbMapping;
 
-#define ENCODE_INTERRUPT_EVERY	4096
 #define GZIP_LEVEL				6
 #define GZIP_PIECE				((size_t) 1 << 20)
 #define MAPPING_ID				1
@@ -146,7 +145,7 @@ collect(Encoder *e)
 			e->nsamples++;
 			e->nlocation_ids += e->order.depth[i];
 		}
-		if ((i & (ENCODE_INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(e->ctx);
 	}
 	/* Every location id takes at least a byte on the wire. */
@@ -298,7 +297,7 @@ build_samples(Encoder *e, PbProfile *prof)
 		s->value = e->values + si * nv;
 		memcpy(s->value, t->self + (size_t) node * nv, sizeof(int64_t) * nv);
 		e->sample_ptrs[si++] = s;
-		if ((si & (ENCODE_INTERRUPT_EVERY - 1)) == 0)
+		if ((si & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	prof->n_sample = si;

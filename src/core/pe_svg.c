@@ -22,7 +22,6 @@
 
 #include "pe_svg.h"
 
-#define INTERRUPT_EVERY 4096	/* rows between interrupt checks */
 
 /* Geometry, in pixels. */
 #define PAD_X			10		/* left and right margin */
@@ -628,7 +627,7 @@ check_rows(PeCtx *ctx, const PeTree *t, const PeFlameRow *rows, uint32_t nrows,
 					"The string table has %u strings.", i, r->name, t->names.n);
 		if (r->level > *max_level)
 			*max_level = r->level;
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	return true;
@@ -695,7 +694,7 @@ plan_layout(PeCtx *ctx, SvgPlan *plan, Layout *lay)
 					max_change = c;
 			}
 		}
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	plan->diff_scale = max_change > MIN_DIFF_SCALE ? max_change : MIN_DIFF_SCALE;
@@ -968,7 +967,7 @@ pe_svg_flame(PeCtx *ctx, const PeTree *t, const PeFlameRow *rows,
 			put_box(&b, &plan, r, PAD_X, span);
 		else if (box_drawn(r->level, w * lay.scale))
 			put_box(&b, &plan, r, PAD_X + x * lay.scale, w * lay.scale);
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	buf_puts(&b, "</svg>\n");

@@ -13,7 +13,6 @@
 #include "pe_ops.h"
 
 /* How often long loops call the interrupt hook (a power of two). */
-#define INTERRUPT_EVERY 4096
 
 static inline uint64_t
 magnitude(int64_t v)
@@ -85,7 +84,7 @@ accumulate(const PeTree *t, uint32_t v, const PeOrder *order,
 			goto done;
 		on_path[name]++;
 		path[len++] = node;
-		if ((i & (INTERRUPT_EVERY - 1)) == 0)
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	ok = true;

@@ -17,7 +17,6 @@
 #include "pe_tree.h"
 
 /* How often long loops call the interrupt hook. */
-#define INTERRUPT_EVERY 4096
 
 bool
 pe_meta_copy(PeCtx *ctx, PeMeta *dst, const PeMeta *src)
@@ -369,7 +368,7 @@ merge_nodes(PeTree *dst, const PeTree *src, const uint32_t *name_map, bool negat
 			if (!pe_add64(ctx, &dv[v], x))
 				goto done;
 		}
-		if ((n & (INTERRUPT_EVERY - 1)) == 0)
+		if ((n & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	ok = true;
@@ -699,7 +698,7 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 			stack[2 * sp + 1] = depth + 1;
 			sp++;
 		}
-		if ((out->n & (INTERRUPT_EVERY - 1)) == 0)
+		if ((out->n & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	ok = true;
