@@ -41,11 +41,13 @@ pe_need_packages() {
 	done
 	pg_bin=$(pg_config --bindir 2>/dev/null)
 	[ -x "$pg_bin/initdb" ] && [ -x "$pg_bin/pg_ctl" ] || return 0
-	# the gateway (src/gateway), built by the same `make`: libmicrohttpd and libpq
+	# the gateway (src/gateway), built by the same `make`: libmicrohttpd, libpq, and for
+	# scraping libcurl and libyaml
 	for h in /usr/include/protobuf-c/protobuf-c.h /usr/include/zlib.h /usr/include/zstd.h \
-		/usr/include/microhttpd.h /usr/include/postgresql/libpq-fe.h; do
+		/usr/include/microhttpd.h /usr/include/postgresql/libpq-fe.h /usr/include/yaml.h; do
 		[ -f "$h" ] || return 0
 	done
+	compgen -G '/usr/include/*/curl/curl.h' >/dev/null || return 0	# multiarch folder
 	return 1
 }
 
