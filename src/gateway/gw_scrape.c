@@ -630,7 +630,7 @@ scrape_once(GwScraper *s, Loop *l)
 		ctx.limits.max_decoded_bytes = (size_t) l->body_limit;
 		if (!pe_pprof_decode(&ctx, f.data, f.len, &cur))
 		{
-			reason = ctx.err.code == PE_ERR_LIMIT ? "too_large" : "invalid_profile";
+			reason = pe_err_is_limit(ctx.err.code) ? "too_large" : "invalid_profile";
 			snprintf(detail, sizeof(detail), "%s%s%s", ctx.err.msg,
 					 ctx.err.detail[0] ? ": " : "", ctx.err.detail);
 			goto done;

@@ -178,6 +178,9 @@ if [ "$burner_labels" = "{\"job\": \"go\", \"team\": \"perf\", \"instance\": \"$
 else
 	bad "burner labels: $burner_labels"
 fi
+# memory rows start at the second memory scrape (the first is the baseline): on a quiet
+# machine the checks above can finish before it
+wait_for 20 rows_at_least "{\"job\":\"go\",\"instance\":\"$B\",\"__name__\":\"memory\"}" 1 || true
 names=$(q -c "SELECT string_agg(DISTINCT labels->>'__name__', ',') FROM profiles WHERE labels->>'instance' = '$B' AND labels->>'job' = 'go'")
 [ "$names" = "goroutine,memory,process_cpu" ] && ok "__name__ per profile type ($names)" ||
 	bad "__name__ values: $names"
