@@ -142,4 +142,17 @@ pe_add64(PeCtx *ctx, int64_t *acc, int64_t v)
 	return true;
 }
 
+/* Value of a hex digit, or -1: for the text input of values and the gateway's JSON. */
+static inline int
+pe_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif							/* PE_CORE_H */

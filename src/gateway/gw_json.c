@@ -58,18 +58,6 @@ skip_ws(JsonParser *p)
 		p->pos++;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 read_hex4(JsonParser *p, unsigned *out)
 {
@@ -79,7 +67,7 @@ read_hex4(JsonParser *p, unsigned *out)
 		return fail_at(p, "truncated \\u escape");
 	for (int i = 0; i < 4; i++)
 	{
-		int			h = hexval(p->s[p->pos + i]);
+		int			h = pe_hex_value(p->s[p->pos + i]);
 
 		if (h < 0)
 			return fail_at(p, "bad \\u escape");

@@ -17,19 +17,6 @@
 #include "pe_codec.h"
 #include "pe_pg.h"
 
-/* Hex digit value, or -1. */
-static inline int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Text input: \x-hex of native, pprof or gzipped pprof bytes */
 PG_FUNCTION_INFO_V1(profile_in);
 Datum
@@ -50,8 +37,8 @@ profile_in(PG_FUNCTION_ARGS)
 	bytes = palloc((len - 2) / 2 + 1);
 	for (size_t i = 2; i < len; i += 2)
 	{
-		int			hi = hexval(str[i]);
-		int			lo = i + 1 < len ? hexval(str[i + 1]) : -1;
+		int			hi = pe_hex_value(str[i]);
+		int			lo = i + 1 < len ? pe_hex_value(str[i + 1]) : -1;
 
 		if (hi < 0 || lo < 0)
 			ereturn(escontext, (Datum) 0,
