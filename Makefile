@@ -21,7 +21,7 @@ PE_VERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).c
 PG_CPPFLAGS = -Isrc/core -DPE_VERSION='"$(PE_VERSION)"'
 PG_CFLAGS = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
-SHLIB_LINK = -lprotobuf-c -lzstd -lz
+SHLIB_LINK = -lprotobuf-c -lzstd -ldeflate -lz
 
 EXTRA_CLEAN = src/core/profile.pb-c.c src/core/profile.pb-c.h build
 
@@ -48,7 +48,7 @@ GW_OBJS = $(patsubst src/gateway/%.c,build/gw/%.o,$(GW_SRCS)) \
 GW_CFLAGS = -std=gnu11 -O2 -g -pthread -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-missing-field-initializers -Isrc/core -Isrc/gateway -I$(GW_GEN) \
 	-I$(shell $(PG_CONFIG) --includedir)
-GW_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lmicrohttpd -lcurl -lyaml -lprotobuf-c -lzstd -lz -pthread
+GW_LIBS = -L$(shell $(PG_CONFIG) --libdir) -lpq -lmicrohttpd -lcurl -lyaml -lprotobuf-c -lzstd -ldeflate -lz -pthread
 
 $(GW_GEN)/types/v1/types.pb-c.c $(GW_GEN)/types/v1/types.pb-c.h \
 $(GW_GEN)/push/v1/push.pb-c.c $(GW_GEN)/push/v1/push.pb-c.h: \
@@ -88,7 +88,7 @@ uninstall-gateway:
 UNIT_CC ?= cc
 UNIT_CFLAGS ?= -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-missing-field-initializers -Isrc/core
-UNIT_LIBS = -lprotobuf-c -lzstd -lz
+UNIT_LIBS = -lprotobuf-c -lzstd -ldeflate -lz
 UNIT_TESTS = $(patsubst test/unit/%.c,build/unit/%,$(filter-out test/unit/unit.c,$(wildcard test/unit/test_*.c)))
 
 build/unit/%: test/unit/%.c test/unit/unit.c $(CORE_SRCS) src/core/profile.pb-c.h
@@ -160,7 +160,7 @@ build/fuzz/obj/%.o: src/core/%.c src/core/profile.pb-c.h $(wildcard src/core/*.h
 
 build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
-		-lprotobuf-c -lzstd -lz
+		-lprotobuf-c -lzstd -ldeflate -lz
 
 # fuzz_gateway: the gateway's request parsers (no HTTP server, no libpq) on the core.
 FUZZ_GW_CFLAGS = $(FUZZ_CFLAGS) -Isrc/gateway -I$(GW_GEN)
@@ -178,7 +178,7 @@ build/fuzz/gw/%.pb-c.o: $(GW_GEN)/types/v1/types.pb-c.c $(GW_GEN)/push/v1/push.p
 
 build/fuzz/fuzz_gateway: test/fuzz/fuzz_gateway.c test/fuzz/fuzz_common.h $(FUZZ_OBJS) $(FUZZ_GW_OBJS)
 	$(FUZZ_CC) $(FUZZ_GW_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(FUZZ_GW_OBJS) \
-		-lprotobuf-c -lzstd -lz
+		-lprotobuf-c -lzstd -ldeflate -lz
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(addprefix build/fuzz/,$(FUZZ_TARGETS))

@@ -41,11 +41,11 @@ LOGDIR=$REPO/build/test-logs
 APT_PACKAGES=(
 	ca-certificates make gcc libc6-dev
 	postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION
-	libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev
+	libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev libdeflate-dev
 	golang-go libxml2-utils
 	util-linux passwd diffutils coreutils
 	# the gateway (src/gateway): HTTP server, client library, scraping, config
-	libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev libdeflate-dev
+	libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
 	# real clients and peers the tests start: Pyroscope push messages, retention, sharding
 	python3-protobuf protobuf-compiler curl
 	postgresql-$PG_VERSION-partman postgresql-$PG_VERSION-cron

@@ -27,7 +27,7 @@ pe_apt_packages() {
 	if [ ${#APT_PACKAGES[@]} -eq 0 ]; then
 		APT_PACKAGES=(ca-certificates make gcc libc6-dev
 			"postgresql-$PG_VERSION" "postgresql-server-dev-$PG_VERSION"
-			libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev
+			libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev libdeflate-dev
 			util-linux passwd diffutils coreutils)
 	fi
 	printf '%s\n' "${APT_PACKAGES[@]}"
@@ -44,7 +44,7 @@ pe_need_packages() {
 	# the gateway (src/gateway), built by the same `make`: libmicrohttpd, libpq, and for
 	# scraping libcurl and libyaml
 	for h in /usr/include/protobuf-c/protobuf-c.h /usr/include/zlib.h /usr/include/zstd.h \
-		/usr/include/microhttpd.h /usr/include/postgresql/libpq-fe.h /usr/include/yaml.h; do
+		/usr/include/libdeflate.h /usr/include/microhttpd.h /usr/include/postgresql/libpq-fe.h /usr/include/yaml.h; do
 		[ -f "$h" ] || return 0
 	done
 	compgen -G '/usr/include/*/curl/curl.h' >/dev/null || return 0	# multiarch folder

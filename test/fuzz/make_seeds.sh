@@ -29,7 +29,7 @@ if [ -d "$CORPUS" ]; then
 	# shellcheck disable=SC2086
 	$CC -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 		-Wno-missing-field-initializers -Isrc/core -o "$builder" \
-		test/fuzz/seed_builder.c $core src/core/profile.pb-c.c -lprotobuf-c -lzstd -lz
+		test/fuzz/seed_builder.c $core src/core/profile.pb-c.c -lprotobuf-c -lzstd -ldeflate -lz
 	"$builder" "$CORPUS" "$SEEDS"
 	rm -f "$builder"
 else

@@ -982,6 +982,77 @@ test_gzip_truncated(void)
 	free(gz);
 }
 
+/*
+ * The output size guessed from the gzip trailer (ISIZE) is only a hint:
+ * members of different sizes, a forged ISIZE either way, members that
+ * together pass the limit while each stays under it.
+ */
+static void
+test_gzip_sizes(void)
+{
+	size_t		big_len = 300 * 1024;
+	uint8_t    *big = malloc(big_len);
+	size_t		plen,
+				glen,
+				blen,
+				outlen;
+	uint8_t    *plain = small_profile(&plen);
+	uint8_t    *gz = gzip_bytes(plain, plen, &glen);
+	uint8_t    *bgz;
+	uint8_t    *cat;
+	uint8_t    *out;
+
+	for (size_t i = 0; i < big_len; i++)
+		big[i] = (uint8_t) (i * 7 + i / 1000);
+	bgz = gzip_bytes(big, big_len, &blen);
+	reset_ctx();
+
+	/* a large member, then a small one whose ISIZE is the only hint */
+	cat = malloc(blen + glen);
+	memcpy(cat, bgz, blen);
+	memcpy(cat + blen, gz, glen);
+	CHECK_OK(&ctx, pe_gunzip(&ctx, cat, blen + glen, &out, &outlen));
+	CHECK(outlen == big_len + plen && memcmp(out, big, big_len) == 0 &&
+		  memcmp(out + big_len, plain, plen) == 0);
+	pe_free(&ctx, out);
+
+	/* each member under the limit, both together over it */
+	ctx.limits.max_decoded_bytes = big_len + plen - 1;
+	clear_err();
+	CHECK(!pe_gunzip(&ctx, cat, blen + glen, &out, &outlen));
+	CHECK(ctx.err.code == PE_ERR_LIMIT_SIZE);
+	ctx.limits.max_decoded_bytes = big_len + plen;
+	clear_err();
+	CHECK_OK(&ctx, pe_gunzip(&ctx, cat, blen + glen, &out, &outlen));
+	CHECK(outlen == big_len + plen);
+	pe_free(&ctx, out);
+	ctx.limits.max_decoded_bytes = PE_DEFAULT_MAX_DECODED_BYTES;
+
+	/*
+	 * A forged ISIZE makes the CRC/size check fail (libdeflate and zlib
+	 * both check it), whatever size it claims; the buffer it asks for is
+	 * capped, so a tiny input cannot make a large allocation.
+	 */
+	memcpy(cat, bgz, blen);
+	cat[blen - 4] = 0x10;		/* claims 16 bytes */
+	cat[blen - 3] = cat[blen - 2] = cat[blen - 1] = 0;
+	expect_error(cat, blen, PE_ERR_PPROF, "invalid pprof: corrupt gzip data");
+	memcpy(cat, gz, glen);
+	cat[glen - 4] = cat[glen - 3] = cat[glen - 2] = cat[glen - 1] = 0xff;	/* 4 GB */
+	clear_err();
+	tracker.peak = 0;
+	CHECK(!pe_gunzip(&ctx, cat, glen, &out, &outlen));
+	CHECK(ctx.err.code == PE_ERR_PPROF);
+	CHECK(tracker.peak < 1024 * 1024);
+	CHECK(tracker.live == 0);
+
+	free(cat);
+	free(bgz);
+	free(big);
+	free(gz);
+	free(plain);
+}
+
 /* 300 MB of zeros in about 300 KB: must stop at the limit, fast. */
 static void
 test_gzip_bomb(void)
@@ -1391,6 +1462,7 @@ main(void)
 	RUN(test_gzip);
 	RUN(test_gzip_truncated);
 	RUN(test_gzip_bomb);
+	RUN(test_gzip_sizes);
 	RUN(test_invalid_utf8_names);
 	RUN(test_deep_stack);
 	RUN(test_stack_depth_limit);
