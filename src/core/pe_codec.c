@@ -20,6 +20,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "pe_buf.h"
 #include "pe_codec.h"
 
 /* Interrupt checks every this many nodes (a power of two). */
@@ -128,46 +129,12 @@ zstd_mem(PeCtx *ctx)
 /* Encoding                                                           */
 /* ---------------------------------------------------------------- */
 
-/* A growable output buffer; after a failed allocation writes are no-ops. */
-typedef struct ByteBuf
-{
-	PeCtx	   *ctx;
-	uint8_t    *data;
-	size_t		len;
-	size_t		cap;
-	bool		failed;
-} ByteBuf;
-
-static bool
-buf_reserve(ByteBuf *b, size_t more)
-{
-	size_t		cap;
-	uint8_t    *p;
-
-	if (b->failed)
-		return false;
-	if (b->len + more <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = pe_realloc(b->ctx, b->data, cap);
-	if (p == NULL)
-	{
-		b->failed = true;
-		return false;
-	}
-	b->data = p;
-	b->cap = cap;
-	return true;
-}
-
 static inline void
-put_varint(ByteBuf *b, uint64_t v)
+put_varint(PeBuf *b, uint64_t v)
 {
 	uint8_t    *p;
 
-	if (!buf_reserve(b, VARINT_MAX_BYTES))
+	if (!pe_buf_reserve(b, VARINT_MAX_BYTES))
 		return;
 	p = b->data + b->len;
 	while (v >= 0x80)
@@ -180,24 +147,15 @@ put_varint(ByteBuf *b, uint64_t v)
 }
 
 static void
-put_raw(ByteBuf *b, const void *s, size_t len)
-{
-	if (!buf_reserve(b, len))
-		return;
-	memcpy(b->data + b->len, s, len);
-	b->len += len;
-}
-
-static void
-put_bytes(ByteBuf *b, const void *s, size_t len)
+put_bytes(PeBuf *b, const void *s, size_t len)
 {
 	put_varint(b, len);
-	put_raw(b, s, len);
+	pe_buf_append(b, s, len);
 }
 
 /* Writes a header string; refuses what a reader would refuse. */
 static bool
-put_meta_string(ByteBuf *b, const char *s, const char *what)
+put_meta_string(PeBuf *b, const char *s, const char *what)
 {
 	size_t		len;
 
@@ -211,7 +169,7 @@ put_meta_string(ByteBuf *b, const char *s, const char *what)
 }
 
 static bool
-put_meta(ByteBuf *b, const PeMeta *m)
+put_meta(PeBuf *b, const PeMeta *m)
 {
 	PeCtx	   *ctx = b->ctx;
 
@@ -265,7 +223,7 @@ cmp_sorted_names(const void *a, const void *b, void *arg)
  * refuse: duplicate siblings, bad UTF-8.
  */
 static bool
-put_names(ByteBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
+put_names(PeBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
 {
 	PeCtx	   *ctx = t->ctx;
 	uint32_t   *last_name;
@@ -342,7 +300,7 @@ put_names(ByteBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
 		const char *str = pe_strtab_get(&t->names, sorted[r], &len);
 
 		put_varint(b, shared[r]);
-		put_raw(b, str + shared[r], len - shared[r] + 1);	/* with its NUL */
+		pe_buf_append(b, str + shared[r], len - shared[r] + 1);	/* with its NUL */
 	}
 	ok = true;
 done:
@@ -360,7 +318,7 @@ done:
  * sorts near its caller (same package).
  */
 static void
-put_columns(ByteBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_index,
+put_columns(PeBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_index,
 			int version)
 {
 	uint32_t	nv = t->meta.nvalues;
@@ -551,7 +509,7 @@ column_total(const PeTree *t, const uint32_t *nodes, uint32_t n, uint32_t v,
  * computes all of it from the tree; readers check it against the tree.
  */
 static void
-put_summary_counts(ByteBuf *s, const PeTree *t, const PeOrder *o,
+put_summary_counts(PeBuf *s, const PeTree *t, const PeOrder *o,
 				   uint32_t nfunctions)
 {
 	uint32_t	nv = t->meta.nvalues;
@@ -590,8 +548,8 @@ pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
 				  uint8_t **out, size_t *outlen)
 {
 	PeCtx	   *ctx = t->ctx;
-	ByteBuf		b = {ctx, NULL, 0, 0, false};
-	ByteBuf		s = {ctx, NULL, 0, 0, false};
+	PeBuf		b = {.ctx = ctx};
+	PeBuf		s = {.ctx = ctx};
 	PeOrder		order = {0};
 	uint32_t   *table_index = NULL;
 	uint8_t    *value = NULL;

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pe_buf.h"
 #include "pe_folded.h"
 
 /* Interrupt checks every this many lines plus frames (a power of two). */
@@ -48,27 +49,6 @@
 /* Bytes of a line (or name) quoted in an error detail. */
 #define QUOTE_MAX_BYTES			80
 #define NO_DEPTH				UINT32_MAX
-
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t avail)
-{
-	size_t		n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	if (n > avail || !pe_utf8_valid((const char *) s, n))
-		return 0;
-	return n;
-}
 
 /*
  * Copy the start of s into buf (of QUOTE_MAX_BYTES + 8 bytes) as printable,
@@ -84,7 +64,7 @@ quote_bytes(const char *s, size_t len, char *buf)
 
 	while (i < len)
 	{
-		size_t		n = utf8_seq_len(p + i, len - i);
+		size_t		n = (size_t) pe_utf8_seq_len(p + i, len - i);
 
 		if (o + (n ? n : 1) > QUOTE_MAX_BYTES)
 		{
@@ -308,41 +288,6 @@ fail:
 	return false;
 }
 
-/* A growing text buffer; the first failed allocation makes it fail. */
-typedef struct TextBuf
-{
-	PeCtx	   *ctx;
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	size_t		limit;
-} TextBuf;
-
-/* Make room for more bytes plus a terminating NUL. */
-static bool
-text_reserve(TextBuf *b, size_t more)
-{
-	size_t		need = b->len + more + 1;
-	size_t		cap;
-	char	   *p;
-
-	if (need <= b->cap)
-		return true;
-	if (need - 1 > b->limit)
-		return pe_fail(b->ctx, PE_ERR_LIMIT_SIZE, "folded output exceeds the size limit of %zu bytes\n"
-				"Every line repeats its whole stack.",
-				b->limit);
-	cap = b->cap ? b->cap : 4096;
-	while (cap < need)
-		cap *= 2;
-	p = pe_realloc(b->ctx, b->data, cap);
-	if (p == NULL)
-		return false;
-	b->data = p;
-	b->cap = cap;
-	return true;
-}
-
 /* Decimal digits of v into buf (at least 20 bytes); returns the length. */
 static size_t
 format_int64(char *buf, int64_t v)
@@ -398,8 +343,8 @@ pe_folded_write(const PeTree *t, uint32_t v, char **out, size_t *outlen)
 	PeCtx	   *ctx = t->ctx;
 	uint32_t	nv = t->meta.nvalues;
 	PeOrder		order = {0};
-	TextBuf		path = {ctx, NULL, 0, 0, SIZE_MAX / 2};
-	TextBuf		text = {ctx, NULL, 0, 0, ctx->limits.max_decoded_bytes};
+	PeBuf		path = {.ctx = ctx};
+	PeBuf		text = {.ctx = ctx, .limit = ctx->limits.max_decoded_bytes};
 	size_t	   *frame_end = NULL;	/* path length after the frame at depth d */
 	uint32_t	bad_depth = NO_DEPTH;	/* shallowest unwritable frame on path */
 	int			bad_byte = -1;
@@ -414,7 +359,7 @@ pe_folded_write(const PeTree *t, uint32_t v, char **out, size_t *outlen)
 	if (!pe_tree_preorder(t, true, &order))
 		return false;
 	frame_end = pe_alloc(ctx, sizeof(size_t) * order.n);
-	if (frame_end == NULL || !text_reserve(&text, 0) || !text_reserve(&path, 0))
+	if (frame_end == NULL || !pe_buf_reserve(&text, 0) || !pe_buf_reserve(&path, 0))
 		goto done;
 	frame_end[0] = 0;
 
@@ -439,7 +384,7 @@ pe_folded_write(const PeTree *t, uint32_t v, char **out, size_t *outlen)
 				bad_depth = depth;
 				bad_byte = byte;
 			}
-			if (!text_reserve(&path, len + 1))
+			if (!pe_buf_reserve(&path, len + 1))
 				goto done;
 			if (depth > 1)
 				path.data[path.len++] = ';';
@@ -462,12 +407,12 @@ pe_folded_write(const PeTree *t, uint32_t v, char **out, size_t *outlen)
 				unwritable_error(ctx, name, len, bad_byte);
 				goto done;
 			}
-			if (!text_reserve(&text, path.len + 24))
+			if (!pe_buf_reserve(&text, path.len + 24))
 				goto done;
 			memcpy(text.data + text.len, path.data, path.len);
 			text.len += path.len;
 			text.data[text.len++] = ' ';
-			text.len += format_int64(text.data + text.len, value);
+			text.len += format_int64((char *) text.data + text.len, value);
 			text.data[text.len++] = '\n';
 		}
 
@@ -479,13 +424,17 @@ pe_folded_write(const PeTree *t, uint32_t v, char **out, size_t *outlen)
 		}
 	}
 	text.data[text.len] = '\0';
-	*out = text.data;
+	*out = (char *) text.data;
 	*outlen = text.len;
 	text.data = NULL;
 	ok = true;
 done:
-	pe_free(ctx, text.data);
-	pe_free(ctx, path.data);
+	if (text.over_limit)
+		pe_fail(ctx, PE_ERR_LIMIT_SIZE, "folded output exceeds the size limit of %zu bytes\n"
+				"Every line repeats its whole stack.",
+				text.limit);
+	pe_buf_free(&text);
+	pe_buf_free(&path);
 	pe_free(ctx, frame_end);
 	pe_order_free(ctx, &order);
 	return ok;

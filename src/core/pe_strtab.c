@@ -118,72 +118,6 @@ pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
 	return id;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid or NUL. */
-static int
-utf8_seq_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	int			n;
-	uint32_t	cp;
-
-	if (c == 0)
-		return 0;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if ((size_t) n > avail)
-		return 0;
-	for (int i = 1; i < n; i++)
-	{
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Overlong forms, surrogates and code points past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		(cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-bool
-pe_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *) s;
-	size_t		i = 0;
-
-	while (i < len)
-	{
-		int			n;
-
-		/* Fast path: eight ASCII bytes, none of them NUL. */
-		if (len - i >= 8)
-		{
-			uint64_t	w;
-
-			memcpy(&w, p + i, 8);
-			if (((w | ((w - UINT64_C(0x0101010101010101)) & ~w)) &
-				 UINT64_C(0x8080808080808080)) == 0)
-			{
-				i += 8;
-				continue;
-			}
-		}
-		n = utf8_seq_len(p + i, len - i);
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 uint32_t
 pe_strtab_intern_utf8(PeStrtab *st, const char *s, size_t len)
 {
@@ -201,12 +135,12 @@ pe_strtab_intern_utf8(PeStrtab *st, const char *s, size_t len)
 		return PE_NO_NODE;
 	for (size_t i = 0; i < len;)
 	{
-		int			n = utf8_seq_len(p + i, len - i);
+		int			n = pe_utf8_seq_len(p + i, len - i);
 
 		if (n == 0)
 		{
-			memcpy(fixed + o, "\xEF\xBF\xBD", 3);
-			o += 3;
+			memcpy(fixed + o, PE_UTF8_REPLACEMENT, PE_UTF8_REPLACEMENT_LEN);
+			o += PE_UTF8_REPLACEMENT_LEN;
 			i++;
 		}
 		else

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pe_buf.h"
 #include "pe_svg.h"
 
 
@@ -41,95 +42,12 @@
 /* Stay well below PostgreSQL's 1 GB limit on a text value. */
 #define MAX_SVG_BYTES	((size_t) 1000 * 1000 * 1000)
 
-/* A growable string; the first failure sticks and later appends do nothing. */
+/* The document; put_char writes non-ASCII as references with ascii_only. */
 typedef struct SvgBuf
 {
-	PeCtx	   *ctx;
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		failed;
+	PeBuf		out;
 	bool		ascii_only;
 } SvgBuf;
-
-/* Make room for extra more bytes plus a NUL. */
-static bool
-buf_reserve(SvgBuf *b, size_t extra)
-{
-	size_t		need;
-	size_t		cap;
-	char	   *p;
-
-	if (b->failed)
-		return false;
-	need = b->len + extra + 1;
-	if (extra > MAX_SVG_BYTES || need > MAX_SVG_BYTES)
-	{
-		b->failed = true;
-		pe_fail(b->ctx, PE_ERR_LIMIT, "flame graph svg too large\n"
-				"The SVG document would exceed %zu bytes.\n"
-				"Use a smaller max_nodes or width.", MAX_SVG_BYTES);
-		return false;
-	}
-	if (need <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 65536;
-	while (cap < need)
-		cap *= 2;
-	p = pe_realloc(b->ctx, b->data, cap);
-	if (p == NULL)
-	{
-		b->failed = true;
-		return false;
-	}
-	b->data = p;
-	b->cap = cap;
-	return true;
-}
-
-static void
-buf_put(SvgBuf *b, const char *s, size_t n)
-{
-	if (n == 0 || !buf_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-buf_puts(SvgBuf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
-
-/* printf into the buffer; only for markup and numbers (never for names). */
-static void
-buf_printf(SvgBuf *b, const char *fmt,...)
-			__attribute__((format(printf, 2, 3)));
-static void
-buf_printf(SvgBuf *b, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	if (!buf_reserve(b, 256))
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t) n >= b->cap - b->len)
-	{
-		if (!buf_reserve(b, (size_t) n))
-			return;
-		va_start(ap, fmt);
-		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-	}
-	b->len += (size_t) n;
-}
 
 /*
  * Decode one character of s (avail > 0 bytes): the bytes it takes (at
@@ -137,40 +55,18 @@ buf_printf(SvgBuf *b, const char *fmt,...)
  * UTF-8 sequence and for code points XML 1.0 does not allow.
  */
 static int
-utf8_next(const unsigned char *s, size_t avail, uint32_t *cp)
+xml_char_next(const unsigned char *s, size_t avail, uint32_t *cp)
 {
-	unsigned char c = s[0];
-	int			n;
-	uint32_t	v;
+	int			n = pe_utf8_decode(s, avail, cp);
 
-	*cp = 0xFFFD;
-	if (c < 0x80)
+	if (n == 0)
 	{
-		if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r')
-			*cp = c;
+		*cp = 0xFFFD;
 		return 1;
 	}
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, v = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, v = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, v = c & 0x07;
-	else
-		return 1;
-	if ((size_t) n > avail)
-		return 1;
-	for (int i = 1; i < n; i++)
-	{
-		if ((s[i] & 0xC0) != 0x80)
-			return 1;
-		v = (v << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-		(v >= 0xD800 && v <= 0xDFFF))
-		return 1;
-	if (v != 0xFFFE && v != 0xFFFF)
-		*cp = v;
+	if ((*cp < 0x20 && *cp != '\t' && *cp != '\n' && *cp != '\r') ||
+		*cp == 0xFFFE || *cp == 0xFFFF)
+		*cp = 0xFFFD;
 	return n;
 }
 
@@ -197,44 +93,26 @@ put_char(SvgBuf *b, uint32_t cp)
 	switch (cp)
 	{
 		case '&':
-			buf_put(b, "&amp;", 5);
+			pe_buf_append(&b->out, "&amp;", 5);
 			return;
 		case '<':
-			buf_put(b, "&lt;", 4);
+			pe_buf_append(&b->out, "&lt;", 4);
 			return;
 		case '>':
-			buf_put(b, "&gt;", 4);
+			pe_buf_append(&b->out, "&gt;", 4);
 			return;
 		case '"':
-			buf_put(b, "&quot;", 6);
+			pe_buf_append(&b->out, "&quot;", 6);
 			return;
 		case '\'':
-			buf_put(b, "&#39;", 5);
+			pe_buf_append(&b->out, "&#39;", 5);
 			return;
 	}
-	if (cp < 0x80)
-		tmp[n++] = (char) cp;
-	else if (b->ascii_only)
+	if (cp >= 0x80 && b->ascii_only)
 		n = snprintf(tmp, sizeof(tmp), "&#x%X;", (unsigned) cp);
-	else if (cp < 0x800)
-	{
-		tmp[n++] = (char) (0xC0 | (cp >> 6));
-		tmp[n++] = (char) (0x80 | (cp & 0x3F));
-	}
-	else if (cp < 0x10000)
-	{
-		tmp[n++] = (char) (0xE0 | (cp >> 12));
-		tmp[n++] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		tmp[n++] = (char) (0x80 | (cp & 0x3F));
-	}
 	else
-	{
-		tmp[n++] = (char) (0xF0 | (cp >> 18));
-		tmp[n++] = (char) (0x80 | ((cp >> 12) & 0x3F));
-		tmp[n++] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		tmp[n++] = (char) (0x80 | (cp & 0x3F));
-	}
-	buf_put(b, tmp, n);
+		n = pe_utf8_encode(cp, tmp);
+	pe_buf_append(&b->out, tmp, n);
 }
 
 /* Write arbitrary bytes as escaped, valid UTF-8 text. */
@@ -243,7 +121,7 @@ put_text(SvgBuf *b, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *) s;
 
-	for (size_t i = 0; i < len && !b->failed;)
+	for (size_t i = 0; i < len && !b->out.failed;)
 	{
 		uint32_t	cp;
 		size_t		start = i;
@@ -253,10 +131,10 @@ put_text(SvgBuf *b, const char *s, size_t len)
 			   p[i] != '<' && p[i] != '>' && p[i] != '"' && p[i] != '\'')
 			i++;
 		if (i > start)
-			buf_put(b, s + start, i - start);
+			pe_buf_append(&b->out, s + start, i - start);
 		if (i >= len)
 			break;
-		i += utf8_next(p + i, len - i, &cp);
+		i += xml_char_next(p + i, len - i, &cp);
 		put_char(b, cp);
 	}
 }
@@ -279,7 +157,7 @@ fit_label(const char *s, size_t len, int cols, size_t *keep, bool *dots)
 	while (i < len)
 	{
 		uint32_t	cp;
-		int			n = utf8_next(p + i, len - i, &cp);
+		int			n = xml_char_next(p + i, len - i, &cp);
 
 		used += char_columns(cp);
 		if (used > cols - 2 && !cut_set)
@@ -472,7 +350,7 @@ put_value_share(SvgBuf *b, int64_t v, int64_t total, const char *unit)
 	format_value(tmp, sizeof(tmp), v, unit);
 	put_text(b, tmp, strlen(tmp));
 	if (total > 0)
-		buf_printf(b, " (%.2f%%)", share(v, total));
+		pe_buf_printf(&b->out, " (%.2f%%)", share(v, total));
 }
 
 /*
@@ -705,27 +583,27 @@ plan_layout(PeCtx *ctx, SvgPlan *plan, Layout *lay)
 static void
 put_default_title(SvgBuf *b, const SvgPlan *plan, const PeSampleType *type)
 {
-	buf_puts(b, plan->diff ? "Differential flame graph" : "Flame graph");
+	pe_buf_puts(&b->out, plan->diff ? "Differential flame graph" : "Flame graph");
 	if (type != NULL && type->type != NULL)
 	{
-		buf_puts(b, ": ");
+		pe_buf_puts(&b->out, ": ");
 		put_text(b, type->type, strlen(type->type));
 		if (type->unit != NULL && type->unit[0] != '\0')
 		{
-			buf_puts(b, ":");
+			pe_buf_puts(&b->out, ":");
 			put_text(b, type->unit, strlen(type->unit));
 		}
 	}
 	if (plan->diff)
 	{
-		buf_puts(b, ", base ");
+		pe_buf_puts(&b->out, ", base ");
 		put_value_share(b, plan->totals[0], 0, plan->unit);
-		buf_puts(b, ", target ");
+		pe_buf_puts(&b->out, ", target ");
 		put_value_share(b, plan->totals[1], 0, plan->unit);
 	}
 	else
 	{
-		buf_puts(b, ", total ");
+		pe_buf_puts(&b->out, ", total ");
 		put_value_share(b, plan->totals[0], 0, plan->unit);
 	}
 }
@@ -744,18 +622,18 @@ static void
 put_subtitle(SvgBuf *b, const SvgPlan *plan, int layout_col)
 {
 	if (plan->diff && plan->row_blame)
-		buf_printf(b, "width = %s; red = where the target's extra cost enters, blue = "
+		pe_buf_printf(&b->out, "width = %s; red = where the target's extra cost enters, blue = "
 				   "where cost went away (full colour at %.2f points)",
 				   layout_col == 1 ? "target" : "base (the target is empty)",
 				   plan->diff_scale * 100.0);
 	else if (plan->diff)
-		buf_printf(b, "width = %s; red = more self share in target, blue = less "
+		pe_buf_printf(&b->out, "width = %s; red = more self share in target, blue = less "
 				   "(full colour at %.2f points)",
 				   layout_col == 1 ? "target" : "base (the target is empty)",
 				   plan->diff_scale * 100.0);
 	else
-		buf_puts(b, "root at the top, callees below, width = total");
-	buf_printf(b, "; %u of %u boxes; hover for values", plan->ndrawn, plan->nrows);
+		pe_buf_puts(&b->out, "root at the top, callees below, width = total");
+	pe_buf_printf(&b->out, "; %u of %u boxes; hover for values", plan->ndrawn, plan->nrows);
 }
 
 /* Display columns of escaped text: an entity reference is one character. */
@@ -777,7 +655,7 @@ xml_columns(const char *s, size_t len)
 			cols++;
 			continue;
 		}
-		i += utf8_next(p + i, len - i, &cp);
+		i += xml_char_next(p + i, len - i, &cp);
 		cols += char_columns(cp);
 	}
 	return cols;
@@ -789,33 +667,33 @@ put_centred_line(SvgBuf *b, const SvgPlan *plan, const char *cls, int y,
 				 double font_px, const SvgBuf *text)
 {
 	double		room = plan->width - 2 * PAD_X;
-	double		need = xml_columns(text->data, text->len) * font_px * (CHAR_W / 12.0);
+	double		need = xml_columns((const char *) text->out.data, text->out.len) * font_px * (CHAR_W / 12.0);
 
-	buf_printf(b, "<text class=\"%s\" x=\"%d\" y=\"%d\"", cls, plan->width / 2, y);
+	pe_buf_printf(&b->out, "<text class=\"%s\" x=\"%d\" y=\"%d\"", cls, plan->width / 2, y);
 	if (need > room)
-		buf_printf(b, " style=\"font-size:%.1fpx\"",
+		pe_buf_printf(&b->out, " style=\"font-size:%.1fpx\"",
 				   font_px * room / need > 6 ? font_px * room / need : 6.0);
-	buf_puts(b, ">");
-	buf_put(b, text->data, text->len);
-	buf_puts(b, "</text>\n");
+	pe_buf_puts(&b->out, ">");
+	pe_buf_append(&b->out, text->out.data, text->out.len);
+	pe_buf_puts(&b->out, "</text>\n");
 }
 
 /* The document's start: size, styles, background, title lines. */
 static void
 put_header(SvgBuf *b, const SvgPlan *plan, const PeSvgOptions *opt, int layout_col)
 {
-	SvgBuf		title = {.ctx = b->ctx, .ascii_only = b->ascii_only};
-	SvgBuf		note = {.ctx = b->ctx, .ascii_only = b->ascii_only};
+	SvgBuf		title = {.out.ctx = b->out.ctx, .ascii_only = b->ascii_only};
+	SvgBuf		note = {.out.ctx = b->out.ctx, .ascii_only = b->ascii_only};
 
 	put_title(&title, plan, opt);
 	put_subtitle(&note, plan, layout_col);
-	if (title.failed || note.failed)
-		b->failed = true;
-	buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
+	if (title.out.failed || note.out.failed)
+		b->out.failed = true;
+	pe_buf_printf(&b->out, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
 			   "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n<title>",
 			   plan->width, plan->height, plan->width, plan->height);
-	buf_put(b, title.data, title.len);
-	buf_puts(b, "</title>\n<style>\n"
+	pe_buf_append(&b->out, title.out.data, title.out.len);
+	pe_buf_puts(&b->out, "</title>\n<style>\n"
 			 "text{font-family:\"DejaVu Sans Mono\",Menlo,Consolas,\"Liberation Mono\",monospace;"
 			 "font-size:12px;fill:#000}\n"
 			 ".h{font-size:17px;text-anchor:middle}\n"
@@ -824,8 +702,8 @@ put_header(SvgBuf *b, const SvgPlan *plan, const PeSvgOptions *opt, int layout_c
 			 "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n");
 	put_centred_line(b, plan, "h", TITLE_Y, 17, &title);
 	put_centred_line(b, plan, "s", SUBTITLE_Y, 12, &note);
-	pe_free(b->ctx, title.data);
-	pe_free(b->ctx, note.data);
+	pe_buf_free(&title.out);
+	pe_buf_free(&note.out);
 }
 
 /* The tooltip lines after the name. */
@@ -834,23 +712,23 @@ put_tooltip_values(SvgBuf *b, const SvgPlan *plan, const PeFlameRow *r)
 {
 	if (!plan->diff)
 	{
-		buf_puts(b, "\ntotal ");
+		pe_buf_puts(&b->out, "\ntotal ");
 		put_value_share(b, r->value[0], plan->totals[0], plan->unit);
-		buf_puts(b, ", self ");
+		pe_buf_puts(&b->out, ", self ");
 		put_value_share(b, r->self[0], plan->totals[0], plan->unit);
 		return;
 	}
 	for (int s = 0; s < 2; s++)
 	{
-		buf_puts(b, s == 0 ? "\nbase: total " : "\ntarget: total ");
+		pe_buf_puts(&b->out, s == 0 ? "\nbase: total " : "\ntarget: total ");
 		put_value_share(b, r->value[s], plan->totals[s], plan->unit);
-		buf_puts(b, ", self ");
+		pe_buf_puts(&b->out, ", self ");
 		put_value_share(b, r->self[s], plan->totals[s], plan->unit);
 	}
-	buf_printf(b, "\nself share change: %+.2f points",
+	pe_buf_printf(&b->out, "\nself share change: %+.2f points",
 			   self_change(r, plan->totals) * 100.0);
 	if (plan->row_blame)
-		buf_printf(b, "\nchange entering here: %+.2f points",
+		pe_buf_printf(&b->out, "\nchange entering here: %+.2f points",
 				   plan->row_blame[r - plan->rows]);
 }
 
@@ -875,11 +753,11 @@ put_box(SvgBuf *b, const SvgPlan *plan, const PeFlameRow *r, double px, double w
 	else
 		c = warm_colour(name, len);
 
-	buf_puts(b, "<g><title>");
+	pe_buf_puts(&b->out, "<g><title>");
 	put_text(b, name, len);
 	put_tooltip_values(b, plan, r);
 	/* A hairline gap on the right keeps same-coloured neighbours apart. */
-	buf_printf(b, "</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+	pe_buf_printf(&b->out, "</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
 			   "rx=\"2\" fill=\"#%02x%02x%02x\"/>",
 			   px, top, wpx >= 2 ? wpx - BOX_GAP : wpx, BOX_H, c.r, c.g, c.b);
 	/* The whole name, else its short form, else that cut with "..". */
@@ -895,13 +773,13 @@ put_box(SvgBuf *b, const SvgPlan *plan, const PeFlameRow *r, double px, double w
 	}
 	if (cols > 0)
 	{
-		buf_printf(b, "<text x=\"%.1f\" y=\"%d\">", px + TEXT_PAD, top + TEXT_BASELINE);
+		pe_buf_printf(&b->out, "<text x=\"%.1f\" y=\"%d\">", px + TEXT_PAD, top + TEXT_BASELINE);
 		put_text(b, name, keep);
 		if (dots)
-			buf_puts(b, "..");
-		buf_puts(b, "</text>");
+			pe_buf_puts(&b->out, "..");
+		pe_buf_puts(&b->out, "</text>");
 	}
-	buf_puts(b, "</g>\n");
+	pe_buf_puts(&b->out, "</g>\n");
 }
 
 bool
@@ -953,10 +831,11 @@ pe_svg_flame(PeCtx *ctx, const PeTree *t, const PeFlameRow *rows,
 	plan_layout(ctx, &plan, &lay);
 
 	memset(&b, 0, sizeof(b));
-	b.ctx = ctx;
+	b.out.ctx = ctx;
+	b.out.limit = MAX_SVG_BYTES;
 	b.ascii_only = opt->ascii_only;
 	put_header(&b, &plan, opt, lay.col);
-	for (uint32_t i = 0; i < nrows && !b.failed; i++)
+	for (uint32_t i = 0; i < nrows && !b.out.failed; i++)
 	{
 		const PeFlameRow *r = &rows[i];
 		double		x,
@@ -970,15 +849,19 @@ pe_svg_flame(PeCtx *ctx, const PeTree *t, const PeFlameRow *rows,
 		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
-	buf_puts(&b, "</svg>\n");
+	pe_buf_puts(&b.out, "</svg>\n");
 	pe_free(ctx, lay.next);
 	pe_free(ctx, lay.end);
-	if (b.failed)
+	if (b.out.failed)
 	{
-		pe_free(ctx, b.data);
+		if (b.out.over_limit)
+			pe_fail(ctx, PE_ERR_LIMIT, "flame graph svg too large\n"
+					"The SVG document would exceed %zu bytes.\n"
+					"Use a smaller max_nodes or width.", MAX_SVG_BYTES);
+		pe_buf_free(&b.out);
 		return false;
 	}
-	*out = b.data;
-	*outlen = b.len;
+	*out = (char *) b.out.data;
+	*outlen = b.out.len;
 	return true;
 }

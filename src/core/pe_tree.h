@@ -16,6 +16,7 @@
 #define PE_TREE_H
 
 #include "pe_core.h"
+#include "pe_utf8.h"
 
 #define PE_NO_NODE		UINT32_MAX
 #define PE_MAX_VALUES	64		/* sample types in one profile */
@@ -40,7 +41,6 @@ extern void pe_strtab_free(PeStrtab *st);
 extern uint32_t pe_strtab_intern(PeStrtab *st, const char *s, size_t len);
 /* Intern after repairing invalid UTF-8 and NUL bytes with U+FFFD. */
 extern uint32_t pe_strtab_intern_utf8(PeStrtab *st, const char *s, size_t len);
-extern bool pe_utf8_valid(const char *s, size_t len);
 
 static inline const char *
 pe_strtab_get(const PeStrtab *st, uint32_t id, uint32_t *len)

@@ -37,68 +37,11 @@ gw_limits_default(GwLimits *l)
 }
 
 bool
-gw_buf_reserve(GwBuf *b, size_t more)
-{
-	size_t		cap = b->cap ? b->cap : 256;
-	uint8_t    *p;
-
-	if (more > SIZE_MAX - b->len - 1)
-		return false;
-	if (b->len + more + 1 <= b->cap)
-		return true;
-	while (cap < b->len + more + 1)
-		cap = cap > SIZE_MAX / 2 ? b->len + more + 1 : cap * 2;
-	p = realloc(b->data, cap);
-	if (p == NULL)
-		return false;
-	b->data = p;
-	b->cap = cap;
-	return true;
-}
-
-bool
-gw_buf_append(GwBuf *b, const void *p, size_t n)
-{
-	if (!gw_buf_reserve(b, n))
-		return false;
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return true;
-}
-
-bool
-gw_buf_printf(GwBuf *b, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !gw_buf_reserve(b, (size_t) n))
-		return false;
-	va_start(ap, fmt);
-	vsnprintf((char *) b->data + b->len, (size_t) n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t) n;
-	return true;
-}
-
-void
-gw_buf_free(GwBuf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
-bool
-gw_buf_json_string(GwBuf *b, const char *s, size_t len)
+gw_buf_json_string(PeBuf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	if (!gw_buf_append(b, "\"", 1))
+	if (!pe_buf_append(b, "\"", 1))
 		return false;
 	for (size_t i = 0; i < len; i++)
 	{
@@ -109,7 +52,7 @@ gw_buf_json_string(GwBuf *b, const char *s, size_t len)
 		{
 			esc[0] = '\\';
 			esc[1] = (char) c;
-			if (!gw_buf_append(b, esc, 2))
+			if (!pe_buf_append(b, esc, 2))
 				return false;
 		}
 		else if (c < 0x20)
@@ -117,13 +60,13 @@ gw_buf_json_string(GwBuf *b, const char *s, size_t len)
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
-			if (!gw_buf_append(b, esc, 6))
+			if (!pe_buf_append(b, esc, 6))
 				return false;
 		}
-		else if (!gw_buf_append(b, &s[i], 1))
+		else if (!pe_buf_append(b, &s[i], 1))
 			return false;
 	}
-	return gw_buf_append(b, "\"", 1);
+	return pe_buf_append(b, "\"", 1);
 }
 
 bool

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pe_buf.h"
+
 /* An error that knows its HTTP status; msg names what was wrong and where. */
 typedef struct GwErr
 {
@@ -45,22 +47,8 @@ typedef struct GwLimits
 
 extern void gw_limits_default(GwLimits *l);
 
-/* A growable byte buffer (malloc); data is NUL-terminated when len < cap. */
-typedef struct GwBuf
-{
-	uint8_t    *data;
-	size_t		len;
-	size_t		cap;
-} GwBuf;
-
-extern bool gw_buf_reserve(GwBuf *b, size_t more);
-extern bool gw_buf_append(GwBuf *b, const void *p, size_t n);
-extern bool gw_buf_printf(GwBuf *b, const char *fmt,...)
-			__attribute__((format(printf, 2, 3)));
-extern void gw_buf_free(GwBuf *b);
-
 /* Append s as a JSON string literal (quotes included); s must be valid UTF-8. */
-extern bool gw_buf_json_string(GwBuf *b, const char *s, size_t len);
+extern bool gw_buf_json_string(PeBuf *b, const char *s, size_t len);
 
 /* Inflate gzip data (all members), refusing more than limit bytes: 413/422 via err. */
 extern bool gw_gunzip(const uint8_t *in, size_t inlen, size_t limit, int status_over,

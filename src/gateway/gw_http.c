@@ -101,10 +101,10 @@ gw_resp_error(GwResponse *resp, int status, const char *msg)
 	resp->status = status;
 	resp->content_type = "application/json";
 	resp->body.len = 0;
-	if (!(gw_buf_printf(&resp->body, "{\"code\":\"%s\",\"message\":", connect_code(status)) &&
+	if (!(pe_buf_printf(&resp->body, "{\"code\":\"%s\",\"message\":", connect_code(status)) &&
 		  gw_buf_json_string(&resp->body, msg, strlen(msg)) &&
-		  gw_buf_append(&resp->body, "}\n", 2)))
-		gw_buf_free(&resp->body);
+		  pe_buf_append(&resp->body, "}\n", 2)))
+		pe_buf_free(&resp->body);
 }
 
 /* Queue resp on the connection and count it. */
@@ -140,7 +140,7 @@ send_error(GwRequest *r, int status, const char *msg)
 
 	gw_resp_error(&resp, status, msg);
 	ret = send_response(r, &resp);
-	gw_buf_free(&resp.body);
+	pe_buf_free(&resp.body);
 	return ret;
 }
 
@@ -251,7 +251,7 @@ handle_complete(GwRequest *r)
 		case ROUTE_READY:
 			if (gw_batch_db_up(r->srv->batcher))
 			{
-				gw_buf_printf(&resp.body, "ready\n");
+				pe_buf_printf(&resp.body, "ready\n");
 				resp.content_type = "text/plain; charset=utf-8";
 			}
 			else
@@ -259,7 +259,7 @@ handle_complete(GwRequest *r)
 			break;
 	}
 	ret = send_response(r, &resp);
-	gw_buf_free(&resp.body);
+	pe_buf_free(&resp.body);
 	return ret;
 }
 
@@ -326,14 +326,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
 				snprintf(msg, sizeof(msg), "request body is larger than the limit of %zu bytes",
 						 r->srv->limits.max_body_bytes);
-				gw_buf_free(&r->body);
+				pe_buf_free(&r->body);
 				ret = send_error(r, 413, msg);
 				*upload_data_size = 0;
 				return ret;
 			}
-			if (!gw_buf_append(&r->body, upload_data, *upload_data_size))
+			if (!pe_buf_append(&r->body, upload_data, *upload_data_size))
 			{
-				gw_buf_free(&r->body);
+				pe_buf_free(&r->body);
 				*upload_data_size = 0;
 				return send_error(r, 503, "out of memory reading the request body");
 			}
@@ -355,7 +355,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (r == NULL)
 		return;
-	gw_buf_free(&r->body);
+	pe_buf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->inflight, 1);

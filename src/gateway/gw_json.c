@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "gw_json.h"
-#include "pe_tree.h"
+#include "pe_utf8.h"
 
 typedef struct JsonParser
 {
@@ -79,29 +79,18 @@ read_hex4(JsonParser *p, unsigned *out)
 }
 
 static bool
-put_utf8(GwBuf *b, unsigned cp)
+put_utf8(PeBuf *b, unsigned cp)
 {
 	char		u[4];
-	size_t		n;
 
-	if (cp < 0x80)
-		u[0] = (char) cp, n = 1;
-	else if (cp < 0x800)
-		u[0] = (char) (0xC0 | (cp >> 6)), u[1] = (char) (0x80 | (cp & 0x3F)), n = 2;
-	else if (cp < 0x10000)
-		u[0] = (char) (0xE0 | (cp >> 12)), u[1] = (char) (0x80 | ((cp >> 6) & 0x3F)),
-			u[2] = (char) (0x80 | (cp & 0x3F)), n = 3;
-	else
-		u[0] = (char) (0xF0 | (cp >> 18)), u[1] = (char) (0x80 | ((cp >> 12) & 0x3F)),
-			u[2] = (char) (0x80 | ((cp >> 6) & 0x3F)), u[3] = (char) (0x80 | (cp & 0x3F)), n = 4;
-	return gw_buf_append(b, u, n);
+	return pe_buf_append(b, u, (size_t) pe_utf8_encode(cp, u));
 }
 
 /* A string literal at p->pos (the opening quote). */
 static bool
 parse_string(JsonParser *p, char **out, size_t *outlen)
 {
-	GwBuf		b = {0};
+	PeBuf		b = {0};
 	size_t		run;
 
 	p->pos++;
@@ -113,14 +102,14 @@ parse_string(JsonParser *p, char **out, size_t *outlen)
 			p->pos++;
 		if (!pe_utf8_valid(p->s + run, p->pos - run))
 		{
-			gw_buf_free(&b);
+			pe_buf_free(&b);
 			return fail_at(p, "string is not valid UTF-8");
 		}
-		if (!gw_buf_append(&b, p->s + run, p->pos - run))
+		if (!pe_buf_append(&b, p->s + run, p->pos - run))
 			goto oom;
 		if (p->pos >= p->len)
 		{
-			gw_buf_free(&b);
+			pe_buf_free(&b);
 			return fail_at(p, "unterminated string");
 		}
 		if (p->s[p->pos] == '"')
@@ -130,13 +119,13 @@ parse_string(JsonParser *p, char **out, size_t *outlen)
 		}
 		if ((unsigned char) p->s[p->pos] < 0x20)
 		{
-			gw_buf_free(&b);
+			pe_buf_free(&b);
 			return fail_at(p, "control character in string");
 		}
 		/* backslash */
 		if (++p->pos >= p->len)
 		{
-			gw_buf_free(&b);
+			pe_buf_free(&b);
 			return fail_at(p, "unterminated escape");
 		}
 		{
@@ -158,53 +147,53 @@ parse_string(JsonParser *p, char **out, size_t *outlen)
 				case 'u':
 					if (!read_hex4(p, &cp))
 					{
-						gw_buf_free(&b);
+						pe_buf_free(&b);
 						return false;
 					}
 					if (cp >= 0xD800 && cp <= 0xDBFF)
 					{
 						if (p->len - p->pos < 6 || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u')
 						{
-							gw_buf_free(&b);
+							pe_buf_free(&b);
 							return fail_at(p, "lone surrogate in \\u escape");
 						}
 						p->pos += 2;
 						if (!read_hex4(p, &lo))
 						{
-							gw_buf_free(&b);
+							pe_buf_free(&b);
 							return false;
 						}
 						if (lo < 0xDC00 || lo > 0xDFFF)
 						{
-							gw_buf_free(&b);
+							pe_buf_free(&b);
 							return fail_at(p, "lone surrogate in \\u escape");
 						}
 						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 					}
 					else if (cp >= 0xDC00 && cp <= 0xDFFF)
 					{
-						gw_buf_free(&b);
+						pe_buf_free(&b);
 						return fail_at(p, "lone surrogate in \\u escape");
 					}
 					if (!put_utf8(&b, cp))
 						goto oom;
 					continue;
 				default:
-					gw_buf_free(&b);
+					pe_buf_free(&b);
 					return fail_at(p, "bad escape");
 			}
-			if (!gw_buf_append(&b, &lit, 1))
+			if (!pe_buf_append(&b, &lit, 1))
 				goto oom;
 		}
 	}
-	if (b.data == NULL && !gw_buf_reserve(&b, 1))
+	if (b.data == NULL && !pe_buf_reserve(&b, 1))
 		goto oom;
 	b.data[b.len] = '\0';
 	*out = (char *) b.data;
 	*outlen = b.len;
 	return true;
 oom:
-	gw_buf_free(&b);
+	pe_buf_free(&b);
 	return gw_fail(p->err, 503, "out of memory reading JSON");
 }
 

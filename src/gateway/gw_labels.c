@@ -201,7 +201,7 @@ char *
 gw_labels_json(const GwLabels *s)
 {
 	GwLabel    *sorted = malloc((s->n ? s->n : 1) * sizeof(GwLabel));
-	GwBuf		b = {0};
+	PeBuf		b = {0};
 	bool		ok;
 
 	if (sorted == NULL)
@@ -209,17 +209,17 @@ gw_labels_json(const GwLabels *s)
 	if (s->n)
 		memcpy(sorted, s->l, s->n * sizeof(GwLabel));
 	qsort(sorted, s->n, sizeof(GwLabel), label_cmp);
-	ok = gw_buf_append(&b, "{", 1);
+	ok = pe_buf_append(&b, "{", 1);
 	for (uint32_t i = 0; ok && i < s->n; i++)
-		ok = (i == 0 || gw_buf_append(&b, ",", 1)) &&
+		ok = (i == 0 || pe_buf_append(&b, ",", 1)) &&
 			gw_buf_json_string(&b, sorted[i].name, sorted[i].name_len) &&
-			gw_buf_append(&b, ":", 1) &&
+			pe_buf_append(&b, ":", 1) &&
 			gw_buf_json_string(&b, sorted[i].value, sorted[i].value_len);
-	ok = ok && gw_buf_append(&b, "}", 1);
+	ok = ok && pe_buf_append(&b, "}", 1);
 	free(sorted);
 	if (!ok)
 	{
-		gw_buf_free(&b);
+		pe_buf_free(&b);
 		return NULL;
 	}
 	return (char *) b.data;

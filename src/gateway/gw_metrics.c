@@ -154,12 +154,12 @@ gw_metrics_histogram(GwMetrics *m, const char *name, const char *help,
 
 /* Render the label pairs of ap as k="v",... with Prometheus escaping. */
 static bool
-render_labels(GwBuf *b, va_list ap)
+render_labels(PeBuf *b, va_list ap)
 {
 	const char *k;
 	bool		first = true;
 
-	if (!gw_buf_append(b, "", 0))
+	if (!pe_buf_append(b, "", 0))
 		return false;
 	while ((k = va_arg(ap, const char *)) != NULL)
 	{
@@ -167,16 +167,16 @@ render_labels(GwBuf *b, va_list ap)
 
 		if (v == NULL)
 			v = "";
-		if (!gw_buf_printf(b, "%s%s=\"", first ? "" : ",", k))
+		if (!pe_buf_printf(b, "%s%s=\"", first ? "" : ",", k))
 			return false;
 		for (const char *p = v; *p; p++)
 		{
 			const char *esc = *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : *p == '\n' ? "\\n" : NULL;
 
-			if (!(esc ? gw_buf_append(b, esc, 2) : gw_buf_append(b, p, 1)))
+			if (!(esc ? pe_buf_append(b, esc, 2) : pe_buf_append(b, p, 1)))
 				return false;
 		}
-		if (!gw_buf_append(b, "\"", 1))
+		if (!pe_buf_append(b, "\"", 1))
 			return false;
 		first = false;
 	}
@@ -223,13 +223,13 @@ typedef enum UpdateKind
 static void
 update(GwMetrics *m, const char *name, double v, UpdateKind kind, va_list ap)
 {
-	GwBuf		labels = {0};
+	PeBuf		labels = {0};
 	Family	   *f;
 	Series	   *s;
 
 	if (m == NULL || !render_labels(&labels, ap))
 	{
-		gw_buf_free(&labels);
+		pe_buf_free(&labels);
 		return;
 	}
 	pthread_mutex_lock(&m->mu);
@@ -253,7 +253,7 @@ update(GwMetrics *m, const char *name, double v, UpdateKind kind, va_list ap)
 		}
 	}
 	pthread_mutex_unlock(&m->mu);
-	gw_buf_free(&labels);
+	pe_buf_free(&labels);
 }
 
 void
@@ -289,25 +289,25 @@ gw_metrics_observe(GwMetrics *m, const char *name, double v,...)
 void
 gw_metrics_forget(GwMetrics *m, const char *family, const char *label, const char *value)
 {
-	GwBuf		needle = {0};
+	PeBuf		needle = {0};
 	Family	   *f;
 
 	if (m == NULL)
 		return;
 	/* the pair as rendered; matching at a pair boundary */
-	if (!gw_buf_printf(&needle, "%s=\"", label))
+	if (!pe_buf_printf(&needle, "%s=\"", label))
 		return;
 	for (const char *p = value; *p; p++)
 	{
 		const char *esc = *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : *p == '\n' ? "\\n" : NULL;
 
-		if (!(esc ? gw_buf_append(&needle, esc, 2) : gw_buf_append(&needle, p, 1)))
+		if (!(esc ? pe_buf_append(&needle, esc, 2) : pe_buf_append(&needle, p, 1)))
 		{
-			gw_buf_free(&needle);
+			pe_buf_free(&needle);
 			return;
 		}
 	}
-	gw_buf_append(&needle, "\"", 1);
+	pe_buf_append(&needle, "\"", 1);
 	pthread_mutex_lock(&m->mu);
 	f = find_family(m, family);
 	if (f)
@@ -337,36 +337,36 @@ gw_metrics_forget(GwMetrics *m, const char *family, const char *label, const cha
 		}
 	}
 	pthread_mutex_unlock(&m->mu);
-	gw_buf_free(&needle);
+	pe_buf_free(&needle);
 }
 
 static bool
-put_value(GwBuf *b, const char *name, const char *suffix, const char *labels,
+put_value(PeBuf *b, const char *name, const char *suffix, const char *labels,
 		  const char *extra, double v)
 {
 	const char *open = (labels[0] || extra) ? "{" : "";
 	const char *close = (labels[0] || extra) ? "}" : "";
 	const char *sep = (labels[0] && extra) ? "," : "";
 
-	return gw_buf_printf(b, "%s%s%s%s%s%s%s %.17g\n", name, suffix, open, labels, sep,
+	return pe_buf_printf(b, "%s%s%s%s%s%s%s %.17g\n", name, suffix, open, labels, sep,
 						 extra ? extra : "", close, v);
 }
 
 char *
 gw_metrics_render(GwMetrics *m, size_t *len)
 {
-	GwBuf		b = {0};
+	PeBuf		b = {0};
 	bool		ok = true;
 
 	if (m == NULL)
 		return NULL;
 	pthread_mutex_lock(&m->mu);
-	ok = gw_buf_append(&b, "", 0);
+	ok = pe_buf_append(&b, "", 0);
 	for (Family *f = m->families; ok && f; f = f->next)
 	{
 		static const char *const types[] = {"counter", "gauge", "histogram"};
 
-		ok = gw_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+		ok = pe_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
 						   types[f->type]);
 		for (Series *s = f->series; ok && s; s = s->next)
 		{
@@ -395,7 +395,7 @@ gw_metrics_render(GwMetrics *m, size_t *len)
 	pthread_mutex_unlock(&m->mu);
 	if (!ok)
 	{
-		gw_buf_free(&b);
+		pe_buf_free(&b);
 		return NULL;
 	}
 	*len = b.len;

@@ -136,12 +136,12 @@ gw_push_handle(GwRequest *r, GwResponse *resp)
 		resp->body.len = 0;
 		if (json)
 		{
-			gw_buf_append(&resp->body, "{}", 2);
+			pe_buf_append(&resp->body, "{}", 2);
 			resp->content_type = "application/json";
 		}
 		else
 		{
-			gw_buf_reserve(&resp->body, 1);
+			pe_buf_reserve(&resp->body, 1);
 			resp->content_type = "application/proto";
 		}
 	}

@@ -235,13 +235,13 @@ static char *
 labels_json(const GwScrapeJob *job, const GwTargetGroup *g, const char *instance,
 			const char *series)
 {
-	GwBuf		b = {0};
+	PeBuf		b = {0};
 	bool		has_job = false,
 				has_instance = false,
 				has_service = false;
 	char	   *r;
 
-	gw_buf_append(&b, "{", 1);
+	pe_buf_append(&b, "{", 1);
 	for (size_t i = 0; i < g->nlabels; i++)
 	{
 		const char *n = g->labels[i].name;
@@ -252,35 +252,35 @@ labels_json(const GwScrapeJob *job, const GwTargetGroup *g, const char *instance
 		has_instance |= strcmp(n, "instance") == 0;
 		has_service |= strcmp(n, "service_name") == 0;
 		gw_buf_json_string(&b, n, strlen(n));
-		gw_buf_append(&b, ":", 1);
+		pe_buf_append(&b, ":", 1);
 		gw_buf_json_string(&b, g->labels[i].value, strlen(g->labels[i].value));
-		gw_buf_append(&b, ",", 1);
+		pe_buf_append(&b, ",", 1);
 	}
 	if (!has_job)
 	{
-		gw_buf_printf(&b, "\"job\":");
+		pe_buf_printf(&b, "\"job\":");
 		gw_buf_json_string(&b, job->job_name, strlen(job->job_name));
-		gw_buf_append(&b, ",", 1);
+		pe_buf_append(&b, ",", 1);
 	}
 	if (!has_instance)
 	{
-		gw_buf_printf(&b, "\"instance\":");
+		pe_buf_printf(&b, "\"instance\":");
 		gw_buf_json_string(&b, instance, strlen(instance));
-		gw_buf_append(&b, ",", 1);
+		pe_buf_append(&b, ",", 1);
 	}
 	if (!has_service)
 	{
-		gw_buf_printf(&b, "\"service_name\":");
+		pe_buf_printf(&b, "\"service_name\":");
 		gw_buf_json_string(&b, job->job_name, strlen(job->job_name));
-		gw_buf_append(&b, ",", 1);
+		pe_buf_append(&b, ",", 1);
 	}
-	gw_buf_printf(&b, "\"__name__\":");
+	pe_buf_printf(&b, "\"__name__\":");
 	gw_buf_json_string(&b, series, strlen(series));
-	gw_buf_append(&b, "}", 1);
+	pe_buf_append(&b, "}", 1);
 	if (!b.data)
 		abort();
 	r = xstrdup((const char *) b.data);
-	gw_buf_free(&b);
+	pe_buf_free(&b);
 	return r;
 }
 
@@ -447,11 +447,8 @@ delta_against_baseline(GwScraper *s, const char *state_key, PeCtx *ctx, PeTree *
 typedef struct Fetch
 {
 	GwScraper  *s;
-	uint8_t    *data;
-	size_t		len;
-	size_t		cap;
-	size_t		limit;
-	bool		too_large;
+	PeBuf		body;			/* limited to the job's body_size_limit */
+	bool		too_large;		/* over the limit, or out of memory */
 } Fetch;
 
 static size_t
@@ -460,31 +457,11 @@ on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 	Fetch	   *f = arg;
 	size_t		n = size * nmemb;
 
-	if (f->len + n > f->limit)
+	if (!pe_buf_append(&f->body, ptr, n))
 	{
 		f->too_large = true;
 		return 0;				/* abort: CURLE_WRITE_ERROR */
 	}
-	if (f->len + n > f->cap)
-	{
-		size_t		cap = f->cap ? f->cap : 65536;
-		uint8_t    *p;
-
-		while (cap < f->len + n)
-			cap *= 2;
-		if (cap > f->limit)
-			cap = f->limit;
-		p = realloc(f->data, cap);
-		if (!p)
-		{
-			f->too_large = true;
-			return 0;
-		}
-		f->data = p;
-		f->cap = cap;
-	}
-	memcpy(f->data + f->len, ptr, n);
-	f->len += n;
 	return n;
 }
 
@@ -503,7 +480,7 @@ scrape_once(GwScraper *s, Loop *l)
 {
 	CURL	   *curl = curl_easy_init();
 	struct curl_slist *headers = NULL;
-	Fetch		f = {.s = s, .limit = (size_t) l->body_limit};
+	Fetch		f = {.s = s, .body.limit = (size_t) l->body_limit};
 	CURLcode	rc;
 	long		status = 0;
 	char	   *ctype = NULL;
@@ -555,7 +532,7 @@ scrape_once(GwScraper *s, Loop *l)
 	{
 		curl_slist_free_all(headers);
 		curl_easy_cleanup(curl);
-		free(f.data);
+		pe_buf_free(&f.body);
 		return;					/* shutting down: not the target's fault */
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -566,7 +543,7 @@ scrape_once(GwScraper *s, Loop *l)
 			ctype = xstrdup(ct);
 	}
 	if (m)
-		gw_metrics_add(m, "profile_scrape_bytes_total", (double) f.len, LOOP_LABELS(l), NULL);
+		gw_metrics_add(m, "profile_scrape_bytes_total", (double) f.body.len, LOOP_LABELS(l), NULL);
 	if (rc != CURLE_OK)
 	{
 		switch (rc)
@@ -604,7 +581,7 @@ scrape_once(GwScraper *s, Loop *l)
 		snprintf(detail, sizeof(detail), "HTTP status %ld", status);
 		goto done;
 	}
-	if (f.len == 0)
+	if (f.body.len == 0)
 	{
 		reason = "empty";
 		snprintf(detail, sizeof(detail), "empty body");
@@ -628,7 +605,7 @@ scrape_once(GwScraper *s, Loop *l)
 
 		pe_ctx_init_malloc(&ctx);
 		ctx.limits.max_decoded_bytes = (size_t) l->body_limit;
-		if (!pe_pprof_decode(&ctx, f.data, f.len, &cur))
+		if (!pe_pprof_decode(&ctx, f.body.data, f.body.len, &cur))
 		{
 			reason = pe_err_is_limit(ctx.err.code) ? "too_large" : "invalid_profile";
 			snprintf(detail, sizeof(detail), "%s%s%s", ctx.err.msg,
@@ -700,7 +677,7 @@ done:
 			logf_(s, "scrape %s %s failed (%s): %s", l->job, l->url, reason, detail);
 	}
 	free(ctype);
-	free(f.data);
+	pe_buf_free(&f.body);
 	curl_slist_free_all(headers);
 	if (curl)
 		curl_easy_cleanup(curl);

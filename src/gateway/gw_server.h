@@ -35,7 +35,7 @@ typedef struct GwRequest
 	struct MHD_Connection *conn;
 	const char *path;			/* the route's metrics label */
 	int			route;
-	GwBuf		body;
+	PeBuf		body;
 	bool		responded;		/* a response was queued early (401, 413, ...) */
 	char		tenant[160];	/* resolved tenant, "" when none */
 } GwRequest;
@@ -45,7 +45,7 @@ typedef struct GwResponse
 {
 	int			status;
 	const char *content_type;
-	GwBuf		body;
+	PeBuf		body;
 } GwResponse;
 
 /* Query argument (URL-decoded), or NULL; *len gets its length. */
