@@ -4,12 +4,17 @@
  *
  * The tree is walked once in canonical pre-order (zero subtrees skipped),
  * so equal trees give equal bytes.  Each distinct frame name becomes one
- * Function (name and system_name both the frame, no file) and one Location
+ * Function (the frame as name, no system_name, no file) and one Location
  * with the same id holding a single Line of that function; the frame-name
  * tree carries no addresses, and a frame named "0x1f2e" is a function name
- * like any other.  All locations share one Mapping (id 1, no file) marked
- * has_functions, so pprof knows they are symbolized and does not go looking
- * for a binary ("Main binary filename not available").  Every node with a non-zero self value
+ * like any other.  No system_name: pprof takes a function whose name equals
+ * its system_name for a not yet demangled symbol and cuts what looks like
+ * C++ template arguments (five .NET "AsyncMethodBuilderCore.Start<...>"
+ * would become one "AsyncMethodBuilderCore.Start"); profilers that write
+ * source-level names (.NET, Java) leave it empty too.  All locations share
+ * one Mapping (id 1, no file) marked has_functions, so pprof knows they are
+ * symbolized and does not go looking for a binary ("Main binary filename
+ * not available").  Every node with a non-zero self value
  * becomes one Sample whose location ids run from the node (the leaf) up to,
  * not including, the root; a root self value is a sample without
  * locations.
@@ -237,7 +242,6 @@ build_header(Encoder *e, PbProfile *prof)
 		e->functions[f] = function_init;
 		e->functions[f].id = f + 1;
 		e->functions[f].name = e->fid_string[f];
-		e->functions[f].system_name = e->fid_string[f];
 		e->function_ptrs[f] = &e->functions[f];
 		e->lines[f] = line_init;
 		e->lines[f].function_id = f + 1;

@@ -4,6 +4,8 @@
 # `-top -nodefraction=0` equals profile_top() of the same profile, row for
 # row.  The profiles are the merges and diffs of test/corpus (real files of
 # several languages), plus a folded one with a root value and odd names.
+# The .NET and Java files of the corpus exported alone list the same function names
+# in go tool pprof as the files themselves.
 # Needs go (Debian golang-go) and the corpus; skips with a message otherwise.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -79,6 +81,45 @@ while IFS=$'\t' read -r name stype unit; do
 done < <(q -c "SELECT name, stype, split_part(t, ':', 2) FROM rt_cases,
 		LATERAL unnest(profile_sample_types(p)) t WHERE split_part(t, ':', 1) = stype ORDER BY name")
 
-q -q -c "DROP TABLE rt_corpus; DROP TABLE rt_cases"
+# Function names: for the corpus' .NET and Java files (those go tool pprof accepts),
+# go tool pprof with its default symbolization lists the same function names for
+# our export as for the file itself, per sample type with a non-zero total.  (It
+# shortens a name equal to the function's system_name when it looks like C++:
+# five .NET "AsyncMethodBuilderCore.Start<...>" became one line.)
+top_names() {
+	go tool pprof -top -nodefraction=0 -nodecount=0 -sample_index="$2" "$1" 2>"$work/names.err" |
+		perl -ne '
+			if (!$rows) { $rows = 1 if /^\s*flat\s+flat%\s+sum%\s+cum\s+cum%\s*$/; next }
+			chomp;
+			/^\s*\S+\s+\S+\s+\S+\s+\S+\s+\S+  (.*)$/ or die "cannot parse: $_\n";
+			my $n = $1;
+			$n =~ s/ \((partial-)?inline\)$//;
+			print "$n\n";' | LC_ALL=C sort
+}
+q -q -c "DROP TABLE IF EXISTS rt_names; CREATE TABLE rt_names (file text PRIMARY KEY, p profile)" || exit 1
+while IFS=$'\t' read -r f verdict types totals; do
+	case $f in *dotnet*|og_convert_jfr__*) ;; *) continue ;; esac
+	[ "$verdict" = accepts ] && [ -f "$corpus/pprof/$f" ] || continue
+	{ printf '%s\t\\\\x' "$f"; od -An -v -tx1 "$corpus/pprof/$f" | tr -d ' \n'; printf '\n'; } |
+		q -q -c "\\copy rt_names FROM STDIN" || { bad "$f: does not load"; continue; }
+	q -c "SELECT encode(profile_to_pprof(p), 'base64') FROM rt_names WHERE file = '$f'" |
+		base64 -d > "$work/export.pb.gz"
+	IFS=, read -ra tl <<< "$totals"
+	for i in "${!tl[@]}"; do
+		[ "${tl[$i]}" != 0 ] || continue
+		want=$(top_names "$corpus/pprof/$f" "$i")
+		got=$(top_names "$work/export.pb.gz" "$i")
+		if [ -s "$work/names.err" ]; then
+			bad "$f: go tool pprof warns on the export: $(head -3 "$work/names.err")"
+		elif [ -n "$want" ] && [ "$got" = "$want" ]; then
+			ok
+		else
+			bad "$f (sample type $i): go tool pprof lists other function names for the export"
+			diff <(echo "$want") <(echo "$got") | head -6
+		fi
+	done
+done < <(tail -n +2 "$corpus/MANIFEST.tsv")
+
+q -q -c "DROP TABLE rt_corpus; DROP TABLE rt_cases; DROP TABLE rt_names"
 echo "pprof_roundtrip: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -147,7 +147,8 @@ test_structure(void)
 		const Perftools__Profiles__Function *f = p->function[i];
 		const Perftools__Profiles__Location *l = p->location[i];
 
-		CHECK(f->id == i + 1 && f->name == f->system_name && f->filename == 0 && f->name != 0);
+		/* no system_name: pprof would shorten names equal to it as C++ */
+		CHECK(f->id == i + 1 && f->system_name == 0 && f->filename == 0 && f->name != 0);
 		CHECK(strcmp(str(p, f->name), "idle") != 0);
 		CHECK(l->id == i + 1 && l->mapping_id == 1 && l->address == 0);
 		CHECK(l->n_line == 1 && l->line[0]->function_id == i + 1);
