@@ -87,30 +87,32 @@ uninstall-gateway:
 # --- core unit tests: plain C, malloc allocator, no server -------------
 UNIT_CC ?= cc
 UNIT_CFLAGS ?= -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter \
-	-Wno-sign-compare -Wno-missing-field-initializers -Isrc/core
+	-Wno-sign-compare -Wno-missing-field-initializers -Isrc/core -Itest/common
 UNIT_LIBS = -lprotobuf-c -lzstd -ldeflate -lz
+# linked into every unit test: the check macros and the shared pprof builder
+UNIT_COMMON = test/unit/unit.c test/common/pb_builder.c
 UNIT_TESTS = $(patsubst test/unit/%.c,build/unit/%,$(filter-out test/unit/unit.c,$(wildcard test/unit/test_*.c)))
 
-build/unit/%: test/unit/%.c test/unit/unit.c $(CORE_SRCS) src/core/profile.pb-c.h
+build/unit/%: test/unit/%.c $(UNIT_COMMON) $(CORE_SRCS) src/core/profile.pb-c.h
 	@mkdir -p build/unit
-	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< test/unit/unit.c $(CORE_SRCS) $(UNIT_LIBS)
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_COMMON) $(CORE_SRCS) $(UNIT_LIBS)
 
 # the gateway's parsers and label rules (no libpq, no HTTP server)
 GW_UNIT_SRCS = $(addprefix src/gateway/,gw_common.c gw_labels.c gw_json.c gw_multipart.c \
 	gw_push.c gw_profile.c)
 GW_UNIT_TESTS = $(patsubst test/gateway/unit/%.c,build/unit/%,$(wildcard test/gateway/unit/test_*.c))
 
-build/unit/test_gw_%: test/gateway/unit/test_gw_%.c test/unit/unit.c $(GW_UNIT_SRCS) \
+build/unit/test_gw_%: test/gateway/unit/test_gw_%.c $(UNIT_COMMON) $(GW_UNIT_SRCS) \
 		$(CORE_SRCS) $(GW_GEN)/push/v1/push.pb-c.h $(wildcard src/gateway/*.h)
 	@mkdir -p build/unit
-	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/gateway -Itest/unit -I$(GW_GEN) -o $@ $< test/unit/unit.c \
+	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/gateway -Itest/unit -I$(GW_GEN) -o $@ $< $(UNIT_COMMON) \
 		$(GW_UNIT_SRCS) $(GW_GEN_SRCS) $(CORE_SRCS) $(UNIT_LIBS)
 
 # the scraper's YAML configuration parser (libyaml only)
-build/unit/test_gw_config: test/unit/test_gw_config.c test/unit/unit.c src/gateway/gw_config.c \
+build/unit/test_gw_config: test/unit/test_gw_config.c $(UNIT_COMMON) src/gateway/gw_config.c \
 		src/gateway/gw_config.h $(CORE_SRCS) src/core/profile.pb-c.h
 	@mkdir -p build/unit
-	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/gateway -o $@ $< test/unit/unit.c src/gateway/gw_config.c \
+	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc/gateway -o $@ $< $(UNIT_COMMON) src/gateway/gw_config.c \
 		$(CORE_SRCS) $(UNIT_LIBS) -lyaml
 
 .PHONY: unit

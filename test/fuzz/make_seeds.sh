@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/fuzz/make_seeds.sh: build the fuzzers' seed folders under build/fuzz/seeds/.
 #
-#   build/fuzz/seeds/pprof       inflated corpus files and pprof re-encodings (seed_builder)
+#   build/fuzz/seeds/pprof       inflated corpus files and pprof re-encodings, and
+#                                hand-built profiles (seed_builder, test/common/pb_builder.c)
 #   build/fuzz/seeds/stored      raw and zstd stored values of corpus trees and prefixes
 #   build/fuzz/seeds/folded      folded texts (first byte: the target's mode) + samples below
 #   build/fuzz/seeds/merge_diff  pairs in the fuzz_merge_diff layout + folded pairs below
@@ -10,7 +11,7 @@
 #                                sample_type_config, and corpus pprof files for the row split
 #
 # The corpus (../shared/corpus/pprof, or $PROFILE_EXT_CORPUS/pprof) is read, never copied
-# into the repository; without it only the hand-written samples are made.
+# into the repository; without it only the hand-written and hand-built samples are made.
 # Usage: test/fuzz/make_seeds.sh [SEED_DIR]
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -23,18 +24,16 @@ mkdir -p "$SEEDS"/{pprof,stored,folded,merge_diff,gateway}
 [ -f src/core/profile.pb-c.h ] ||
 	protoc-c --c_out=src/core --proto_path=src/core src/core/profile.proto
 
-if [ -d "$CORPUS" ]; then
-	builder=$(mktemp)
-	core=$(ls src/core/*.c | grep -v 'profile.pb-c.c$')
-	# shellcheck disable=SC2086
-	$CC -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-		-Wno-missing-field-initializers -Isrc/core -o "$builder" \
-		test/fuzz/seed_builder.c $core src/core/profile.pb-c.c -lprotobuf-c -lzstd -ldeflate -lz
-	"$builder" "$CORPUS" "$SEEDS"
-	rm -f "$builder"
-else
-	echo "make_seeds.sh: no corpus at $CORPUS; hand-written seeds only"
-fi
+builder=$(mktemp)
+core=$(ls src/core/*.c | grep -v 'profile.pb-c.c$')
+# shellcheck disable=SC2086
+$CC -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Isrc/core -Itest/common -o "$builder" \
+	test/fuzz/seed_builder.c test/common/pb_builder.c $core src/core/profile.pb-c.c \
+	-lprotobuf-c -lzstd -ldeflate -lz
+# without the corpus it writes only its hand-built pprof seeds
+"$builder" "$CORPUS" "$SEEDS"
+rm -f "$builder"
 
 # Hand-written folded texts: mode byte 0 = one sample type, 1 = two.
 folded() { # NAME MODE TEXT (printf format)

@@ -4,7 +4,7 @@
  *		(the shared corpus): test/fuzz/make_seeds.sh runs it.
  *
  * Usage: seed_builder CORPUS_DIR SEED_DIR
- * For each file that decodes it writes, under SEED_DIR:
+ * For each file of CORPUS_DIR that decodes it writes, under SEED_DIR:
  *   pprof/       the file inflated (when gzipped), and pprof re-encodings of
  *                the whole tree and of small prefixes of it (16, 128 nodes);
  *   stored/      raw and zstd stored values of the same trees (and version 1);
@@ -13,6 +13,9 @@
  *   merge_diff/  pairs of prefixes in the fuzz_merge_diff layout.
  * Prefix trees keep the fuzzers' inputs small and fast; the full trees
  * give them real shapes.  Nothing is copied into the repository.
+ * Whether or not the corpus is there, pprof/hand_*.pb are small profiles
+ * from the tests' shared builder with what re-encodings of decoded trees
+ * lack: labels (string and numeric), inlined lines, mappings, comments.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "pb_builder.h"
 #include "pe_codec.h"
 #include "pe_folded.h"
 #include "pe_pprof.h"
@@ -268,6 +272,62 @@ seed_one(const char *dir, const char *name)
 	free(data);
 }
 
+/* Pack b as the seed pprof/hand_NAME.pb and free it. */
+static void
+write_built(PbBuilder *b, const char *name)
+{
+	size_t		len;
+	uint8_t    *data = pb_pack(b, &len);
+
+	write_seed("pprof", name, "pb", data, len, NULL, 0);
+	free(data);
+	pb_free(b);
+}
+
+static void
+seed_hand_built(void)
+{
+	static const uint64_t inlined[] = {3, 2};	/* work inlined into run */
+	static const uint64_t stack1[] = {2, 1};
+	static const uint64_t stack2[] = {3, 1};
+	static const int64_t v1[] = {5, 50000000};
+	static const int64_t v2[] = {2, 20000000};
+	PbBuilder	b;
+	PbSample   *s;
+	PbLabel    *l;
+
+	pb_init_types(&b, "samples/count,cpu/nanoseconds");
+	pb_period(&b, "cpu", "nanoseconds", 10000000);
+	b.p.time_nanos = INT64_C(1700000000000000000);
+	b.p.duration_nanos = INT64_C(10000000000);
+	b.p.default_sample_type = pb_str(&b, "cpu");
+	pb_mapping(&b, 1)->filename = pb_str(&b, "/usr/bin/app");
+	pb_func(&b, 1, "main");
+	pb_func(&b, 2, "run");
+	pb_func(&b, 3, "work");
+	pb_loc(&b, 1, 1, 0x401000, 1, &(uint64_t) {1});
+	pb_loc(&b, 2, 1, 0x401010, 2, inlined);
+	pb_loc(&b, 3, 1, 0x401020, 0, NULL);	/* address only */
+	s = pb_sample(&b, 2, stack1, 2, v1);
+	pb_label(s, pb_str(&b, "thread"), pb_str(&b, "worker-1"));
+	l = pb_label(s, pb_str(&b, "bytes"), 0);
+	l->num = 4096;
+	l->num_unit = pb_str(&b, "bytes");
+	pb_sample(&b, 2, stack2, 2, v2);
+	b.p.n_comment = 1;
+	b.p.comment = malloc(sizeof(int64_t));
+	b.p.comment[0] = pb_str(&b, "built by seed_builder");
+	write_built(&b, "hand_labels_inlined");
+
+	/* sparse ids, a function without a name, a zero sample */
+	pb_init_types(&b, "alloc_space/bytes");
+	pb_func(&b, 1000, "");
+	pb_loc(&b, UINT64_MAX, 0, 0x10, 1, &(uint64_t) {1000});
+	pb_sample(&b, 1, &(uint64_t) {UINT64_MAX}, 1, &(int64_t) {0});
+	pb_sample(&b, 1, &(uint64_t) {UINT64_MAX}, 1, &(int64_t) {-7});
+	write_built(&b, "hand_sparse_ids");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -281,16 +341,18 @@ main(int argc, char **argv)
 	}
 	seed_dir = argv[2];
 	mkdir(seed_dir, 0755);
+	seed_hand_built();
 	d = opendir(argv[1]);
 	if (d == NULL)
+		fprintf(stderr, "seed_builder: no corpus at %s (%s): hand-built seeds only\n",
+				argv[1], strerror(errno));
+	else
 	{
-		fprintf(stderr, "seed_builder: cannot open %s: %s\n", argv[1], strerror(errno));
-		return 1;
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.')
+				seed_one(argv[1], e->d_name);
+		closedir(d);
 	}
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			seed_one(argv[1], e->d_name);
-	closedir(d);
 	printf("seed_builder: %d seed files in %s\n", nwritten, seed_dir);
 	return 0;
 }

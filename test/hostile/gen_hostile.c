@@ -11,7 +11,8 @@
  *   NAME.copy    a binary COPY stream of one row with one profile field
  *   NAME.bin     other bytes
  *
- * Small profiles are built as protobuf-c messages and packed.  Big ones
+ * Small profiles are built with the tests' shared pprof builder
+ * (test/common/pb_builder.c) and packed.  Big ones
  * (a gigabyte of zeros, ten million samples, a million frames) are written
  * as protobuf wire bytes straight into a streaming gzip writer, so the
  * generator never holds them in memory.  Everything is deterministic: the
@@ -19,8 +20,8 @@
  *
  * Build (hostile.sh does this in a temporary folder):
  *   protoc-c --c_out=DIR --proto_path=src/core src/core/profile.proto
- *   cc -O2 -IDIR -o gen_hostile test/hostile/gen_hostile.c DIR/profile.pb-c.c \
- *      -lprotobuf-c -lzstd -lz
+ *   cc -O2 -IDIR -Itest/common -o gen_hostile test/hostile/gen_hostile.c \
+ *      test/common/pb_builder.c DIR/profile.pb-c.c -lprotobuf-c -lzstd -lz
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,16 +31,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "profile.pb-c.h"
-
-typedef Perftools__Profiles__Profile PbProfile;
-typedef Perftools__Profiles__ValueType PbValueType;
-typedef Perftools__Profiles__Sample PbSample;
-typedef Perftools__Profiles__Label PbLabel;
-typedef Perftools__Profiles__Mapping PbMapping;
-typedef Perftools__Profiles__Location PbLocation;
-typedef Perftools__Profiles__Line PbLine;
-typedef Perftools__Profiles__Function PbFunction;
+#include "pb_builder.h"
 
 #define GIB				((uint64_t) 1 << 30)
 #define MIB				((uint64_t) 1 << 20)
@@ -299,210 +291,30 @@ gzip_buf(const uint8_t *data, size_t len, Buf *out)
 }
 
 /* ---------------------------------------------------------------------
- * A small pprof builder on top of the protobuf-c structs.
+ * Packing profiles of the shared builder (test/common/pb_builder.h).
  * --------------------------------------------------------------------- */
 
-typedef struct Builder
-{
-	PbProfile	p;
-	PbValueType period_type;
-} Builder;
-
-#define PUSH(arr, n, item) \
-	((arr) = xrealloc((arr), sizeof(*(arr)) * ((n) + 1)), (arr)[(n)++] = (item))
-
-static void
-b_init(Builder *b)
-{
-	memset(b, 0, sizeof(*b));
-	perftools__profiles__profile__init(&b->p);
-	perftools__profiles__value_type__init(&b->period_type);
-}
-
-/* Append a string to the table (no deduplication); returns its index. */
-static int64_t
-b_str(Builder *b, const char *s)
-{
-	char	   *copy = strdup(s);
-
-	if (copy == NULL)
-		die("out of memory");
-	PUSH(b->p.string_table, b->p.n_string_table, copy);
-	return (int64_t) b->p.n_string_table - 1;
-}
-
-static void
-b_type_idx(Builder *b, int64_t type, int64_t unit)
-{
-	PbValueType *vt = xcalloc(1, sizeof(*vt));
-
-	perftools__profiles__value_type__init(vt);
-	vt->type = type;
-	vt->unit = unit;
-	PUSH(b->p.sample_type, b->p.n_sample_type, vt);
-}
-
-static void
-b_type(Builder *b, const char *type, const char *unit)
-{
-	int64_t		t = b_str(b, type);
-
-	b_type_idx(b, t, b_str(b, unit));
-}
-
-static void
-b_func_idx(Builder *b, uint64_t id, int64_t name)
-{
-	PbFunction *f = xcalloc(1, sizeof(*f));
-
-	perftools__profiles__function__init(f);
-	f->id = id;
-	f->name = name;
-	PUSH(b->p.function, b->p.n_function, f);
-}
-
-static void
-b_func(Builder *b, uint64_t id, const char *name)
-{
-	b_func_idx(b, id, b_str(b, name));
-}
-
-static void
-b_mapping(Builder *b, uint64_t id)
-{
-	PbMapping  *m = xcalloc(1, sizeof(*m));
-
-	perftools__profiles__mapping__init(m);
-	m->id = id;
-	m->memory_start = 0x400000;
-	m->memory_limit = 0x800000;
-	PUSH(b->p.mapping, b->p.n_mapping, m);
-}
-
-/* A location whose lines name functions fids[0] (innermost) onwards. */
-static void
-b_loc(Builder *b, uint64_t id, uint64_t mapping_id, size_t nlines, const uint64_t *fids)
-{
-	PbLocation *l = xcalloc(1, sizeof(*l));
-
-	perftools__profiles__location__init(l);
-	l->id = id;
-	l->mapping_id = mapping_id;
-	l->address = 0x401000 + id * 16;
-	l->n_line = nlines;
-	l->line = xcalloc(nlines, sizeof(PbLine *));
-	for (size_t k = 0; k < nlines; k++)
-	{
-		PbLine	   *ln = xcalloc(1, sizeof(*ln));
-
-		perftools__profiles__line__init(ln);
-		ln->function_id = fids[k];
-		ln->line = (int64_t) k + 10;
-		l->line[k] = ln;
-	}
-	PUSH(b->p.location, b->p.n_location, l);
-}
+/* Locations sit at distinct addresses inside pb_mapping's range. */
+#define LOC_ADDRESS(id) (0x401000 + (id) * 16)
 
 /* A location with one line naming function fid. */
 static void
-b_loc1(Builder *b, uint64_t id, uint64_t fid)
+b_loc1(PbBuilder *b, uint64_t id, uint64_t fid)
 {
-	b_loc(b, id, 0, 1, &fid);
-}
-
-/* A sample: locs[0] is the leaf, as in pprof. */
-static PbSample *
-b_sample(Builder *b, size_t nloc, const uint64_t *locs, size_t nval, const int64_t *vals)
-{
-	PbSample   *s = xcalloc(1, sizeof(*s));
-
-	perftools__profiles__sample__init(s);
-	s->n_location_id = nloc;
-	s->location_id = xcalloc(nloc, sizeof(uint64_t));
-	memcpy(s->location_id, locs, nloc * sizeof(uint64_t));
-	s->n_value = nval;
-	s->value = xcalloc(nval, sizeof(int64_t));
-	memcpy(s->value, vals, nval * sizeof(int64_t));
-	PUSH(b->p.sample, b->p.n_sample, s);
-	return s;
+	pb_loc(b, id, 0, LOC_ADDRESS(id), 1, &fid);
 }
 
 static void
-b_label(PbSample *s, int64_t key, int64_t str)
+b_pack(const PbBuilder *b, Buf *out)
 {
-	PbLabel    *l = xcalloc(1, sizeof(*l));
-
-	perftools__profiles__label__init(l);
-	l->key = key;
-	l->str = str;
-	PUSH(s->label, s->n_label, l);
-}
-
-static void
-b_period(Builder *b, const char *type, const char *unit, int64_t period)
-{
-	int64_t		t = b_str(b, type);
-
-	b->period_type.type = t;
-	b->period_type.unit = b_str(b, unit);
-	b->p.period_type = &b->period_type;
-	b->p.period = period;
-}
-
-static void
-b_free(Builder *b)
-{
-	PbProfile  *p = &b->p;
-
-	for (size_t i = 0; i < p->n_string_table; i++)
-		free(p->string_table[i]);
-	for (size_t i = 0; i < p->n_sample_type; i++)
-		free(p->sample_type[i]);
-	for (size_t i = 0; i < p->n_function; i++)
-		free(p->function[i]);
-	for (size_t i = 0; i < p->n_mapping; i++)
-		free(p->mapping[i]);
-	for (size_t i = 0; i < p->n_location; i++)
-	{
-		for (size_t k = 0; k < p->location[i]->n_line; k++)
-			free(p->location[i]->line[k]);
-		free(p->location[i]->line);
-		free(p->location[i]);
-	}
-	for (size_t i = 0; i < p->n_sample; i++)
-	{
-		for (size_t k = 0; k < p->sample[i]->n_label; k++)
-			free(p->sample[i]->label[k]);
-		free(p->sample[i]->label);
-		free(p->sample[i]->location_id);
-		free(p->sample[i]->value);
-		free(p->sample[i]);
-	}
-	free(p->string_table);
-	free(p->sample_type);
-	free(p->function);
-	free(p->mapping);
-	free(p->location);
-	free(p->sample);
-	free(p->comment);
-	memset(b, 0, sizeof(*b));
-}
-
-static void
-b_pack(const Builder *b, Buf *out)
-{
-	size_t		len = perftools__profiles__profile__get_packed_size(&b->p);
-
-	out->data = xrealloc(out->data, len);
-	out->cap = len;
-	out->len = perftools__profiles__profile__pack(&b->p, out->data);
-	if (out->len != len)
-		die("protobuf-c packed %zu bytes, expected %zu", out->len, len);
+	free(out->data);
+	out->data = pb_pack(b, &out->len);
+	out->cap = out->len;
 }
 
 /* Pack b, write it as NAME.pb, and free the builder. */
 static void
-b_write(Builder *b, const char *name)
+b_write(PbBuilder *b, const char *name)
 {
 	Buf			out = {0};
 	char		file[256];
@@ -511,7 +323,7 @@ b_write(Builder *b, const char *name)
 	snprintf(file, sizeof(file), "%s.pb", name);
 	write_file(file, out.data, out.len);
 	buf_free(&out);
-	b_free(b);
+	pb_free(b);
 }
 
 /*
@@ -520,7 +332,7 @@ b_write(Builder *b, const char *name)
  * four samples.  Stacks: main;run;work, main;run;idle, main;alloc, main;run.
  */
 static void
-base_profile(Builder *b)
+base_profile(PbBuilder *b)
 {
 	static const char *names[] = {"main", "run", "work", "idle", "alloc"};
 	static const uint64_t s1[] = {3, 2, 1};
@@ -533,25 +345,25 @@ base_profile(Builder *b)
 	static const int64_t v4[] = {3, 30000000};
 	PbSample   *s;
 
-	b_init(b);
-	b_str(b, "");
-	b_type(b, "samples", "count");
-	b_type(b, "cpu", "nanoseconds");
-	b_period(b, "cpu", "nanoseconds", 10000000);
+	pb_init(b);
+	pb_str(b, "");
+	pb_type(b, "samples", "count");
+	pb_type(b, "cpu", "nanoseconds");
+	pb_period(b, "cpu", "nanoseconds", 10000000);
 	b->p.time_nanos = INT64_C(1700000000000000000);
 	b->p.duration_nanos = INT64_C(10000000000);
-	b_mapping(b, 1);
+	pb_mapping(b, 1);
 	for (int i = 0; i < 5; i++)
 	{
-		b_func(b, i + 1, names[i]);
+		pb_func(b, i + 1, names[i]);
 		b_loc1(b, i + 1, i + 1);
 		b->p.location[i]->mapping_id = 1;
 	}
-	s = b_sample(b, 3, s1, 2, v1);
-	b_label(s, b_str(b, "thread"), b_str(b, "worker-1"));
-	b_sample(b, 3, s2, 2, v2);
-	b_sample(b, 2, s3, 2, v3);
-	b_sample(b, 2, s4, 2, v4);
+	s = pb_sample(b, 3, s1, 2, v1);
+	pb_label(s, pb_str(b, "thread"), pb_str(b, "worker-1"));
+	pb_sample(b, 3, s2, 2, v2);
+	pb_sample(b, 2, s3, 2, v3);
+	pb_sample(b, 2, s4, 2, v4);
 }
 
 /* ---------------------------------------------------------------------
@@ -561,13 +373,13 @@ base_profile(Builder *b)
 static void
 gen_valid(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	Buf			pb = {0};
 	Buf			gz = {0};
 
 	base_profile(&b);
 	b_pack(&b, &pb);
-	b_free(&b);
+	pb_free(&b);
 	write_file("valid.pb", pb.data, pb.len);
 	gzip_buf(pb.data, pb.len, &gz);
 	write_file("valid.pb.gz", gz.data, gz.len);
@@ -617,7 +429,7 @@ gen_random(void)
 static void
 gen_string_cases(void)
 {
-	Builder		b;
+	PbBuilder	b;
 
 	/* No string table at all, while sample types point into it. */
 	base_profile(&b);
@@ -659,7 +471,7 @@ gen_string_cases(void)
 static void
 gen_reference_cases(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	fid = 42;
 
 	/* A sample naming location 0 while the locations have ids 1-5. */
@@ -680,11 +492,11 @@ gen_reference_cases(void)
 	b_write(&b, "duplicate_function_ids");
 
 	base_profile(&b);
-	b_mapping(&b, 1);
+	pb_mapping(&b, 1);
 	b_write(&b, "duplicate_mapping_ids");
 
 	base_profile(&b);
-	b_loc(&b, 6, 0, 1, &fid);
+	pb_loc(&b, 6, 0, LOC_ADDRESS(6), 1, &fid);
 	b_write(&b, "location_missing_function");
 
 	/* Sparse ids force the hashed id maps; a duplicate must still be found. */
@@ -698,14 +510,14 @@ gen_reference_cases(void)
 static void
 gen_value_cases(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	static const uint64_t stack[] = {3, 2, 1};
 	static const int64_t big[] = {INT64_MAX, 1};
 	static const int64_t near_max[] = {INT64_MAX - 10, 1};
 	static const int64_t three[] = {1, 2, 3};
 
 	base_profile(&b);
-	b_sample(&b, 3, stack, 3, three);
+	pb_sample(&b, 3, stack, 3, three);
 	b_write(&b, "value_count_mismatch");
 
 	base_profile(&b);
@@ -720,7 +532,7 @@ gen_value_cases(void)
 
 	base_profile(&b);
 	for (int i = 0; i < 63; i++)
-		b_type_idx(&b, 1, 2);
+		pb_type_idx(&b, 1, 2);
 	for (size_t i = 0; i < b.p.n_sample; i++)
 	{
 		b.p.sample[i]->value = xrealloc(b.p.sample[i]->value, 65 * sizeof(int64_t));
@@ -736,31 +548,31 @@ gen_value_cases(void)
 
 	/* Two samples on one stack whose values add past INT64_MAX. */
 	base_profile(&b);
-	b_sample(&b, 3, stack, 2, big);
-	b_sample(&b, 3, stack, 2, big);
+	pb_sample(&b, 3, stack, 2, big);
+	pb_sample(&b, 3, stack, 2, big);
 	b_write(&b, "overflow_one_profile");
 
 	/* One sample near INT64_MAX: merging two such profiles overflows. */
-	b_init(&b);
-	b_str(&b, "");
-	b_type(&b, "samples", "count");
-	b_type(&b, "cpu", "nanoseconds");
-	b_period(&b, "cpu", "nanoseconds", 10000000);
-	b_func(&b, 1, "main");
-	b_func(&b, 2, "hot");
+	pb_init(&b);
+	pb_str(&b, "");
+	pb_type(&b, "samples", "count");
+	pb_type(&b, "cpu", "nanoseconds");
+	pb_period(&b, "cpu", "nanoseconds", 10000000);
+	pb_func(&b, 1, "main");
+	pb_func(&b, 2, "hot");
 	b_loc1(&b, 1, 1);
 	b_loc1(&b, 2, 2);
-	b_sample(&b, 2, (const uint64_t[]) {2, 1}, 2, near_max);
+	pb_sample(&b, 2, (const uint64_t[]) {2, 1}, 2, near_max);
 	b_write(&b, "int64_max");
 
 	/* Different sample types: a heap profile. */
-	b_init(&b);
-	b_str(&b, "");
-	b_type(&b, "alloc_space", "bytes");
-	b_period(&b, "space", "bytes", 524288);
-	b_func(&b, 1, "main");
+	pb_init(&b);
+	pb_str(&b, "");
+	pb_type(&b, "alloc_space", "bytes");
+	pb_period(&b, "space", "bytes", 524288);
+	pb_func(&b, 1, "main");
 	b_loc1(&b, 1, 1);
-	b_sample(&b, 1, (const uint64_t[]) {1}, 1, (const int64_t[]) {4096});
+	pb_sample(&b, 1, (const uint64_t[]) {1}, 1, (const int64_t[]) {4096});
 	b_write(&b, "other_types");
 }
 
@@ -782,52 +594,52 @@ gen_encoding_cases(void)
 		"valid_\xe6\x97\xa5\xe6\x9c\xac",	/* 日本 */
 		"valid_caf\xc3\xa9",	/* café */
 	};
-	Builder		b;
+	PbBuilder	b;
 	Buf			pb = {0};
 	uint64_t	stack[2];
 
-	b_init(&b);
-	b_str(&b, "");
-	b_type(&b, "samples", "count");
-	b_func(&b, 1, "main");
+	pb_init(&b);
+	pb_str(&b, "");
+	pb_type(&b, "samples", "count");
+	pb_func(&b, 1, "main");
 	b_loc1(&b, 1, 1);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 	{
-		b_func(&b, i + 2, bad[i]);
+		pb_func(&b, i + 2, bad[i]);
 		b_loc1(&b, i + 2, i + 2);
 		stack[0] = i + 2;
 		stack[1] = 1;
-		b_sample(&b, 2, stack, 1, (const int64_t[]) {(int64_t) i + 1});
+		pb_sample(&b, 2, stack, 1, (const int64_t[]) {(int64_t) i + 1});
 	}
 	b_pack(&b, &pb);
-	b_free(&b);
+	pb_free(&b);
 	for (size_t i = 0; i + 8 <= pb.len; i++)
 		if (memcmp(pb.data + i, "NULMARK\x01", 8) == 0)
 			pb.data[i + 7] = 0;
 	write_file("bad_utf8_names.pb", pb.data, pb.len);
 
 	/* Sample type and unit strings with the same problems. */
-	b_init(&b);
-	b_str(&b, "");
-	b_type(&b, "cpu\xff", "nano\xc0\xafseconds");
-	b_func(&b, 1, "main");
+	pb_init(&b);
+	pb_str(&b, "");
+	pb_type(&b, "cpu\xff", "nano\xc0\xafseconds");
+	pb_func(&b, 1, "main");
 	b_loc1(&b, 1, 1);
-	b_sample(&b, 1, (const uint64_t[]) {1}, 1, (const int64_t[]) {7});
+	pb_sample(&b, 1, (const uint64_t[]) {1}, 1, (const int64_t[]) {7});
 	b_pack(&b, &pb);
-	b_free(&b);
+	pb_free(&b);
 	write_file("bad_utf8_types.pb", pb.data, pb.len);
 
 	/* Only names (and a unit) that LATIN1 can hold. */
-	b_init(&b);
-	b_str(&b, "");
-	b_type(&b, "samples", "\xc2\xb5s");	/* µs */
-	b_func(&b, 1, "main");
-	b_func(&b, 2, "caf\xc3\xa9");
-	b_func(&b, 3, "na\xc3\xafve_\xc2\xb5s");
+	pb_init(&b);
+	pb_str(&b, "");
+	pb_type(&b, "samples", "\xc2\xb5s");	/* µs */
+	pb_func(&b, 1, "main");
+	pb_func(&b, 2, "caf\xc3\xa9");
+	pb_func(&b, 3, "na\xc3\xafve_\xc2\xb5s");
 	b_loc1(&b, 1, 1);
 	b_loc1(&b, 2, 2);
 	b_loc1(&b, 3, 3);
-	b_sample(&b, 3, (const uint64_t[]) {3, 2, 1}, 1, (const int64_t[]) {5});
+	pb_sample(&b, 3, (const uint64_t[]) {3, 2, 1}, 1, (const int64_t[]) {5});
 	b_write(&b, "latin1_names");
 	buf_free(&pb);
 }
@@ -836,7 +648,7 @@ gen_encoding_cases(void)
 static void
 gen_accepted_cases(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t   *stack;
 	uint64_t	fid;
 
@@ -851,18 +663,18 @@ gen_accepted_cases(void)
 	for (int i = 0; i < 1000; i++)
 		stack[i] = 2;
 	stack[1000] = 1;
-	b_sample(&b, 1001, stack, 2, (const int64_t[]) {1, 1});
+	pb_sample(&b, 1001, stack, 2, (const int64_t[]) {1, 1});
 	free(stack);
 	b_write(&b, "recursion_same_location");
 
-	b_init(&b);
-	b_str(&b, "");
-	b_type(&b, "samples", "count");
-	b_mapping(&b, 3);
-	b_func(&b, 3, "self_named");
+	pb_init(&b);
+	pb_str(&b, "");
+	pb_type(&b, "samples", "count");
+	pb_mapping(&b, 3);
+	pb_func(&b, 3, "self_named");
 	fid = 3;
-	b_loc(&b, 3, 3, 1, &fid);
-	b_sample(&b, 2, (const uint64_t[]) {3, 3}, 1, (const int64_t[]) {9});
+	pb_loc(&b, 3, 3, LOC_ADDRESS(3), 1, &fid);
+	pb_sample(&b, 2, (const uint64_t[]) {3, 3}, 1, (const int64_t[]) {9});
 	b_write(&b, "coinciding_ids");
 
 	base_profile(&b);
@@ -1331,7 +1143,7 @@ static void
 gen_copy_cases(void)
 {
 	uint8_t		garbage[100];
-	Builder		b;
+	PbBuilder	b;
 	Buf			pb = {0};
 	Buf			gz = {0};
 
@@ -1344,7 +1156,7 @@ gen_copy_cases(void)
 
 	base_profile(&b);
 	b_pack(&b, &pb);
-	b_free(&b);
+	pb_free(&b);
 	gzip_buf(pb.data, pb.len, &gz);
 	write_copy("copy_valid.copy", gz.data, gz.len, (int32_t) gz.len);
 	buf_free(&pb);

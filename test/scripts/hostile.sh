@@ -92,8 +92,9 @@ timed_error() {
 gen_build() {
 	protoc-c --c_out="$tmp" --proto_path=src/core src/core/profile.proto &&
 		cc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-			-Wno-missing-field-initializers -I"$tmp" -o "$tmp/gen_hostile" \
-			test/hostile/gen_hostile.c "$tmp/profile.pb-c.c" -lprotobuf-c -lzstd -lz
+			-Wno-missing-field-initializers -I"$tmp" -Itest/common -o "$tmp/gen_hostile" \
+			test/hostile/gen_hostile.c test/common/pb_builder.c "$tmp/profile.pb-c.c" \
+			-lprotobuf-c -lzstd -lz
 }
 if ! gen_build >"$tmp/build.log" 2>&1; then
 	cat "$tmp/build.log"

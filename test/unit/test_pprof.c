@@ -9,11 +9,9 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "pb_builder.h"
 #include "pe_pprof.h"
-#include "profile.pb-c.h"
 #include "unit.h"
-
-typedef Perftools__Profiles__Profile PbProfile;
 
 /* ---------------------------------------------------------------------
  * A tracking allocator: catches leaks and measures peak memory.
@@ -100,190 +98,14 @@ clear_err(void)
 	memset(&ctx.err, 0, sizeof(ctx.err));
 }
 
-/* ---------------------------------------------------------------------
- * A profile builder on top of the generated protobuf-c structs.
- * --------------------------------------------------------------------- */
-
-typedef struct Builder
-{
-	PbProfile	p;
-	size_t		cap_str,
-				cap_fn,
-				cap_loc,
-				cap_smp,
-				cap_map;
-} Builder;
-
-#define GROW(arr, n, cap) do { \
-	if ((n) + 1 > (cap)) { \
-		(cap) = (cap) ? (cap) * 2 : 16; \
-		(arr) = realloc((arr), (cap) * sizeof(*(arr))); \
-	} \
-} while (0)
-
-static int64_t
-b_str(Builder *b, const char *s)
-{
-	PbProfile  *p = &b->p;
-
-	/* Reuse equal strings while the table is small (big tests are unique). */
-	for (size_t i = 0; i < p->n_string_table && p->n_string_table < 64; i++)
-		if (strcmp(p->string_table[i], s) == 0)
-			return (int64_t) i;
-	GROW(p->string_table, p->n_string_table, b->cap_str);
-	p->string_table[p->n_string_table] = strdup(s);
-	return (int64_t) p->n_string_table++;
-}
-
-/* Start a profile with sample types given as "type/unit,type/unit". */
-static void
-b_init(Builder *b, const char *types)
-{
-	char	   *copy = strdup(types);
-	char	   *save = NULL;
-
-	memset(b, 0, sizeof(*b));
-	perftools__profiles__profile__init(&b->p);
-	b_str(b, "");
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-	{
-		Perftools__Profiles__ValueType *vt = malloc(sizeof(*vt));
-		char	   *slash = strchr(tok, '/');
-
-		perftools__profiles__value_type__init(vt);
-		*slash = '\0';
-		vt->type = b_str(b, tok);
-		vt->unit = b_str(b, slash + 1);
-		b->p.sample_type = realloc(b->p.sample_type,
-								   (b->p.n_sample_type + 1) * sizeof(vt));
-		b->p.sample_type[b->p.n_sample_type++] = vt;
-	}
-	free(copy);
-}
-
-static Perftools__Profiles__Function *
-b_func(Builder *b, uint64_t id, const char *name)
-{
-	Perftools__Profiles__Function *f = malloc(sizeof(*f));
-
-	perftools__profiles__function__init(f);
-	f->id = id;
-	f->name = b_str(b, name);
-	GROW(b->p.function, b->p.n_function, b->cap_fn);
-	b->p.function[b->p.n_function++] = f;
-	return f;
-}
-
-/* A location; fids lists its lines' function ids, innermost first. */
-static Perftools__Profiles__Location *
-b_loc(Builder *b, uint64_t id, uint64_t address, int nlines, const uint64_t *fids)
-{
-	Perftools__Profiles__Location *l = malloc(sizeof(*l));
-
-	perftools__profiles__location__init(l);
-	l->id = id;
-	l->address = address;
-	l->n_line = nlines;
-	l->line = nlines ? malloc(nlines * sizeof(*l->line)) : NULL;
-	for (int i = 0; i < nlines; i++)
-	{
-		l->line[i] = malloc(sizeof(**l->line));
-		perftools__profiles__line__init(l->line[i]);
-		l->line[i]->function_id = fids[i];
-		l->line[i]->line = i + 1;
-	}
-	GROW(b->p.location, b->p.n_location, b->cap_loc);
-	b->p.location[b->p.n_location++] = l;
-	return l;
-}
-
 /* Function id and a one-line location of the same id, named name. */
 static void
-b_frame(Builder *b, uint64_t id, const char *name)
+b_frame(PbBuilder *b, uint64_t id, const char *name)
 {
-	b_func(b, id, name);
-	b_loc(b, id, 0x1000 + id, 1, &id);
+	pb_func(b, id, name);
+	pb_loc(b, id, 0, 0x1000 + id, 1, &id);
 }
 
-/* A sample; locs is leaf first, as in pprof. */
-static Perftools__Profiles__Sample *
-b_sample(Builder *b, int nlocs, const uint64_t *locs, int nvals, const int64_t *vals)
-{
-	Perftools__Profiles__Sample *s = malloc(sizeof(*s));
-
-	perftools__profiles__sample__init(s);
-	s->n_location_id = nlocs;
-	s->location_id = malloc((nlocs ? nlocs : 1) * sizeof(uint64_t));
-	memcpy(s->location_id, locs, nlocs * sizeof(uint64_t));
-	s->n_value = nvals;
-	s->value = malloc((nvals ? nvals : 1) * sizeof(int64_t));
-	memcpy(s->value, vals, nvals * sizeof(int64_t));
-	GROW(b->p.sample, b->p.n_sample, b->cap_smp);
-	b->p.sample[b->p.n_sample++] = s;
-	return s;
-}
-
-static Perftools__Profiles__Mapping *
-b_mapping(Builder *b, uint64_t id)
-{
-	Perftools__Profiles__Mapping *m = malloc(sizeof(*m));
-
-	perftools__profiles__mapping__init(m);
-	m->id = id;
-	GROW(b->p.mapping, b->p.n_mapping, b->cap_map);
-	b->p.mapping[b->p.n_mapping++] = m;
-	return m;
-}
-
-static uint8_t *
-b_pack(Builder *b, size_t *len)
-{
-	size_t		n = perftools__profiles__profile__get_packed_size(&b->p);
-	uint8_t    *out = malloc(n ? n : 1);
-
-	*len = perftools__profiles__profile__pack(&b->p, out);
-	CHECK(*len == n);
-	return out;
-}
-
-static void
-b_free(Builder *b)
-{
-	PbProfile  *p = &b->p;
-
-	for (size_t i = 0; i < p->n_string_table; i++)
-		free(p->string_table[i]);
-	for (size_t i = 0; i < p->n_sample_type; i++)
-		free(p->sample_type[i]);
-	for (size_t i = 0; i < p->n_function; i++)
-		free(p->function[i]);
-	for (size_t i = 0; i < p->n_location; i++)
-	{
-		for (size_t k = 0; k < p->location[i]->n_line; k++)
-			free(p->location[i]->line[k]);
-		free(p->location[i]->line);
-		free(p->location[i]);
-	}
-	for (size_t i = 0; i < p->n_sample; i++)
-	{
-		for (size_t k = 0; k < p->sample[i]->n_label; k++)
-			free(p->sample[i]->label[k]);
-		free(p->sample[i]->label);
-		free(p->sample[i]->location_id);
-		free(p->sample[i]->value);
-		free(p->sample[i]);
-	}
-	for (size_t i = 0; i < p->n_mapping; i++)
-		free(p->mapping[i]);
-	free(p->string_table);
-	free(p->sample_type);
-	free(p->function);
-	free(p->location);
-	free(p->sample);
-	free(p->mapping);
-	free(p->period_type);
-	free(p->comment);
-}
 
 /* Append a raw string_table entry (any bytes, NULs included) to a packed profile. */
 static uint8_t *
@@ -445,25 +267,25 @@ expect_error(const uint8_t *data, size_t len, PeErrCode code, const char *text)
 }
 
 static void
-expect_built_error(Builder *b, PeErrCode code, const char *text)
+expect_built_error(PbBuilder *b, PeErrCode code, const char *text)
 {
 	size_t		len;
-	uint8_t    *buf = b_pack(b, &len);
+	uint8_t    *buf = pb_pack(b, &len);
 
 	expect_error(buf, len, code, text);
 	free(buf);
-	b_free(b);
+	pb_free(b);
 }
 
 static void
-expect_built(Builder *b, const char *want)
+expect_built(PbBuilder *b, const char *want)
 {
 	size_t		len;
-	uint8_t    *buf = b_pack(b, &len);
+	uint8_t    *buf = pb_pack(b, &len);
 
 	expect_folded(buf, len, want);
 	free(buf);
-	b_free(b);
+	pb_free(b);
 }
 
 /* ---------------------------------------------------------------------
@@ -473,7 +295,7 @@ expect_built(Builder *b, const char *want)
 static void
 test_leaf_first(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	s1[] = {3, 2, 1};
 	uint64_t	s2[] = {4, 2, 1};
 	uint64_t	s3[] = {1};
@@ -482,22 +304,22 @@ test_leaf_first(void)
 	int64_t		v3[] = {-4, 0};	/* negative values come from pprof diffs */
 
 	reset_ctx();
-	b_init(&b, "samples/count,cpu/nanoseconds");
+	pb_init_types(&b, "samples/count,cpu/nanoseconds");
 	b_frame(&b, 1, "main");
 	b_frame(&b, 2, "run");
 	b_frame(&b, 3, "work");
 	b_frame(&b, 4, "sleep");
-	b_sample(&b, 3, s1, 2, v1);
-	b_sample(&b, 3, s2, 2, v2);
-	b_sample(&b, 3, s1, 2, v1);
-	b_sample(&b, 1, s3, 2, v3);
+	pb_sample(&b, 3, s1, 2, v1);
+	pb_sample(&b, 3, s2, 2, v2);
+	pb_sample(&b, 3, s1, 2, v1);
+	pb_sample(&b, 1, s3, 2, v3);
 	expect_built(&b, "main -4,0\nmain;run;sleep 2,20\nmain;run;work 2,20");
 }
 
 static void
 test_inlined_lines(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	inl[] = {3, 2};		/* line[0] innermost: inlined into outer */
 	uint64_t	deep[] = {5, 4, 3};
 	uint64_t	m = 1;
@@ -506,24 +328,24 @@ test_inlined_lines(void)
 	int64_t		v[] = {7};
 
 	reset_ctx();
-	b_init(&b, "samples/count");
-	b_func(&b, 1, "main");
-	b_func(&b, 2, "outer");
-	b_func(&b, 3, "inlined");
-	b_func(&b, 4, "b");
-	b_func(&b, 5, "a");
-	b_loc(&b, 10, 0x10, 2, inl);
-	b_loc(&b, 20, 0x20, 1, &m);
-	b_loc(&b, 30, 0x30, 3, deep);
-	b_sample(&b, 2, s1, 1, v);
-	b_sample(&b, 3, s2, 1, v);
+	pb_init_types(&b, "samples/count");
+	pb_func(&b, 1, "main");
+	pb_func(&b, 2, "outer");
+	pb_func(&b, 3, "inlined");
+	pb_func(&b, 4, "b");
+	pb_func(&b, 5, "a");
+	pb_loc(&b, 10, 0, 0x10, 2, inl);
+	pb_loc(&b, 20, 0, 0x20, 1, &m);
+	pb_loc(&b, 30, 0, 0x30, 3, deep);
+	pb_sample(&b, 2, s1, 1, v);
+	pb_sample(&b, 3, s2, 1, v);
 	expect_built(&b, "main;outer;inlined 7\nmain;outer;inlined;inlined;b;a 7");
 }
 
 static void
 test_address_names(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	nofn = 0;		/* function id 0, and no function has id 0 */
 	uint64_t	empty = 2;
 	uint64_t	s1[] = {10, 1};
@@ -532,16 +354,16 @@ test_address_names(void)
 	int64_t		v[] = {1};
 
 	reset_ctx();
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "main");
-	b_func(&b, 2, "");
-	b_loc(&b, 10, 0x1F2E, 0, NULL);
-	b_loc(&b, 11, 0xABCDEF0123456789ULL, 1, &nofn);
-	b_loc(&b, 12, 0, 0, NULL);
-	b_loc(&b, 13, 0x77, 1, &empty);
-	b_sample(&b, 2, s1, 1, v);
-	b_sample(&b, 2, s2, 1, v);
-	b_sample(&b, 3, s3, 1, v);
+	pb_func(&b, 2, "");
+	pb_loc(&b, 10, 0, 0x1F2E, 0, NULL);
+	pb_loc(&b, 11, 0, 0xABCDEF0123456789ULL, 1, &nofn);
+	pb_loc(&b, 12, 0, 0, 0, NULL);
+	pb_loc(&b, 13, 0, 0x77, 1, &empty);
+	pb_sample(&b, 2, s1, 1, v);
+	pb_sample(&b, 2, s2, 1, v);
+	pb_sample(&b, 3, s3, 1, v);
 	expect_built(&b, "main;0x1f2e 1\nmain;0x77;0x0 1\nmain;0xabcdef0123456789 1");
 }
 
@@ -549,23 +371,23 @@ test_address_names(void)
 static void
 test_zero_ids(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	zero = 0;
 	uint64_t	s1[] = {0, 5};
 	int64_t		v[] = {3};
 
 	reset_ctx();
-	b_init(&b, "samples/count");
-	b_func(&b, 0, "zero");
-	b_loc(&b, 0, 0x1, 1, &zero);
+	pb_init_types(&b, "samples/count");
+	pb_func(&b, 0, "zero");
+	pb_loc(&b, 0, 0, 0x1, 1, &zero);
 	b_frame(&b, 5, "main");
-	b_sample(&b, 2, s1, 1, v);
+	pb_sample(&b, 2, s1, 1, v);
 	expect_built(&b, "main;zero 3");
 
-	b_init(&b, "samples/count");
-	b_func(&b, 0, "zero");
-	b_func(&b, 0, "again");
-	b_loc(&b, 1, 0x1, 0, NULL);
+	pb_init_types(&b, "samples/count");
+	pb_func(&b, 0, "zero");
+	pb_func(&b, 0, "again");
+	pb_loc(&b, 1, 0, 0x1, 0, NULL);
 	expect_built_error(&b, PE_ERR_PPROF, "duplicate function id 0");
 }
 
@@ -576,7 +398,7 @@ test_zero_ids(void)
 static void
 test_dotnet_function_ids(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	f10 = 10,
 				f20 = 20,
 				f30 = 30;
@@ -585,30 +407,30 @@ test_dotnet_function_ids(void)
 	int64_t		v[] = {4};
 
 	reset_ctx();
-	b_init(&b, "cpu/nanoseconds");
-	b_func(&b, 0, "Main");
-	b_func(&b, 0, "Get");
-	b_func(&b, 0, "fib");
-	b_loc(&b, 10, 0, 1, &f10);
-	b_loc(&b, 20, 0, 1, &f20);
-	b_loc(&b, 30, 0, 1, &f30);
-	b_sample(&b, 3, s1, 1, v);
-	b_sample(&b, 2, s2, 1, v);
+	pb_init_types(&b, "cpu/nanoseconds");
+	pb_func(&b, 0, "Main");
+	pb_func(&b, 0, "Get");
+	pb_func(&b, 0, "fib");
+	pb_loc(&b, 10, 0, 0, 1, &f10);
+	pb_loc(&b, 20, 0, 0, 1, &f20);
+	pb_loc(&b, 30, 0, 0, 1, &f30);
+	pb_sample(&b, 3, s1, 1, v);
+	pb_sample(&b, 2, s2, 1, v);
 	expect_built(&b, "Main;Get 4\nMain;Get;fib 4");
 
 	/* not one function per location: the ids stay ambiguous */
-	b_init(&b, "cpu/nanoseconds");
-	b_func(&b, 0, "Main");
-	b_func(&b, 0, "Get");
-	b_loc(&b, 10, 0, 1, &f10);
+	pb_init_types(&b, "cpu/nanoseconds");
+	pb_func(&b, 0, "Main");
+	pb_func(&b, 0, "Get");
+	pb_loc(&b, 10, 0, 0, 1, &f10);
 	expect_built_error(&b, PE_ERR_PPROF, "duplicate function id 0");
 
 	/* a line naming an id no location has still fails */
-	b_init(&b, "cpu/nanoseconds");
-	b_func(&b, 0, "Main");
-	b_func(&b, 0, "Get");
-	b_loc(&b, 10, 0, 1, &f10);
-	b_loc(&b, 20, 0, 1, &f30);
+	pb_init_types(&b, "cpu/nanoseconds");
+	pb_func(&b, 0, "Main");
+	pb_func(&b, 0, "Get");
+	pb_loc(&b, 10, 0, 0, 1, &f10);
+	pb_loc(&b, 20, 0, 0, 1, &f30);
 	expect_built_error(&b, PE_ERR_PPROF, "location 20 refers to missing function 30");
 }
 
@@ -616,7 +438,7 @@ test_dotnet_function_ids(void)
 static void
 test_sparse_ids(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	big = UINT64_C(1) << 60;
 	uint64_t	s1[] = {UINT64_MAX, big + 2, big + 1};
 	uint64_t	f = UINT64_MAX - 1;
@@ -624,22 +446,22 @@ test_sparse_ids(void)
 	char		name[16];
 
 	reset_ctx();
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	for (int i = 1; i <= 3000; i++)
 	{
 		snprintf(name, sizeof(name), "f%d", i);
 		b_frame(&b, big + i, name);
 	}
-	b_func(&b, f, "top");
-	b_loc(&b, UINT64_MAX, 0, 1, &f);
-	b_sample(&b, 3, s1, 1, v);
+	pb_func(&b, f, "top");
+	pb_loc(&b, UINT64_MAX, 0, 0, 1, &f);
+	pb_sample(&b, 3, s1, 1, v);
 	expect_built(&b, "f1;f2;top 9");
 }
 
 static void
 test_zero_samples_skipped(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	s1[] = {1};
 	uint64_t	s2[] = {2, 1};
 	uint64_t	bad[] = {99};
@@ -650,41 +472,37 @@ test_zero_samples_skipped(void)
 	size_t		len;
 
 	reset_ctx();
-	b_init(&b, "samples/count,cpu/nanoseconds");
+	pb_init_types(&b, "samples/count,cpu/nanoseconds");
 	b_frame(&b, 1, "main");
 	b_frame(&b, 2, "idle");
-	b_sample(&b, 2, s2, 2, zero);
-	b_sample(&b, 1, s1, 2, v);
-	buf = b_pack(&b, &len);
+	pb_sample(&b, 2, s2, 2, zero);
+	pb_sample(&b, 1, s1, 2, v);
+	buf = pb_pack(&b, &len);
 	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
 	CHECK(t.nnodes == 2);		/* root and main: the zero sample adds nothing */
 	pe_tree_free(&t);
 	free(buf);
 
 	/* ... but zero samples are still validated */
-	b_sample(&b, 1, bad, 2, zero);
+	pb_sample(&b, 1, bad, 2, zero);
 	expect_built_error(&b, PE_ERR_PPROF, "sample 2 refers to missing location 99");
 }
 
 static void
 test_header(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	PeTree		t;
 	uint8_t    *buf;
 	size_t		len;
 
 	reset_ctx();
-	b_init(&b, "alloc_objects/count,alloc_space/bytes,inuse_objects/count,inuse_space/bytes");
-	b.p.period_type = malloc(sizeof(*b.p.period_type));
-	perftools__profiles__value_type__init(b.p.period_type);
-	b.p.period_type->type = b_str(&b, "space");
-	b.p.period_type->unit = b_str(&b, "bytes");
-	b.p.period = 524288;
+	pb_init_types(&b, "alloc_objects/count,alloc_space/bytes,inuse_objects/count,inuse_space/bytes");
+	pb_period(&b, "space", "bytes", 524288);
 	b.p.time_nanos = 1700000000000000000;
 	b.p.duration_nanos = 10000000000;
-	b.p.default_sample_type = b_str(&b, "inuse_space");
-	buf = b_pack(&b, &len);
+	b.p.default_sample_type = pb_str(&b, "inuse_space");
+	buf = pb_pack(&b, &len);
 	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
 	CHECK(t.meta.nvalues == 4);
 	CHECK(strcmp(t.meta.types[1].type, "alloc_space") == 0);
@@ -700,10 +518,9 @@ test_header(void)
 	free(buf);
 
 	/* a default naming no sample type, and no period type at all */
-	b.p.default_sample_type = b_str(&b, "nothing");
-	free(b.p.period_type);
+	b.p.default_sample_type = pb_str(&b, "nothing");
 	b.p.period_type = NULL;
-	buf = b_pack(&b, &len);
+	buf = pb_pack(&b, &len);
 	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
 	CHECK(t.meta.default_type == -1);
 	CHECK(strcmp(t.meta.period_type.type, "") == 0);
@@ -724,161 +541,154 @@ test_header(void)
 static void
 test_value_count(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	s1[] = {1};
 	int64_t		v[] = {1, 2, 3};
 
 	reset_ctx();
-	b_init(&b, "samples/count,cpu/nanoseconds");
+	pb_init_types(&b, "samples/count,cpu/nanoseconds");
 	b_frame(&b, 1, "main");
-	b_sample(&b, 1, s1, 2, v);
-	b_sample(&b, 1, s1, 2, v);
-	b_sample(&b, 1, s1, 2, v);
-	b_sample(&b, 1, s1, 1, v);
+	pb_sample(&b, 1, s1, 2, v);
+	pb_sample(&b, 1, s1, 2, v);
+	pb_sample(&b, 1, s1, 2, v);
+	pb_sample(&b, 1, s1, 1, v);
 	expect_built_error(&b, PE_ERR_PPROF,
 					   "invalid pprof: sample 3 has 1 values, expected 2 (one per sample type)");
 
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "main");
-	b_sample(&b, 1, s1, 3, v);
+	pb_sample(&b, 1, s1, 3, v);
 	expect_built_error(&b, PE_ERR_PPROF, "sample 0 has 3 values, expected 1");
 
 	/* samples without sample types */
-	b_init(&b, "");
+	pb_init_types(&b, "");
 	b_frame(&b, 1, "main");
-	b_sample(&b, 1, s1, 0, v);
+	pb_sample(&b, 1, s1, 0, v);
 	expect_built_error(&b, PE_ERR_PPROF, "profile has samples but no sample types");
 }
 
 static void
 test_missing_references(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	s1[] = {1};
 	uint64_t	s2[] = {77, 1};
 	uint64_t	f9 = 9;
 	int64_t		v[] = {1};
 
 	reset_ctx();
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "main");
 	for (int i = 0; i < 12; i++)
-		b_sample(&b, 1, s1, 1, v);
-	b_sample(&b, 2, s2, 1, v);
+		pb_sample(&b, 1, s1, 1, v);
+	pb_sample(&b, 2, s2, 1, v);
 	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: sample 12 refers to missing location 77");
 
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "main");
-	b_loc(&b, 2, 0x2, 1, &f9);
+	pb_loc(&b, 2, 0, 0x2, 1, &f9);
 	expect_built_error(&b, PE_ERR_PPROF, "location 2 refers to missing function 9");
 }
 
 static void
 test_duplicate_ids(void)
 {
-	Builder		b;
+	PbBuilder	b;
 
 	reset_ctx();
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 7, "a");
-	b_loc(&b, 7, 0x99, 0, NULL);
+	pb_loc(&b, 7, 0, 0x99, 0, NULL);
 	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: duplicate location id 7");
 
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 7, "a");
-	b_func(&b, 7, "b");
+	pb_func(&b, 7, "b");
 	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: duplicate function id 7");
 
-	b_init(&b, "samples/count");
-	b_mapping(&b, 1);
-	b_mapping(&b, 2);
-	b_mapping(&b, 1);
+	pb_init_types(&b, "samples/count");
+	pb_mapping(&b, 1);
+	pb_mapping(&b, 2);
+	pb_mapping(&b, 1);
 	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: duplicate mapping id 1");
 
 	/* hashed id map */
-	b_init(&b, "samples/count");
-	b_func(&b, UINT64_C(1) << 50, "x");
-	b_func(&b, 3, "y");
-	b_func(&b, UINT64_C(1) << 50, "z");
+	pb_init_types(&b, "samples/count");
+	pb_func(&b, UINT64_C(1) << 50, "x");
+	pb_func(&b, 3, "y");
+	pb_func(&b, UINT64_C(1) << 50, "z");
 	expect_built_error(&b, PE_ERR_PPROF, "duplicate function id 1125899906842624");
 }
 
 static void
 test_string_indexes(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	s1[] = {1};
 	int64_t		v[] = {1};
-	Perftools__Profiles__Sample *s;
-	Perftools__Profiles__Label *l;
+	PbSample   *s;
 
 	reset_ctx();
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "main");
 	b.p.function[0]->name = 99;
 	expect_built_error(&b, PE_ERR_PPROF,
 					   "invalid pprof: name of function 1 refers to string 99, outside the string table");
 
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "main");
 	b.p.function[0]->filename = -1;
 	expect_built_error(&b, PE_ERR_PPROF, "filename of function 1 refers to string -1");
 
-	b_init(&b, "samples/count,cpu/nanoseconds");
+	pb_init_types(&b, "samples/count,cpu/nanoseconds");
 	b.p.sample_type[1]->unit = 40;
 	expect_built_error(&b, PE_ERR_PPROF, "unit of sample type 1 refers to string 40");
 
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b.p.default_sample_type = 5;
 	expect_built_error(&b, PE_ERR_PPROF, "default_sample_type refers to string 5");
 
-	b_init(&b, "samples/count");
-	b_mapping(&b, 4)->build_id = 1000;
+	pb_init_types(&b, "samples/count");
+	pb_mapping(&b, 4)->build_id = 1000;
 	expect_built_error(&b, PE_ERR_PPROF, "build_id of mapping 4 refers to string 1000");
 
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b.p.n_comment = 1;
 	b.p.comment = malloc(sizeof(int64_t));
 	b.p.comment[0] = 3;
 	expect_built_error(&b, PE_ERR_PPROF, "comment 0 refers to string 3");
 
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "main");
-	s = b_sample(&b, 1, s1, 1, v);
-	l = malloc(sizeof(*l));
-	perftools__profiles__label__init(l);
-	l->key = b_str(&b, "thread");
-	l->str = 12345;
-	s->label = malloc(sizeof(l));
-	s->label[0] = l;
-	s->n_label = 1;
+	s = pb_sample(&b, 1, s1, 1, v);
+	pb_label(s, pb_str(&b, "thread"), 12345);
 	expect_built_error(&b, PE_ERR_PPROF, "value of label 0 of sample 0 refers to string 12345");
 }
 
 static void
 test_string_table_zero(void)
 {
-	Builder		b;
+	PbBuilder	b;
 
 	reset_ctx();
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	free(b.p.string_table[0]);
 	b.p.string_table[0] = strdup("oops");
 	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: string_table[0] is not empty");
 
 	/* no string table at all (pprof refuses it too) */
-	b_init(&b, "");
+	pb_init_types(&b, "");
 	free(b.p.string_table[0]);
 	b.p.n_string_table = 0;
 	b.p.time_nanos = 1;			/* not empty input */
 	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: string table is empty");
 
 	/* just the string table: no sample types, refused (nothing to store) */
-	b_init(&b, "");
+	pb_init_types(&b, "");
 	expect_built_error(&b, PE_ERR_PPROF, "invalid pprof: profile has no sample types");
 
 	/* the smallest valid profile: one sample type, no samples */
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	expect_built(&b, "");
 }
 
@@ -901,17 +711,17 @@ test_not_pprof(void)
 static uint8_t *
 small_profile(size_t *len)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	s1[] = {2, 1};
 	int64_t		v[] = {5};
 	uint8_t    *buf;
 
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "main");
 	b_frame(&b, 2, "work");
-	b_sample(&b, 2, s1, 1, v);
-	buf = b_pack(&b, len);
-	b_free(&b);
+	pb_sample(&b, 2, s1, 1, v);
+	buf = pb_pack(&b, len);
+	pb_free(&b);
 	return buf;
 }
 
@@ -1139,7 +949,7 @@ test_gzip_bomb(void)
 static void
 test_invalid_utf8_names(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	s1[] = {2, 1};
 	int64_t		v[] = {1};
 	uint8_t    *buf;
@@ -1148,16 +958,16 @@ test_invalid_utf8_names(void)
 	int64_t		nul_name;
 
 	reset_ctx();
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	b_frame(&b, 1, "bad\xff");
 	b_frame(&b, 2, "placeholder");
-	b.p.sample_type[0]->unit = b_str(&b, "c\xc3");
-	b_sample(&b, 2, s1, 1, v);
+	b.p.sample_type[0]->unit = pb_str(&b, "c\xc3");
+	pb_sample(&b, 2, s1, 1, v);
 	nul_name = (int64_t) b.p.n_string_table;	/* appended raw below */
 	b.p.function[1]->name = nul_name;
-	buf = b_pack(&b, &len);
+	buf = pb_pack(&b, &len);
 	buf = append_raw_string(buf, &len, "a\0b\xe2\x82", 5);
-	b_free(&b);
+	pb_free(&b);
 
 	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
 	if (t.ctx)
@@ -1187,7 +997,7 @@ test_deep_stack(void)
 	{
 		NFRAMES = 100000
 	};
-	Builder		b;
+	PbBuilder	b;
 	uint64_t   *locs = malloc(NFRAMES * sizeof(uint64_t));
 	int64_t		v[] = {42};
 	char		name[24];
@@ -1196,17 +1006,17 @@ test_deep_stack(void)
 	PeTree		t;
 
 	reset_ctx();
-	b_init(&b, "samples/count");
+	pb_init_types(&b, "samples/count");
 	for (int i = 0; i < NFRAMES; i++)
 	{
 		snprintf(name, sizeof(name), "fn%d", i);
 		b_frame(&b, i + 1, name);
 		locs[i] = NFRAMES - i;	/* leaf first: fn0 is the root */
 	}
-	b_sample(&b, NFRAMES, locs, 1, v);
-	b_sample(&b, NFRAMES, locs, 1, v);
-	buf = b_pack(&b, &len);
-	b_free(&b);
+	pb_sample(&b, NFRAMES, locs, 1, v);
+	pb_sample(&b, NFRAMES, locs, 1, v);
+	buf = pb_pack(&b, &len);
+	pb_free(&b);
 
 	CHECK_OK(&ctx, pe_pprof_decode(&ctx, buf, len, &t));
 	if (t.ctx)
@@ -1234,23 +1044,23 @@ test_deep_stack(void)
 static void
 test_stack_depth_limit(void)
 {
-	Builder		b;
+	PbBuilder	b;
 	uint64_t	inl[] = {1, 1, 1};
 	uint64_t	s1[] = {1, 1, 1, 1};	/* 4 locations of 3 inlined lines each */
 	int64_t		v[] = {1};
 
 	reset_ctx();
-	b_init(&b, "samples/count");
-	b_func(&b, 1, "f");
-	b_loc(&b, 1, 0x1, 3, inl);
-	b_sample(&b, 4, s1, 1, v);
+	pb_init_types(&b, "samples/count");
+	pb_func(&b, 1, "f");
+	pb_loc(&b, 1, 0, 0x1, 3, inl);
+	pb_sample(&b, 4, s1, 1, v);
 	ctx.limits.max_stack_depth = 12;
 	expect_built(&b, "f;f;f;f;f;f;f;f;f;f;f;f 1");
 
-	b_init(&b, "samples/count");
-	b_func(&b, 1, "f");
-	b_loc(&b, 1, 0x1, 3, inl);
-	b_sample(&b, 4, s1, 1, v);
+	pb_init_types(&b, "samples/count");
+	pb_func(&b, 1, "f");
+	pb_loc(&b, 1, 0, 0x1, 3, inl);
+	pb_sample(&b, 4, s1, 1, v);
 	ctx.limits.max_stack_depth = 11;
 	expect_built_error(&b, PE_ERR_LIMIT_DEPTH,
 					   "stack of sample 0 has 12 frames, more than the limit of 11");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_builder.h"
 #include "unit.h"
 #include "gw_json.h"
 #include "gw_labels.h"
@@ -15,7 +16,6 @@
 #include "gw_profile.h"
 #include "gw_push.h"
 #include "pe_codec.h"
-#include "profile.pb-c.h"
 #include "push/v1/push.pb-c.h"
 
 static const char *
@@ -139,65 +139,33 @@ test_multipart(void)
 static uint8_t *
 make_pprof(size_t *len)
 {
-	static char *strings[] = {"", "samples", "count", "main", "work", "idle", "user",
-	"alice", "bob", "span_id", "42", "cpu", "nanoseconds"};
-	Perftools__Profiles__Profile p = PERFTOOLS__PROFILES__PROFILE__INIT;
-	Perftools__Profiles__ValueType st[2] = {PERFTOOLS__PROFILES__VALUE_TYPE__INIT,
-	PERFTOOLS__PROFILES__VALUE_TYPE__INIT};
-	Perftools__Profiles__ValueType *stp[2] = {&st[0], &st[1]};
-	Perftools__Profiles__Function fn[3] = {PERFTOOLS__PROFILES__FUNCTION__INIT,
-		PERFTOOLS__PROFILES__FUNCTION__INIT, PERFTOOLS__PROFILES__FUNCTION__INIT};
-	Perftools__Profiles__Function *fnp[3] = {&fn[0], &fn[1], &fn[2]};
-	Perftools__Profiles__Line ln[3] = {PERFTOOLS__PROFILES__LINE__INIT,
-	PERFTOOLS__PROFILES__LINE__INIT, PERFTOOLS__PROFILES__LINE__INIT};
-	Perftools__Profiles__Line *lnp[3] = {&ln[0], &ln[1], &ln[2]};
-	Perftools__Profiles__Location loc[3] = {PERFTOOLS__PROFILES__LOCATION__INIT,
-	PERFTOOLS__PROFILES__LOCATION__INIT, PERFTOOLS__PROFILES__LOCATION__INIT};
-	Perftools__Profiles__Location *locp[3] = {&loc[0], &loc[1], &loc[2]};
-	Perftools__Profiles__Sample s[4] = {PERFTOOLS__PROFILES__SAMPLE__INIT,
-		PERFTOOLS__PROFILES__SAMPLE__INIT, PERFTOOLS__PROFILES__SAMPLE__INIT,
-	PERFTOOLS__PROFILES__SAMPLE__INIT};
-	Perftools__Profiles__Sample *sp[4] = {&s[0], &s[1], &s[2], &s[3]};
-	Perftools__Profiles__Label lb[4] = {PERFTOOLS__PROFILES__LABEL__INIT,
-		PERFTOOLS__PROFILES__LABEL__INIT, PERFTOOLS__PROFILES__LABEL__INIT,
-	PERFTOOLS__PROFILES__LABEL__INIT};
-	Perftools__Profiles__Label *lb_alice[2] = {&lb[0], &lb[2]};
-	Perftools__Profiles__Label *lb_bob[1] = {&lb[1]};
-	Perftools__Profiles__Label *lb_span[1] = {&lb[3]};
-	uint64_t	stack_work[2] = {2, 1},
-				stack_idle[2] = {3, 1};
-	int64_t		v[4][2] = {{1, 10}, {2, 20}, {4, 40}, {8, 80}};
+	static const uint64_t stack_work[] = {2, 1},
+				stack_idle[] = {3, 1};
+	static const int64_t v[4][2] = {{1, 10}, {2, 20}, {4, 40}, {8, 80}};
+	static const char *names[] = {"main", "work", "idle"};
+	PbBuilder	b;
+	PbSample   *s;
 	uint8_t    *out;
 
-	st[0].type = 1, st[0].unit = 2, st[1].type = 11, st[1].unit = 12;
-	for (int i = 0; i < 3; i++)
+	pb_init_types(&b, "samples/count,cpu/nanoseconds");
+	for (uint64_t i = 1; i <= 3; i++)
 	{
-		fn[i].id = (uint64_t) i + 1;
-		fn[i].name = 3 + i;
-		ln[i].function_id = (uint64_t) i + 1;
-		loc[i].id = (uint64_t) i + 1;
-		loc[i].n_line = 1;
-		loc[i].line = &lnp[i];
+		pb_func(&b, i, names[i - 1]);
+		pb_loc(&b, i, 0, 0, 1, &i);
 	}
-	lb[0].key = 6, lb[0].str = 7;	/* user=alice */
-	lb[1].key = 6, lb[1].str = 8;	/* user=bob */
-	lb[2].key = 9, lb[2].str = 10;	/* span_id=42: does not split */
-	lb[3].key = 9, lb[3].str = 10;
-	s[0].n_location_id = 2, s[0].location_id = stack_work, s[0].n_label = 2, s[0].label = lb_alice;
-	s[1].n_location_id = 2, s[1].location_id = stack_idle, s[1].n_label = 1, s[1].label = lb_bob;
-	s[2].n_location_id = 2, s[2].location_id = stack_work, s[2].n_label = 1, s[2].label = lb_span;
-	s[3].n_location_id = 2, s[3].location_id = stack_idle, s[3].n_label = 1, s[3].label = lb_alice;
-	for (int i = 0; i < 4; i++)
-		s[i].n_value = 2, s[i].value = v[i];
-	p.n_sample_type = 2, p.sample_type = stp;
-	p.n_sample = 4, p.sample = sp;
-	p.n_location = 3, p.location = locp;
-	p.n_function = 3, p.function = fnp;
-	p.n_string_table = sizeof(strings) / sizeof(strings[0]), p.string_table = strings;
-	p.time_nanos = INT64_C(1700000000000000000);
-	*len = perftools__profiles__profile__get_packed_size(&p);
-	out = malloc(*len);
-	perftools__profiles__profile__pack(&p, out);
+	s = pb_sample(&b, 2, stack_work, 2, v[0]);
+	pb_label(s, pb_str(&b, "user"), pb_str(&b, "alice"));
+	pb_label(s, pb_str(&b, "span_id"), pb_str(&b, "42"));	/* does not split */
+	s = pb_sample(&b, 2, stack_idle, 2, v[1]);
+	pb_label(s, pb_str(&b, "user"), pb_str(&b, "bob"));
+	s = pb_sample(&b, 2, stack_work, 2, v[2]);
+	pb_label(s, pb_str(&b, "span_id"), pb_str(&b, "42"));
+	s = pb_sample(&b, 2, stack_idle, 2, v[3]);
+	pb_label(s, pb_str(&b, "user"), pb_str(&b, "alice"));
+	pb_label(s, pb_str(&b, "span_id"), pb_str(&b, "42"));
+	b.p.time_nanos = INT64_C(1700000000000000000);
+	out = pb_pack(&b, len);
+	pb_free(&b);
 	return out;
 }
 
