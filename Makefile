@@ -119,6 +119,11 @@ build/unit/test_gw_config: test/unit/test_gw_config.c $(UNIT_COMMON) src/gateway
 unit: $(UNIT_TESTS) $(GW_UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS) $(GW_UNIT_TESTS); do $$t; done
 
+# the TAP tests (test/t/*.pl, PostgreSQL::Test::Cluster) against the installed extension
+.PHONY: tap
+tap:
+	bash test/t/run.sh
+
 # --- the single test command: deps (apt, as root), build, install, unit tests, a temporary
 # cluster, installcheck, test/scripts/*.sh; last line "N passed, N failed" -------------
 .PHONY: test

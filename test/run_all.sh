@@ -7,8 +7,9 @@
 #   3. starts a throwaway PostgreSQL cluster as a non-root user in a temporary folder;
 #   4. runs `make installcheck` (pg_regress: sql/ vs expected/) against it;
 #   5. runs every executable test/scripts/*.sh against it;
-#   6. checks the server log for crashed backends;
-#   7. stops the cluster (always) and prints a summary whose LAST line is
+#   6. runs the TAP tests (test/t/*.pl: prove, PostgreSQL::Test::Cluster, their own clusters);
+#   7. checks the server log for crashed backends;
+#   8. stops the cluster (always) and prints a summary whose LAST line is
 #      "N passed, N failed[, N skipped]".  It exits non-zero if anything failed.
 #
 # Run as a non-root user it does the same without apt-get and runs the cluster as that
@@ -425,7 +426,24 @@ for script in "${scripts[@]}"; do
 	fi
 done
 
-# ---------------------------------------------------------------- 6. crashes
+# ---------------------------------------------------------------- 6. TAP
+# test/t/*.pl under prove (PostgreSQL::Test::Cluster): each test starts its own clusters,
+# as $TEST_USER when root; test/t/run.sh prints "N passed, N failed" like a script.
+say "TAP tests (test/t, prove)"
+PATH="$PG_BINDIR:$PATH" PROFILE_EXT_TEST_USER=$TEST_USER \
+	run_logged tap timeout "$TIMEOUT" bash test/t/run.sh
+rc=$?
+if parse_counts "$(grep -E 'passed, [0-9]+ failed' "$LOGDIR/tap.log" | tail -n 1)"; then
+	if [ "$rc" != 0 ] && [ "$F" = 0 ]; then
+		record tap FAIL "$P" 1 "$S" "exit status $rc"
+	else
+		record tap "$([ "$F" = 0 ] && echo ok || echo FAIL)" "$P" "$F" "$S"
+	fi
+else
+	step_error tap "no counts line from test/t/run.sh (exit status $rc)"
+fi
+
+# ---------------------------------------------------------------- 7. crashes
 say "server log check"
 check_crashes "server shutdown or between suites"
 if [ "$CRASH_LINES" -gt 0 ]; then

@@ -10,6 +10,8 @@
 #                             user created if needed); sets PE_PGDATA, PE_PORT, PE_SOCKET
 #   pe_cluster_stop           stop it (fast, then immediate)
 #   pe_as_user USER CMD...    run CMD as USER from a folder that user can enter
+#   pe_run_user USER          the user servers and TAP tests run as: USER when root
+#                             (a system user created if missing), else the caller
 #
 # Callers set -u safely: every variable here has a default.
 
@@ -87,6 +89,19 @@ pe_pick_port() {
 	return 1
 }
 
+# PostgreSQL (initdb, the server, PostgreSQL::Test::Cluster) refuses to run as root.
+pe_run_user() {
+	if [ "$(id -u)" != 0 ]; then
+		id -un
+		return
+	fi
+	if ! id "$1" >/dev/null 2>&1; then
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$1" >&2 || return 1
+	fi
+	echo "$1"
+}
+
 pe_as_user() {
 	local user=$1
 	shift
@@ -104,17 +119,9 @@ pe_as_user() {
 # (ignored unless root: then the server runs as USER, a system user created if missing).
 # The socket is in DIR; the log is DIR/server.log.
 pe_cluster_start() {
-	local dir=$1 user=$2 bindir attempt
+	local dir=$1 user bindir attempt
 	bindir=$(pg_config --bindir) || return 1
-	if [ "$(id -u)" = 0 ]; then
-		if ! id "$user" >/dev/null 2>&1; then
-			useradd --system --user-group --no-create-home --home-dir /nonexistent \
-				--shell /usr/sbin/nologin "$user" || return 1
-		fi
-		chown "$user:" "$dir" || return 1
-	else
-		user=$(id -un)
-	fi
+	user=$(pe_run_user "$2") && chown "$user:" "$dir" || return 1
 	PE_CLUSTER_USER=$user PE_SOCKET=$dir PE_PGDATA=$dir/data
 	pe_as_user "$user" "$bindir/initdb" -D "$PE_PGDATA" -U "$user" -A trust \
 		--no-locale -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 || {
