@@ -13,8 +13,9 @@
  * ISIZE, an untrusted hint: capped by the limit and by deflate's largest
  * possible expansion of the input, and only ever a starting point.  When
  * libdeflate refuses the data, zlib inflates it again under the same limit:
- * its messages say what is wrong (truncated, bad checksum, bad block), and
- * zlib stays the reference for what is valid gzip.  No interrupt check
+ * its messages say what is wrong (truncated, bad checksum, bad block).
+ * Members with a header CRC go to zlib too, since libdeflate skips it
+ * unchecked.  Both check each member's CRC-32 and size.  No interrupt check
  * happens inside either library; memory comes from the PeCtx allocator
  * except for libdeflate's decompressor, which is held only during one call.
  */
@@ -30,6 +31,7 @@
 /* deflate's largest expansion: a 258-byte match per two bits, about 1032:1 */
 #define DEFLATE_MAX_RATIO		1032
 #define GZIP_TRAILER_SIZE		8
+#define GZIP_FLAG_FHCRC			0x02
 
 bool
 pe_is_gzip(const uint8_t *data, size_t len)
@@ -294,6 +296,9 @@ libdeflate_gunzip(PeCtx *ctx, const uint8_t *data, size_t len,
 
 		if (pos > 0 && !pe_is_gzip(data + pos, len - pos))
 			return gunzip_trailing_error(ctx, len - pos, pos);
+		/* libdeflate skips a header CRC (flag FHCRC) unchecked: zlib checks it */
+		if (len - pos < 4 || (data[pos + 3] & GZIP_FLAG_FHCRC))
+			return false;
 		r = deflate_member(data + pos, len - pos, *buf + *used, *cap - *used,
 						   &in_used, &out_used, &nomem);
 		if (nomem)

@@ -790,6 +790,27 @@ test_gzip_truncated(void)
 	expect_error(gz, glen, PE_ERR_PPROF, "invalid pprof: corrupt gzip data");
 	free(plain);
 	free(gz);
+
+	/* a header CRC (flag FHCRC) is checked: a right one passes, a wrong one is refused */
+	plain = small_profile(&plen);
+	gz = gzip_bytes(plain, plen, &glen);
+	{
+		uint8_t    *h = malloc(glen + 2);
+		uint32_t	hcrc;
+
+		memcpy(h, gz, 10);
+		h[3] |= 0x02;
+		hcrc = (uint32_t) crc32(0, h, 10);
+		h[10] = (uint8_t) hcrc;
+		h[11] = (uint8_t) (hcrc >> 8);
+		memcpy(h + 12, gz + 10, glen - 10);
+		expect_folded(h, glen + 2, "main;work 5");
+		h[10] ^= 0x01;
+		expect_error(h, glen + 2, PE_ERR_PPROF, "invalid pprof: corrupt gzip data: header crc mismatch");
+		free(h);
+	}
+	free(plain);
+	free(gz);
 }
 
 /*
