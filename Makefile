@@ -138,6 +138,14 @@ tools/gen/pe_gen: $(GEN_SRCS) $(wildcard tools/gen/*.h) src/core/profile.pb-c.c 
 		src/core/profile.pb-c.c -lprotobuf-c -lz -lm
 EXTRA_CLEAN += tools/gen/pe_gen
 
+# merge instruction counts under callgrind (test/bench/merge_driver.c explains), built with
+# the server's code generation flags
+build/bench/merge_driver: test/bench/merge_driver.c test/unit/unit.c $(CORE_SRCS) $(wildcard src/core/*.h)
+	@mkdir -p build/bench
+	$(UNIT_CC) -std=gnu11 -O2 -fno-strict-aliasing -fwrapv -g -Wall -Wextra -Wno-unused-parameter \
+		-Wno-sign-compare -Wno-missing-field-initializers -Isrc/core -Itest/unit -o $@ $< \
+		test/unit/unit.c $(CORE_SRCS) $(UNIT_LIBS)
+
 .PHONY: demo demo-gateway
 demo:
 	bash tools/demo.sh

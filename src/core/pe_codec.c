@@ -662,40 +662,60 @@ typedef struct Reader
 } Reader;
 
 /*
- * Read an unsigned LEB128 varint: at most 10 bytes, no bits past 64, and
- * the shortest form only (a later byte of 0 would be a second encoding).
+ * Read an unsigned LEB128 varint at data[*pos]: at most 10 bytes, no bits
+ * past 64, and the shortest form only (a later byte of 0 would be a second
+ * encoding).  Hot loops keep their cursor in a local and call this
+ * directly, so that the compiler can hold it in a register.
  */
 static inline bool
-get_varint(Reader *r, uint64_t *out)
+varint_at(const uint8_t *data, size_t len, size_t *pos, uint64_t *out,
+		  VarintStatus *status)
 {
 	uint64_t	v = 0;
+	size_t		p = *pos;
 
+	/* Most varints of a body are one byte: counts, name gaps, small values. */
+	if (p < len && data[p] < 0x80)
+	{
+		*out = data[p];
+		*pos = p + 1;
+		return true;
+	}
 	for (int i = 0; i < VARINT_MAX_BYTES; i++)
 	{
 		uint8_t		byte;
 
-		if (r->pos >= r->len)
+		if (p >= len)
 		{
-			r->status = VARINT_TRUNCATED;
+			*pos = p;
+			*status = VARINT_TRUNCATED;
 			return false;
 		}
-		byte = r->data[r->pos++];
+		byte = data[p++];
 		if (i == VARINT_MAX_BYTES - 1 && byte > 1)
 			break;
 		v |= (uint64_t) (byte & 0x7F) << (7 * i);
 		if ((byte & 0x80) == 0)
 		{
+			*pos = p;
 			if (byte == 0 && i > 0)
 			{
-				r->status = VARINT_NOT_MINIMAL;
+				*status = VARINT_NOT_MINIMAL;
 				return false;
 			}
 			*out = v;
 			return true;
 		}
 	}
-	r->status = VARINT_TOO_LONG;
+	*pos = p;
+	*status = VARINT_TOO_LONG;
 	return false;
+}
+
+static inline bool
+get_varint(Reader *r, uint64_t *out)
+{
+	return varint_at(r->data, r->len, &r->pos, out, &r->status);
 }
 
 /* "what" with an optional number: "the name of node 12". */
@@ -926,13 +946,19 @@ static bool
 get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 {
 	uint32_t	prev = 0;
+	const uint8_t *data = r->data;
+	size_t		len = r->len;
+	size_t		pos = r->pos;
 
 	for (uint32_t i = 0; i < nnodes; i++)
 	{
 		uint64_t	up;
 
-		if (!get_varint(r, &up))
+		if (!varint_at(data, len, &pos, &up, &r->status))
+		{
+			r->pos = pos;
 			return varint_fail(r, "the up count of node", i + 1);
+		}
 		if (up > prev)
 			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u climbs %llu levels from depth %u\n"
 					"A node's up count is at most the previous node's depth, so that every node but the root has a parent.",
@@ -942,6 +968,7 @@ get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(r->ctx);
 	}
+	r->pos = pos;
 	return true;
 }
 
@@ -960,6 +987,11 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 	uint8_t    *used = pe_alloc0(ctx, nstrings ? nstrings : 1);
 	uint32_t   *node_at = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
 	bool		ok = false;
+	const uint8_t *data = r->data;
+	size_t		len = r->len;
+	size_t		pos = r->pos;
+	uint32_t   *parent = t->parent;
+	uint32_t   *name = t->name;
 
 	if (used == NULL || node_at == NULL)
 		goto done;
@@ -973,8 +1005,9 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 		uint64_t	code;
 		int64_t		rank;
 
-		if (!get_varint(r, &code))
+		if (!varint_at(data, len, &pos, &code, &r->status))
 		{
+			r->pos = pos;
 			varint_fail(r, "the name of node", node);
 			goto done;
 		}
@@ -992,12 +1025,15 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 		last[d] = (uint32_t) rank;
 		last[d + 1] = NO_NAME;
 		path[d] = (uint32_t) rank;
-		if (pe_tree_append(t, node_at[d - 1], map[rank]) != node)
-			goto done;
+		/* parse_tree reserved room for every node and checked max_nodes */
+		parent[node] = node_at[d - 1];
+		name[node] = map[rank];
 		node_at[d] = node;
 		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
+	r->pos = pos;
+	t->nnodes = nnodes + 1;
 	for (uint32_t k = 0; k < nstrings; k++)
 		if (!used[k])
 		{
@@ -1012,14 +1048,22 @@ done:
 	return ok;
 }
 
+/* What parse_tree learns on the way that the version 2 summary must repeat. */
+typedef struct TreeCounts
+{
+	uint32_t	nfunctions;		/* distinct names but the root's empty one */
+	uint64_t	overflow;		/* bit v: the total of column v leaves 64 bits */
+	int64_t		totals[PE_MAX_VALUES];	/* 0 where overflow */
+} TreeCounts;
+
 /*
  * The self columns, root first; then refuse all-zero subtrees.  Version 2
  * columns start with their scale, the gcd of the column's values: at
  * least 1, 1 when all are 0, and the stored quotients have gcd 1 (so that
- * each column has one encoding).
+ * each column has one encoding).  Column totals are summed on the way.
  */
 static bool
-get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
+get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version, TreeCounts *counts)
 {
 	uint32_t	nv = t->meta.nvalues;
 	uint32_t	n = t->nnodes;
@@ -1028,6 +1072,12 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 	{
 		uint64_t	scale = 1;
 		uint64_t	g = 0;
+		int64_t		sum = 0;
+		bool		overflow = false;
+		int64_t    *self = t->self + v;
+		const uint8_t *data = r->data;
+		size_t		len = r->len;
+		size_t		pos;
 
 		if (version >= 2)
 		{
@@ -1038,31 +1088,44 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
 				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: value column %u has scale %llu\n"
 						"A column's scale is between 1 and 2^63.", v, (unsigned long long) scale);
 		}
-		for (uint32_t node = 0; node < n; node++)
+		pos = r->pos;
+		for (uint32_t node = 0; node < n; node++, self += nv)
 		{
-			int64_t    *self = &t->self[(size_t) node * nv + v];
+			uint64_t	u;
+			int64_t		x;
 
-			if (!get_i64(r, self, "a value of node", node))
-				return false;
+			if (!varint_at(data, len, &pos, &u, &r->status))
+			{
+				r->pos = pos;
+				return varint_fail(r, "a value of node", node);
+			}
+			x = zigzag_decode(u);
 			if (version >= 2 && g != 1)
-				g = gcd_u64(g, magnitude(*self));
+				g = gcd_u64(g, magnitude(x));
 			if (scale > 1)
 			{
-				__int128	product = (__int128) *self * (__int128) scale;
+				__int128	product = (__int128) x * (__int128) scale;
 
 				if (product < INT64_MIN || product > INT64_MAX)
 					return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: a value of node %u times its column's scale leaves 64 bits",
 								   node);
-				*self = (int64_t) product;
+				x = (int64_t) product;
 			}
+			*self = x;
+			overflow |= __builtin_add_overflow(sum, x, &sum);
 			if ((node & (PE_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(r->ctx);
 		}
+		r->pos = pos;
 		/* The stored values share no factor; all 0 only with scale 1. */
 		if (version >= 2 && g != 1 && !(g == 0 && scale == 1))
 			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: the values of column %u share the factor %llu\n"
 					"A column's scale is the greatest common divisor of its values (1 when all are 0), so the stored values share no factor.",
 					v, (unsigned long long) (g ? g : scale));
+		/* as column_total: an overflowing total counts as 0 */
+		counts->totals[v] = overflow ? 0 : sum;
+		if (overflow)
+			counts->overflow |= (uint64_t) 1 << v;
 	}
 	if (r->pos != r->len)
 		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %zu bytes after the last column",
@@ -1087,7 +1150,7 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version)
  * the header fields.
  */
 static bool
-parse_tree(Reader *r, PeTree *t, int version, uint32_t *nfunctions)
+parse_tree(Reader *r, PeTree *t, int version, TreeCounts *counts)
 {
 	PeCtx	   *ctx = r->ctx;
 	uint32_t	nstrings = 0;
@@ -1122,13 +1185,13 @@ parse_tree(Reader *r, PeTree *t, int version, uint32_t *nfunctions)
 	path = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
 	last = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 2));
 	nonzero = pe_alloc(ctx, nnodes + 1);
-	if (!depth || !path || !last || !nonzero)
+	if (!depth || !path || !last || !nonzero || !pe_tree_reserve(t, nnodes + 1))
 		goto done;
 	ok = get_depths(r, nnodes, depth) &&
 		get_nodes(r, t, nnodes, depth, nstrings, map, path, last) &&
-		get_selves(r, t, nonzero, version);
+		get_selves(r, t, nonzero, version, counts);
 	/* Functions: the table's names but an empty one (the root's name). */
-	*nfunctions = nstrings - (nstrings > 0 && r->names->len[map[0]] == 0);
+	counts->nfunctions = nstrings - (nstrings > 0 && r->names->len[map[0]] == 0);
 done:
 	pe_free(ctx, map);
 	pe_free(ctx, depth);
@@ -1145,7 +1208,7 @@ parse_body_v1(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
 {
 	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
 	PeMeta		meta;
-	uint32_t	nfunctions;
+	TreeCounts	counts;
 	bool		ok;
 
 	if (!get_meta(&r, &meta))
@@ -1155,7 +1218,8 @@ parse_body_v1(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
 	}
 	ok = pe_tree_init(ctx, t, &meta);
 	pe_meta_free(ctx, &meta);
-	return ok && parse_tree(&r, t, 1, &nfunctions);
+	memset(&counts, 0, sizeof(counts));
+	return ok && parse_tree(&r, t, 1, &counts);
 }
 
 /*
@@ -1200,18 +1264,18 @@ get_summary(PeCtx *ctx, const uint8_t *data, size_t len, uint32_t crc, PeSummary
 
 /* The summary of a decoded tree must be the one its encoder would write. */
 static bool
-check_summary(PeCtx *ctx, const PeSummary *s, const PeTree *t, uint32_t nfunctions)
+check_summary(PeCtx *ctx, const PeSummary *s, const PeTree *t, const TreeCounts *c)
 {
 	if (s->nnodes != t->nnodes - 1)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary says %u nodes, the tree has %u",
 					   s->nnodes, t->nnodes - 1);
-	if (s->nfunctions != nfunctions)
+	if (s->nfunctions != c->nfunctions)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary says %u functions, the tree has %u",
-					   s->nfunctions, nfunctions);
+					   s->nfunctions, c->nfunctions);
 	for (uint32_t v = 0; v < t->meta.nvalues; v++)
 	{
-		bool		overflow;
-		int64_t		sum = column_total(t, NULL, t->nnodes, v, &overflow);
+		bool		overflow = c->overflow >> v & 1;
+		int64_t		sum = c->totals[v];
 
 		if (overflow != (bool) (s->overflow >> v & 1) || sum != s->totals[v])
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary's total of sample type %u does not match the tree\n"
@@ -1227,11 +1291,12 @@ parse_body_v2(PeCtx *ctx, const uint8_t *body, size_t body_len, const PeSummary 
 			  PeTree *t, PeStrtab *names)
 {
 	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
-	uint32_t	nfunctions;
+	TreeCounts	counts;
 
+	memset(&counts, 0, sizeof(counts));
 	return pe_tree_init(ctx, t, &s->meta) &&
-		parse_tree(&r, t, 2, &nfunctions) &&
-		check_summary(ctx, s, t, nfunctions);
+		parse_tree(&r, t, 2, &counts) &&
+		check_summary(ctx, s, t, &counts);
 }
 
 /*

@@ -136,6 +136,51 @@ child_index_reserve(PeTree *t, uint32_t need)
 	return true;
 }
 
+/* Grow the node arrays to hold at least need nodes (doubling). */
+static bool
+tree_grow(PeTree *t, uint32_t need)
+{
+	PeCtx	   *ctx = t->ctx;
+	uint32_t	nv = t->meta.nvalues;
+	uint32_t	cap = t->cap;
+	uint32_t	newcap = cap ? cap : 64;
+	int64_t    *self;
+
+	if (need > UINT32_MAX - 1)
+		return pe_fail(ctx, PE_ERR_LIMIT, "call tree too large");
+	while (newcap < need)
+		newcap = newcap > UINT32_MAX / 2 ? UINT32_MAX - 1 : newcap * 2;
+	if (!pe_grow(ctx, (void **) &t->parent, &cap, newcap, sizeof(uint32_t)))
+		return false;
+	cap = t->cap;
+	if (!pe_grow(ctx, (void **) &t->name, &cap, newcap, sizeof(uint32_t)))
+		return false;
+	self = pe_realloc(ctx, t->self, (size_t) newcap * (nv ? nv : 1) * sizeof(int64_t));
+	if (self == NULL)
+		return false;
+	t->self = self;
+	if (t->last_child)
+	{
+		PeLastChild *lc = pe_realloc(ctx, t->last_child, (size_t) newcap * sizeof(PeLastChild));
+
+		if (lc == NULL)
+			return false;
+		memset(lc + t->cap, 0, (size_t) (newcap - t->cap) * sizeof(PeLastChild));
+		t->last_child = lc;
+	}
+	t->cap = newcap;
+	return true;
+}
+
+bool
+pe_tree_reserve(PeTree *t, uint32_t need)
+{
+	if (need > t->ctx->limits.max_nodes)
+		return pe_fail(t->ctx, PE_ERR_LIMIT_NODES, "call tree exceeds the limit of %u nodes",
+					   t->ctx->limits.max_nodes);
+	return need <= t->cap || tree_grow(t, need);
+}
+
 uint32_t
 pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
 {
@@ -149,39 +194,15 @@ pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
 				ctx->limits.max_nodes);
 		return PE_NO_NODE;
 	}
-	if (node + 1 > t->cap)
-	{
-		uint32_t	cap = t->cap;
-		uint32_t	newcap = cap ? (cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : cap * 2) : 64;
-		int64_t    *self;
-
-		if (!pe_grow(ctx, (void **) &t->parent, &cap, newcap, sizeof(uint32_t)))
-			return PE_NO_NODE;
-		cap = t->cap;
-		if (!pe_grow(ctx, (void **) &t->name, &cap, newcap, sizeof(uint32_t)))
-			return PE_NO_NODE;
-		self = pe_realloc(ctx, t->self, (size_t) newcap * (nv ? nv : 1) * sizeof(int64_t));
-		if (self == NULL)
-			return PE_NO_NODE;
-		t->self = self;
-		if (t->last_child)
-		{
-			uint32_t   *lc = pe_realloc(ctx, t->last_child, (size_t) newcap * sizeof(uint32_t));
-
-			if (lc == NULL)
-				return PE_NO_NODE;
-			memset(lc + t->cap, 0, (size_t) (newcap - t->cap) * sizeof(uint32_t));
-			t->last_child = lc;
-		}
-		t->cap = newcap;
-	}
+	if (node + 1 > t->cap && !tree_grow(t, node + 1))
+		return PE_NO_NODE;
 	t->canonical = false;
 	t->parent[node] = parent;
 	t->name[node] = name;
 	if (t->last_child)
-		t->last_child[node] = 0;
-	if (nv)
-		memset(t->self + (size_t) node * nv, 0, nv * sizeof(int64_t));
+		t->last_child[node].node = 0;
+	for (uint32_t v = 0; v < nv; v++)
+		t->self[(size_t) node * nv + v] = 0;
 	t->nnodes++;
 	if (t->slots && node > 0)
 	{
@@ -197,22 +218,15 @@ pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
 }
 
 uint32_t
-pe_tree_child(PeTree *t, uint32_t parent, uint32_t name)
+pe_tree_child_lookup(PeTree *t, uint32_t parent, uint32_t name)
 {
 	uint32_t	mask;
 	uint32_t	i;
 	uint32_t	found;
 
-	if (t->last_child)
+	if (t->last_child == NULL)
 	{
-		uint32_t	c = t->last_child[parent];
-
-		if (c != 0 && t->name[c] == name)
-			return c;
-	}
-	else
-	{
-		t->last_child = pe_alloc0(t->ctx, (size_t) (t->cap ? t->cap : 1) * sizeof(uint32_t));
+		t->last_child = pe_alloc0(t->ctx, (size_t) (t->cap ? t->cap : 1) * sizeof(PeLastChild));
 		if (t->last_child == NULL)
 			return PE_NO_NODE;
 	}
@@ -225,15 +239,17 @@ pe_tree_child(PeTree *t, uint32_t parent, uint32_t name)
 		if (t->slots[i].parent == parent && t->slots[i].name == name)
 		{
 			found = t->slots[i].node - 1;
-			t->last_child[parent] = found;
-			return found;
+			goto out;
 		}
 		i = (i + 1) & mask;
 	}
 	/* Not found: append (which inserts into the index we just sized). */
 	found = pe_tree_append(t, parent, name);
-	if (found != PE_NO_NODE)
-		t->last_child[parent] = found;
+	if (found == PE_NO_NODE)
+		return found;
+out:
+	t->last_child[parent].node = found;
+	t->last_child[parent].name = name;
 	return found;
 }
 
@@ -322,9 +338,12 @@ pe_meta_merge(PeCtx *ctx, PeMeta *dst, const PeMeta *src)
 	return true;
 }
 
-/* Add src's nodes into dst through name_map (NULL: ids are shared). */
-static bool
-merge_nodes(PeTree *dst, const PeTree *src, const uint32_t *name_map, bool negate)
+/*
+ * Add src's nodes into dst through name_map (NULL: ids are shared).
+ * Inlined into merge_nodes() so that each value of negate gets its own loop.
+ */
+static inline __attribute__((always_inline)) bool
+merge_nodes_with(PeTree *dst, const PeTree *src, const uint32_t *name_map, bool negate)
 {
 	PeCtx	   *ctx = dst->ctx;
 	uint32_t	nv = src->meta.nvalues;
@@ -375,6 +394,13 @@ merge_nodes(PeTree *dst, const PeTree *src, const uint32_t *name_map, bool negat
 done:
 	pe_free(ctx, node_map);
 	return ok;
+}
+
+static bool
+merge_nodes(PeTree *dst, const PeTree *src, const uint32_t *name_map, bool negate)
+{
+	return negate ? merge_nodes_with(dst, src, name_map, true) :
+		merge_nodes_with(dst, src, name_map, false);
 }
 
 bool

@@ -78,6 +78,13 @@ typedef struct PeChildSlot
 	uint32_t	node;			/* node + 1; 0 = empty */
 } PeChildSlot;
 
+/* The child of a node found last, with its name: one load checks it. */
+typedef struct PeLastChild
+{
+	uint32_t	node;			/* 0: none */
+	uint32_t	name;
+} PeLastChild;
+
 typedef struct PeTree
 {
 	PeCtx	   *ctx;
@@ -91,11 +98,11 @@ typedef struct PeTree
 	PeChildSlot *slots;			/* child index on (parent, name), lazily built */
 	uint32_t	nslots;
 	/*
-	 * The child of each node found last (0: none), next to the index: most
-	 * stacks are chains, and two node-sized arrays stay in cache where the
-	 * index does not.
+	 * The child of each node found last, next to the index: most stacks
+	 * are chains, and a node-sized array stays in cache where the index
+	 * does not.
 	 */
-	uint32_t   *last_child;
+	PeLastChild *last_child;
 	/*
 	 * Node index order is the canonical pre-order without all-zero
 	 * subtrees (set by pe_decode, cleared by every change), so readers can
@@ -118,8 +125,24 @@ extern void pe_tree_free(PeTree *t);
 extern bool pe_meta_copy(PeCtx *ctx, PeMeta *dst, const PeMeta *src);
 extern void pe_meta_free(PeCtx *ctx, PeMeta *m);
 
+/* pe_tree_child() when the parent's last child found is not the one. */
+extern uint32_t pe_tree_child_lookup(PeTree *t, uint32_t parent, uint32_t name);
+
 /* Find or create the child of parent named name; PE_NO_NODE on error. */
-extern uint32_t pe_tree_child(PeTree *t, uint32_t parent, uint32_t name);
+static inline uint32_t
+pe_tree_child(PeTree *t, uint32_t parent, uint32_t name)
+{
+	if (t->last_child)
+	{
+		PeLastChild lc = t->last_child[parent];
+
+		if (lc.node != 0 && lc.name == name)
+			return lc.node;
+	}
+	return pe_tree_child_lookup(t, parent, name);
+}
+/* Room for need nodes (decoders filling the arrays); checks max_nodes. */
+extern bool pe_tree_reserve(PeTree *t, uint32_t need);
 /* Append a node without looking for an existing one (decoders only). */
 extern uint32_t pe_tree_append(PeTree *t, uint32_t parent, uint32_t name);
 /* self[node] += values (checked). */

@@ -15,7 +15,8 @@
  * max_nodes and focus/ignore choices.
  *
  * Invariants checked (each only where no overflow error happened):
- * - merge commutes: A+B and B+A have the same canonical encoding;
+ * - merge commutes: A+B and B+A have the same canonical encoding, and so
+ *   has A with B's stored encoding folded in (pe_decode_merge);
  * - (A-B)+B encodes as A, and A-A is all zero;
  * - flame rows: one root row, levels that step down by at most one,
  *   value == self + sum(children values) on every row, root value ==
@@ -367,6 +368,28 @@ check_self_diff(PeCtx *ctx, const PeTree *a)
 	pe_tree_free(&z);
 }
 
+/*
+ * The merge aggregate's path: B stored, then folded into A by
+ * pe_decode_merge, gives A+B (ab, which merged without error).
+ */
+static void
+check_decode_merge(PeCtx *ctx, const PeTree *a, const PeTree *b, const PeTree *ab)
+{
+	PeTree		st;
+	size_t		lb;
+	uint8_t    *eb = encode_raw(ctx, b, &lb);
+
+	if (eb == NULL)
+		return;
+	FUZZ_ASSERT(ctx, pe_tree_copy(ctx, a, &st));
+	if (!pe_decode_merge(ctx, eb, lb, &st))
+		allow_overflow(ctx);	/* as for ab: only an overflow or a limit may stop it */
+	else
+		check_same_tree(ctx, ab, &st);
+	pe_tree_free(&st);
+	pe_free(ctx, eb);
+}
+
 /* A+B and B+A: the same tree; flame rows and top of the sum. */
 static void
 check_merges(PeCtx *ctx, const PeTree *a, const PeTree *b, Rng *rng)
@@ -393,6 +416,7 @@ check_merges(PeCtx *ctx, const PeTree *a, const PeTree *b, Rng *rng)
 	{
 		check_flames(ctx, &ab, rng);
 		check_top(ctx, &ab, rng_next(rng) % ab.meta.nvalues);
+		check_decode_merge(ctx, a, b, &ab);
 	}
 	pe_tree_free(&ab);
 	pe_tree_free(&ba);
