@@ -17,16 +17,18 @@
 #  2. pg_dump -Fc | pg_restore and plain pg_dump | psql into fresh databases: the same
 #     bytes (profile_send) for every row, an expression index and a materialized view over
 #     profile_merge restored too.
-#  3. format stability: test/fixtures/stored_v1.tsv holds values written by 0.1.0 and
-#     what they must read as; see the comment above check_fixture.  The summary accessors
-#     (profile_total, _sample_types, _time, _duration, _info) give the same for a version 1
-#     value as for its version 2 rewrite (profile_merge of the one value).  Also the values COPYed
-#     out in binary and back in keep their bytes.
+#  3. format stability: test/fixtures/stored_vN.tsv holds values written in format version
+#     N (1 by 0.1.0, 2 by 0.2.0 before format version 3) and what they must read as; see the
+#     comment above check_fixture.  The summary accessors (profile_total, _sample_types,
+#     _time, _duration, _info) give the same for an old value as for its rewrite in the
+#     current version (profile_merge of the one value).  Also the values COPYed out in binary
+#     and back in keep their bytes.
 #
 # Needs pg_config's initdb/pg_ctl/pg_dump/pg_restore, psql and a C compiler for pe_gen.
 # Runs as root (the servers then run as $PROFILE_EXT_TEST_USER, default profile_ext_test)
 # or as any user.  Last line "N passed, N failed".
-# PROFILE_EXT_WRITE_FIXTURE=1 rewrites the fixture instead of testing (see check_fixture).
+# PROFILE_EXT_WRITE_FIXTURE=N writes test/fixtures/stored_vN.tsv instead of testing, with a
+# build whose writer writes version N (see check_fixture).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=${REPO:-$(cd "$here/../.." && pwd)}
@@ -36,7 +38,9 @@ export LC_ALL=C.UTF-8
 unset PGSERVICE PGOPTIONS PGDATABASE
 
 TEST_USER=${PROFILE_EXT_TEST_USER:-profile_ext_test}
-FIXTURE=$repo/test/fixtures/stored_v1.tsv
+FIXTURES=("$repo"/test/fixtures/stored_v*.tsv)
+# The format version this build writes: what an old value's rewrite must report.
+WRITER_VERSION=2
 BINDIR=$(pg_config --bindir)
 # shellcheck source=test/lib.sh
 source "$repo/test/lib.sh"
@@ -349,15 +353,16 @@ EOF
 
 # ---------------------------------------------------------------- 3. format stability
 
-# test/fixtures/stored_v1.tsv: profile values written by profile_ext 0.1.0 in their text
+# test/fixtures/stored_vN.tsv: profile values written in format version N in their text
 # form (\x-hex of the stored bytes), with the md5 of profile_info(value)::text and of the
 # folded stacks of every sample type ("type:unit\n" || profile_to_folded(value, type:unit),
 # concatenated in order).  A value stored by this version must stay readable by every
 # later one (pg_upgrade keeps the bytes on disk as they are), so THIS TEST MUST KEEP
-# PASSING UNCHANGED IN FUTURE VERSIONS: never regenerate the values once 0.1.0 is released.
+# PASSING UNCHANGED IN FUTURE VERSIONS: never regenerate the values of a released version.
 # If a later version deliberately changes what profile_info reports, only the info column
 # may be recomputed with that version (the values and folded md5s stay).
-# PROFILE_EXT_WRITE_FIXTURE=1 writes the file from the recipe below (before a release only).
+# PROFILE_EXT_WRITE_FIXTURE=N writes stored_vN.tsv from the recipe below, once, with the
+# build that first writes version N.
 FIXTURE_RECIPE=$(cat <<'EOF'
 CREATE TABLE fx (ord int, name text, p profile);
 INSERT INTO fx VALUES
@@ -381,34 +386,40 @@ FOLDED_MD5_SQL="(SELECT md5(string_agg(st || E'\\n' || coalesce(profile_to_folde
 	FROM unnest(profile_sample_types(p)) WITH ORDINALITY u(st, o))"
 
 write_fixture() {
+	local version=$1 fixture=$repo/test/fixtures/stored_v$1.tsv
 	start_cluster fixture || exit 1
 	q -c "CREATE TABLE gen (id serial, ts timestamptz, labels jsonb, profile profile)" &&
 		"$GEN" --quiet --count 2 --samples 40 --stacks 30 --seed 11 |
 		q -c "COPY gen (ts, labels, profile) FROM STDIN WITH (FORMAT binary)" &&
 		q -c "$FIXTURE_RECIPE" || exit 1
-	mkdir -p "$(dirname "$FIXTURE")"
+	if [ "$(q -c "SELECT DISTINCT profile_info(p) ->> 'format_version' FROM fx")" != "$version" ]; then
+		echo "this build does not write format version $version"
+		exit 1
+	fi
+	mkdir -p "$(dirname "$fixture")"
 	{
-		echo "# Profile values written by profile_ext 0.1.0 (format_version 1), read back by"
+		echo "# Profile values written in format_version $version, read back by"
 		echo "# test/scripts/durability.sh: every later version must read them the same way."
-		echo "# Do not regenerate after the 0.1.0 release.  Recipe: FIXTURE_RECIPE in that script."
+		echo "# Never regenerate.  Recipe: FIXTURE_RECIPE in that script."
 		echo "# Columns (tab-separated): name, md5(profile_info(v)::text), md5 of the folded"
 		echo "# stacks of every sample type, the value as text (\\x-hex of the stored bytes)."
 		q -F $'\t' -c "SELECT name, md5(profile_info(p)::text), $FOLDED_MD5_SQL, p FROM fx ORDER BY ord"
-	} >"$FIXTURE" || exit 1
-	echo "wrote $FIXTURE ($(grep -vc '^#' "$FIXTURE") values)"
+	} >"$fixture" || exit 1
+	echo "wrote $fixture ($(grep -vc '^#' "$fixture") values)"
 	stop_cluster
 }
 
 check_fixture() {
-	local out n line
-	if [ ! -f "$FIXTURE" ]; then
-		bad "fixture $FIXTURE is missing"
+	local fixture=$1 out n line
+	local base=${fixture##*/}
+	if [ ! -f "$fixture" ]; then
+		bad "fixture $base is missing"
 		return
 	fi
 	start_cluster fixture || { bad "fixture: no cluster"; return; }
 	q -c "CREATE TABLE fixture (name text, info_md5 text, folded_md5 text, value text)" || return
-	grep -v '^#' "$FIXTURE" | q -c "\\copy fixture FROM STDIN WITH (FORMAT csv, DELIMITER E'\\t')" ||
-		{ bad "fixture: cannot load $FIXTURE"; return; }
+	grep -v '^#' "$fixture" | q -c "\\copy fixture FROM STDIN WITH (FORMAT csv, DELIMITER E'\\t')" ||
+		{ bad "fixture: cannot load $base"; return; }
 	n=$(q -c "SELECT count(*) FROM fixture")
 	# Read each value on its own, so one unreadable value names itself.
 	out=$(q -F ' ' -c "SELECT name FROM fixture ORDER BY name" | while read -r name; do
@@ -420,7 +431,7 @@ check_fixture() {
 				IS NOT DISTINCT FROM
 				(profile_total(v2), profile_sample_types(v2), profile_time(v2), profile_duration(v2),
 				 profile_info(v2) - '{format_version,compressed,decoded_bytes,stored_bytes}'::text[])
-				AND profile_info(v2) ->> 'format_version' = '2'
+				AND profile_info(v2) ->> 'format_version' = '$WRITER_VERSION'
 			FROM (SELECT *, value::profile AS p, (SELECT profile_merge(x) FROM (VALUES (value::profile)) v(x)) AS v2
 				  FROM fixture WHERE name = '$name') f" 2>&1 |
 			tr '\n' ' '
@@ -429,11 +440,11 @@ check_fixture() {
 	while read -r line; do
 		[ -n "$line" ] || continue
 		case $line in
-		*" t t t t") ok "fixture ${line%% *}: reads back, same profile_info, folded stacks and bytes; accessors agree with its version 2 rewrite" ;;
-		*) bad "fixture value: $line (info folded bytes accessors-vs-v2)" ;;
+		*" t t t t") ok "$base ${line%% *}: reads back, same profile_info, folded stacks and bytes; accessors agree with its version $WRITER_VERSION rewrite" ;;
+		*) bad "$base value: $line (info folded bytes accessors-vs-rewrite)" ;;
 		esac
 	done <<<"$out"
-	[ "$n" -ge 8 ] || bad "fixture holds $n values, want 8"
+	[ "$n" -ge 8 ] || bad "$base holds $n values, want 8"
 
 	# Binary COPY out and back in (what a binary dump or a logical copy does with the stored
 	# bytes): profile_send then profile_recv must keep every value exactly.
@@ -446,7 +457,7 @@ CREATE TABLE back (name text, p profile);
 \\copy back FROM '$WORK/fixture.bin' WITH (FORMAT binary)
 EOF
 	if [ "$out" = "0|$n" ]; then
-		ok "binary COPY out and in keeps all $n fixture values byte for byte"
+		ok "binary COPY out and in keeps all $n values of $base byte for byte"
 	else
 		bad "binary COPY out and in: (differing|total) = $out"
 	fi
@@ -454,8 +465,8 @@ EOF
 }
 
 # ---------------------------------------------------------------- main
-if [ "${PROFILE_EXT_WRITE_FIXTURE:-0}" = 1 ]; then
-	write_fixture
+if [ -n "${PROFILE_EXT_WRITE_FIXTURE:-}" ]; then
+	write_fixture "$PROFILE_EXT_WRITE_FIXTURE"
 	exit 0
 fi
 t0=$SECONDS
@@ -463,7 +474,9 @@ echo "== crash recovery"
 test_crash_recovery
 echo "== pg_dump / pg_restore"
 test_dump_restore
-echo "== format stability (test/fixtures/stored_v1.tsv)"
-check_fixture
+for fixture in "${FIXTURES[@]}"; do
+	echo "== format stability (${fixture##*/})"
+	check_fixture "$fixture"
+done
 echo "durability.sh took $((SECONDS - t0))s"
 finish
