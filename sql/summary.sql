@@ -1,4 +1,4 @@
--- Format version 2: the summary (sample types, period, time, duration, counts, totals) is read
+-- Format versions 2 and 3: the summary (sample types, period, time, duration, counts, totals) is read
 -- from the first bytes of a value, without fetching or decoding the call tree.
 \pset null '(null)'
 
@@ -13,7 +13,7 @@ BEGIN
 		(plan -> 0 -> 'Plan' ->> 'Shared Read Blocks')::bigint;
 END $$;
 
--- A version 1 value (written by 0.1.0) reads as before, and as its version 2 rewrite.
+-- A version 1 value (written by 0.1.0) reads as before, and as its rewrite in the current version.
 CREATE TEMP TABLE v1 (p profile);
 INSERT INTO v1 VALUES ('\x7f505246010100007d00000028b52ffd247d5503008287181b70693506c030b2b1442baafd147254b8e2f5fbbffb13b47d7f22538201e1d1e791e33801051c7d5d47bb4531bfec2db7c93d89f86d6cf95dc49509cea94ff9207aae92e236e6d4e1e326e263a4a57c236ea3480676013d5df31622b74146c94403010004b0047438f737');
 SELECT profile_info(p) ->> 'format_version' AS version, profile_total(p), profile_sample_types(p),
@@ -24,6 +24,20 @@ SELECT profile_info(p) ->> 'format_version' AS version, profile_total(p), profil
 SELECT (SELECT profile_info(p) - '{format_version,compressed,decoded_bytes,stored_bytes}'::text[] FROM v1) =
 	   (SELECT profile_info(profile_merge(p)) - '{format_version,compressed,decoded_bytes,stored_bytes}'::text[] FROM v1)
 	   AS same_info;
+
+-- A version 2 value (written before format version 3) reads the same way, and as its rewrite.
+CREATE TEMP TABLE v2 (p profile);
+INSERT INTO v2 VALUES ('\x7f5052460200000069000000190000003511ceb7010773616d706c657305636f756e740000000000000808006c084c0064622e7175657279000067632e776f726b6572000068616e646c65722e6765740008706f737400017474702e7365727665000069646c6500006a736f6e2e656e636f646500006d61696e000800010001000001020a010b0203030500010002000800003c180e');
+SELECT profile_info(p) ->> 'format_version' AS version, profile_total(p), profile_sample_types(p),
+	   profile_time(p), profile_duration(p) FROM v2
+UNION ALL
+SELECT profile_info(p) ->> 'format_version', profile_total(p), profile_sample_types(p),
+	   profile_time(p), profile_duration(p)
+  FROM (SELECT profile_merge(p) AS p FROM v2) m;
+SELECT (SELECT profile_info(p) - '{format_version,compressed,decoded_bytes,stored_bytes}'::text[] FROM v2) =
+	   (SELECT profile_info(profile_merge(p)) - '{format_version,compressed,decoded_bytes,stored_bytes}'::text[] FROM v2)
+	   AS same_info,
+	   (SELECT profile_to_folded(p) FROM v2) = (SELECT profile_to_folded(profile_merge(p)) FROM v2) AS same_stacks;
 
 -- The encoder computes the totals.  A value whose summary total (6) disagrees with its tree
 -- (5), with a correct summary checksum, is corrupt: input decodes the tree and refuses it.
@@ -96,7 +110,8 @@ SELECT extversion FROM pg_extension WHERE extname = 'profile_ext';
 SELECT proname, procost FROM pg_proc
  WHERE proname IN ('profile_total', 'profile_sample_types', 'profile_time', 'profile_duration', 'profile_info')
  ORDER BY proname;
-INSERT INTO old SELECT profile_merge(p) FROM old;
+INSERT INTO old VALUES ('\x7f5052460200000069000000190000003511ceb7010773616d706c657305636f756e740000000000000808006c084c0064622e7175657279000067632e776f726b6572000068616e646c65722e6765740008706f737400017474702e7365727665000069646c6500006a736f6e2e656e636f646500006d61696e000800010001000001020a010b0203030500010002000800003c180e');
+INSERT INTO old SELECT profile_merge(p) FROM old WHERE profile_info(p) ->> 'format_version' = '1';
 SELECT profile_info(p) ->> 'format_version' AS version, profile_total(p), profile_sample_types(p) FROM old ORDER BY 1;
 \c :regress_db
 DROP DATABASE regress_pe_upgrade;

@@ -68,7 +68,7 @@ magnitude(int64_t v)
 	return v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
 }
 
-/* CRC-32 (zlib's) of a version 2 summary; len may be 0. */
+/* CRC-32 (zlib's) of a summary (version 2 or later); len may be 0. */
 static uint32_t
 summary_crc(const uint8_t *data, size_t len)
 {
@@ -218,12 +218,16 @@ cmp_sorted_names(const void *a, const void *b, void *arg)
  * Write the frame-name table: the names the walk uses, sorted by bytes and
  * front-coded (each name as the length it shares with the previous one,
  * the rest of its bytes and a NUL).  Sorted, neighbours share long package
- * prefixes, so even fast zstd levels store the table compactly.
+ * prefixes, so even fast zstd levels store the table compactly.  Version 3
+ * writes all shared lengths first, then all the rest: zstd then codes the
+ * name bytes with statistics of text alone (flush[] receives where the two
+ * parts end, for zstd_deflate to end a block there).
  * table_index receives each name's rank.  Also refuses what a reader would
  * refuse: duplicate siblings, bad UTF-8.
  */
 static bool
-put_names(PeBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
+put_names(PeBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index,
+		  int version, size_t *flush)
 {
 	PeCtx	   *ctx = t->ctx;
 	uint32_t   *last_name;
@@ -289,19 +293,29 @@ put_names(PeBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index)
 		while (k < len && k < prev_len && str[k] == prev[k])
 			k++;
 		shared[r] = k;
-		block += varint_size(k) + (len - k) + 1;
+		/* version 3: the block is the name bytes alone */
+		block += (version >= 3 ? 0 : varint_size(k)) + (len - k) + 1;
 		table_index[sorted[r]] = r;
 	}
 	put_varint(b, nstrings);
 	put_varint(b, block);
+	if (version >= 3)
+	{
+		for (uint32_t r = 0; r < nstrings; r++)
+			put_varint(b, shared[r]);
+		flush[0] = b->len;
+	}
 	for (uint32_t r = 0; r < nstrings; r++)
 	{
 		uint32_t	len;
 		const char *str = pe_strtab_get(&t->names, sorted[r], &len);
 
-		put_varint(b, shared[r]);
+		if (version < 3)
+			put_varint(b, shared[r]);
 		pe_buf_append(b, str + shared[r], len - shared[r] + 1);	/* with its NUL */
 	}
+	if (version >= 3)
+		flush[1] = b->len;
 	ok = true;
 done:
 	pe_free(ctx, last_name);
@@ -397,10 +411,14 @@ put_columns(PeBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_i
 
 /*
  * Compress body into dst (capacity dstcap) as one zstd frame with content
- * size and checksum.  *fits is false when the frame would not fit.
+ * size and checksum.  *fits is false when the frame would not fit.  A block
+ * ends at each of the nflush increasing offsets in flush[]: the parts of
+ * the body are unlike each other (text, small integers), and a new block
+ * gets entropy tables of its own while matches still reach back.
  */
 static bool
 zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
+			 const size_t *flush, int nflush,
 			 uint8_t *dst, size_t dstcap, size_t *dstlen, bool *fits)
 {
 	ZSTD_CCtx  *cctx = ZSTD_createCCtx_advanced(zstd_mem(ctx));
@@ -421,9 +439,15 @@ zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
 	while (!ZSTD_isError(rc))
 	{
 		ZSTD_EndDirective mode;
+		size_t		stop = body_len;
 
-		in.size = body_len - in.pos > ZSTD_PIECE ? in.pos + ZSTD_PIECE : body_len;
-		mode = in.size == body_len ? ZSTD_e_end : ZSTD_e_continue;
+		while (nflush > 0 && *flush <= in.pos)
+			flush++, nflush--;
+		if (nflush > 0 && *flush < body_len)
+			stop = *flush;
+		in.size = stop - in.pos > ZSTD_PIECE ? in.pos + ZSTD_PIECE : stop;
+		mode = in.size == body_len ? ZSTD_e_end :
+			in.size == stop ? ZSTD_e_flush : ZSTD_e_continue;
 		rc = ZSTD_compressStream2(cctx, &out, &in, mode);
 		if (ZSTD_isError(rc))
 			break;
@@ -445,7 +469,7 @@ zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
 }
 
 /*
- * Write the fixed header at p: 12 bytes in version 1; in version 2 also
+ * Write the fixed header at p: 12 bytes in version 1; from version 2 on also
  * the summary's length and CRC-32 (the summary follows the header,
  * uncompressed, so zstd's checksum does not cover it).
  */
@@ -504,7 +528,7 @@ column_total(const PeTree *t, const uint32_t *nodes, uint32_t n, uint32_t v,
 }
 
 /*
- * The version 2 summary after the header fields: node and function
+ * The summary (version 2 or later) after the header fields: node and function
  * counts, the overflow mask and one total per sample type.  The encoder
  * computes all of it from the tree; readers check it against the tree.
  */
@@ -541,7 +565,9 @@ pe_encode(const PeTree *t, int zstd_level, size_t room,
 /*
  * Version 1: header, then the body (header fields, names, columns), which
  * zstd compresses.  Version 2: header, the uncompressed summary (header
- * fields, counts, totals), then the body (names, columns).
+ * fields, counts, totals), then the body (names, columns).  Version 3: as
+ * version 2, with the name table's shared lengths ahead of its name bytes
+ * and a zstd block ending after each of the two.
  */
 bool
 pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
@@ -556,22 +582,23 @@ pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
 	size_t		prefix;
 	size_t		body_len;
 	size_t		clen = 0;
+	size_t		flush[2] = {0, 0};	/* version 3: where the name table's parts end */
 	bool		fits = false;
 	bool		ok = false;
 
 	*out = NULL;
 	*outlen = 0;
-	if (version != 1 && version != 2)
+	if (version < 1 || version > PE_FORMAT_VERSION)
 		return pe_fail(ctx, PE_ERR_ARG, "cannot write profile format version %d", version);
 	if (!put_meta(version == 1 ? &b : &s, &t->meta))
 		goto done;
 	if (!pe_tree_preorder(t, true, &order))
 		goto done;
 	table_index = pe_alloc(ctx, sizeof(uint32_t) * t->names.n);
-	if (table_index == NULL || !put_names(&b, t, &order, table_index))
+	if (table_index == NULL || !put_names(&b, t, &order, table_index, version, flush))
 		goto done;
 	put_columns(&b, t, &order, table_index, version);
-	if (version == 2)
+	if (version >= 2)
 	{
 		uint32_t	nfunctions = 0;
 
@@ -598,7 +625,7 @@ pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
 	{
 		value = pe_alloc(ctx, room + prefix + body_len - 1);
 		if (value == NULL ||
-			!zstd_deflate(ctx, b.data, body_len, zstd_level,
+			!zstd_deflate(ctx, b.data, body_len, zstd_level, flush, version >= 3 ? 2 : 0,
 						  value + room + prefix, body_len - 1, &clen, &fits))
 			goto done;
 		if (fits)
@@ -847,16 +874,19 @@ get_meta(Reader *r, PeMeta *m)
 /*
  * The frame-name table: front-coded names in strictly increasing byte
  * order (which also makes them distinct).  map[rank] is the interned id.
+ * Version 3 stores the shared lengths as a column before the name bytes;
+ * versions 1 and 2 put each one before its name's bytes.
  */
 static bool
-get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
-			   char **scratchp)
+get_names_with(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t **map,
+			   char **scratchp, uint32_t **sharedp)
 {
 	PeCtx	   *ctx = r->ctx;
 	uint64_t	block;
 	size_t		end;
 	char	   *scratch = NULL;
 	size_t		scratch_cap = 0;
+	uint32_t   *shared_column = NULL;
 
 	if (!get_u32(r, nstrings, UINT32_MAX / 2, "the number of names", -1))
 		return false;
@@ -866,9 +896,29 @@ get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name table of %llu bytes overruns the value\n"
 				"Only %zu bytes follow.", (unsigned long long) block, r->len - r->pos);
 	/* Every name takes at least its prefix byte and its NUL. */
-	if ((uint64_t) *nstrings * 2 > block)
+	if ((uint64_t) *nstrings * 2 > block + (version >= 3 ? *nstrings : 0))
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u names declared in %llu bytes",
 					   *nstrings, (unsigned long long) block);
+	if (version >= 3)
+	{
+		/* The shared lengths, checked against each name below. */
+		if ((uint64_t) *nstrings + block > r->len - r->pos)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u names of %llu bytes overrun the value\n"
+					"Only %zu bytes follow.", *nstrings, (unsigned long long) block, r->len - r->pos);
+		shared_column = *sharedp = pe_alloc(ctx, sizeof(uint32_t) * (*nstrings ? *nstrings : 1));
+		if (shared_column == NULL)
+			return false;
+		for (uint32_t i = 0; i < *nstrings; i++)
+		{
+			if (!get_u32(r, &shared_column[i], UINT32_MAX / 2, "the shared prefix of name", i))
+				return false;
+			if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
+				pe_check_interrupts(ctx);
+		}
+		if (block > r->len - r->pos)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name table of %llu bytes overruns the value\n"
+					"Only %zu bytes follow the shared prefix lengths.", (unsigned long long) block, r->len - r->pos);
+	}
 	end = r->pos + block;
 	*map = pe_alloc(ctx, sizeof(uint32_t) * (*nstrings ? *nstrings : 1));
 	if (*map == NULL)
@@ -884,8 +934,14 @@ get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
 		uint32_t	before = t->names.n;
 		uint32_t	id;
 
-		if (!get_u32(r, &shared, prev_len, "the shared prefix of name", i))
-			return false;
+		if (shared_column == NULL)
+		{
+			if (!get_u32(r, &shared, prev_len, "the shared prefix of name", i))
+				return false;
+		}
+		else if ((shared = shared_column[i]) > prev_len)
+			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u shares %u bytes with a previous name of %u\n"
+					"A name shares at most the length of the name before it.", i, shared, prev_len);
 		suffix = r->data + r->pos;
 		nul = r->pos < end ? memchr(suffix, '\0', end - r->pos) : NULL;
 		if (nul == NULL)
@@ -930,14 +986,16 @@ get_names_with(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map,
 	return true;
 }
 
-/* get_names_with, freeing its scratch buffer on every path. */
+/* get_names_with, freeing its scratch buffers on every path. */
 static bool
-get_names(Reader *r, PeTree *t, uint32_t *nstrings, uint32_t **map)
+get_names(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t **map)
 {
 	char	   *scratch = NULL;
-	bool		ok = get_names_with(r, t, nstrings, map, &scratch);
+	uint32_t   *shared = NULL;
+	bool		ok = get_names_with(r, t, version, nstrings, map, &scratch, &shared);
 
 	pe_free(r->ctx, scratch);
+	pe_free(r->ctx, shared);
 	return ok;
 }
 
@@ -1164,7 +1222,7 @@ parse_tree(Reader *r, PeTree *t, int version, TreeCounts *counts)
 
 	if (r->names == NULL)
 		r->names = &t->names;
-	if (!get_names(r, t, &nstrings, &map) ||
+	if (!get_names(r, t, version, &nstrings, &map) ||
 		!get_u32(r, &nnodes, UINT32_MAX - 2, "the number of nodes", -1))
 		goto done;
 	if ((uint64_t) nnodes + 1 > ctx->limits.max_nodes)
@@ -1223,7 +1281,7 @@ parse_body_v1(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
 }
 
 /*
- * The version 2 summary: header fields, then node and function counts,
+ * The summary (version 2 or later): header fields, then node and function counts,
  * the overflow mask and the per-type totals, filling exactly its bytes.
  * Checked on its own here; against the tree by check_summary.
  */
@@ -1285,17 +1343,17 @@ check_summary(PeCtx *ctx, const PeSummary *s, const PeTree *t, const TreeCounts 
 	return true;
 }
 
-/* A version 2 body: the tree, whose header fields come from the summary. */
+/* A version 2 or 3 body: the tree, whose header fields come from the summary. */
 static bool
-parse_body_v2(PeCtx *ctx, const uint8_t *body, size_t body_len, const PeSummary *s,
-			  PeTree *t, PeStrtab *names)
+parse_body_v2(PeCtx *ctx, const uint8_t *body, size_t body_len, int version,
+			  const PeSummary *s, PeTree *t, PeStrtab *names)
 {
 	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
 	TreeCounts	counts;
 
 	memset(&counts, 0, sizeof(counts));
 	return pe_tree_init(ctx, t, &s->meta) &&
-		parse_tree(&r, t, 2, &counts) &&
+		parse_tree(&r, t, version, &counts) &&
 		check_summary(ctx, s, t, &counts);
 }
 
@@ -1408,9 +1466,9 @@ check_header(PeCtx *ctx, const uint8_t *data, size_t have, size_t len,
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: bad magic bytes\n"
 				"A stored profile starts with the bytes 7F 50 52 46; this one starts with %02X %02X %02X %02X.",
 				data[0], data[1], data[2], data[3]);
-	if (data[4] != 1 && data[4] != 2)
+	if (data[4] < 1 || data[4] > PE_FORMAT_VERSION)
 		return pe_fail(ctx, PE_ERR_UNSUPPORTED, "unsupported profile format version %u\n"
-				"This build of profile_ext reads format versions 1 and 2.", data[4]);
+				"This build of profile_ext reads format versions 1, 2 and 3.", data[4]);
 	*version = data[4];
 	if (data[5] & ~PE_FLAG_ZSTD)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: unknown flag bits 0x%02X\n"
@@ -1488,7 +1546,7 @@ decode_with_names(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 	if (ok && version == 1)
 		ok = parse_body_v1(ctx, body, body_len, t, names);
 	else if (ok)
-		ok = parse_body_v2(ctx, body, body_len, &summary, t, names);
+		ok = parse_body_v2(ctx, body, body_len, version, &summary, t, names);
 	pe_free(ctx, inflated);
 	pe_meta_free(ctx, &summary.meta);
 	if (!ok)

@@ -2,7 +2,7 @@
  * pe_codec.h
  *		The stored format of a profile value (docs/FORMAT.md).
  *
- * A versioned header, then (version 2) an uncompressed summary: the header
+ * A versioned header, then (version 2 or later) an uncompressed summary: the header
  * fields, node and function counts and the total of each sample type, which
  * the accessors read from the first bytes of a value without decoding the
  * tree; then a body of columnar varints holding the name table and the call
@@ -19,12 +19,12 @@
 #define PE_MAGIC1		'P'
 #define PE_MAGIC2		'R'
 #define PE_MAGIC3		'F'
-#define PE_FORMAT_VERSION	2	/* what pe_encode writes; 1 and 2 are read */
+#define PE_FORMAT_VERSION	3	/* what pe_encode writes; 1, 2 and 3 are read */
 #define PE_FLAG_ZSTD	0x01
 #define PE_HEADER_SIZE	12		/* version 1 header */
-#define PE_HEADER_SIZE_V2	20	/* version 2: also the summary's size and CRC */
+#define PE_HEADER_SIZE_V2	20	/* versions 2, 3: also the summary's size and CRC */
 
-/* What the first bytes of a version 2 value say without decoding the tree. */
+/* What the first bytes of a value of version 2 or later say without decoding the tree. */
 typedef struct PeSummary
 {
 	PeMeta		meta;
@@ -49,7 +49,7 @@ extern bool pe_is_native(const uint8_t *data, size_t len);
 extern bool pe_encode(const PeTree *t, int zstd_level, size_t room,
 					  uint8_t **out, size_t *outlen);
 
-/* pe_encode in an older layout (1), for tests and fixtures. */
+/* pe_encode in an older layout (1 or 2), for tests and fixtures. */
 extern bool pe_encode_version(const PeTree *t, int version, int zstd_level,
 							  size_t room, uint8_t **out, size_t *outlen);
 
@@ -67,7 +67,7 @@ extern bool pe_decode_merge(PeCtx *ctx, const uint8_t *data, size_t len,
 
 /*
  * How many leading bytes pe_decode_summary needs, judging by the first len
- * bytes: the header and summary of a version 2 value (at least 20), or 0
+ * bytes: the header and summary of a value of version 2 or later (at least 20), or 0
  * when it needs the whole value (version 1, or not a value at all).
  */
 extern size_t pe_summary_prefix(const uint8_t *data, size_t len);

@@ -1,14 +1,14 @@
 /*
  * fuzz_stored.c
  *		libFuzzer target: pe_decode and pe_decode_summary, the validating
- *		readers of the stored format (docs/FORMAT.md), versions 1 and 2.
+ *		readers of the stored format (docs/FORMAT.md), versions 1, 2 and 3.
  *
  * An input that starts with the magic bytes is decoded as it is.  Any
  * other input is taken as a raw body behind a valid raw header, so that
  * mutations reach the parsers without having to keep lengths and the
  * summary's CRC right: first byte even, a version 1 header; odd, a
- * version 2 header whose summary is the next data[1] bytes (as many as
- * there are) and whose body is the rest.
+ * version 2 (bit 1 clear) or 3 (bit 1 set) header whose summary is the
+ * next data[1] bytes (as many as there are) and whose body is the rest.
  *
  * The format has one raw encoding per tree, so when a value decodes:
  * - raw input: pe_encode at level 0, in the value's version, reproduces
@@ -169,15 +169,15 @@ fuzz_value(PeCtx *ctx, const uint8_t *data, size_t size)
 		check_level0_stable(ctx, version, raw, rawlen);
 	}
 	check_zstd_round_trip(ctx, version, &t, raw, rawlen);
-	/* version 1 rewritten as version 2 is the same tree */
-	if (version == 1)
+	/* an older version rewritten in the current one is the same tree */
+	if (version < PE_FORMAT_VERSION)
 	{
-		uint8_t    *v2 = NULL;
-		size_t		v2len;
+		uint8_t    *now = NULL;
+		size_t		nowlen;
 
-		FUZZ_ASSERT(ctx, pe_encode(&t, 0, 0, &v2, &v2len));
-		check_level0_stable(ctx, 2, v2, v2len);
-		pe_free(ctx, v2);
+		FUZZ_ASSERT(ctx, pe_encode(&t, 0, 0, &now, &nowlen));
+		check_level0_stable(ctx, PE_FORMAT_VERSION, now, nowlen);
+		pe_free(ctx, now);
 	}
 	pe_free(ctx, raw);
 	pe_tree_free(&t);
@@ -213,7 +213,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else
 	{
-		/* version 2: data[1] bytes of summary (with a correct CRC), then the body */
+		/* version 2 or 3: data[1] bytes of summary (with a correct CRC), then the body */
 		size_t		rest = size - 1;
 		size_t		slen = size >= 2 ? data[1] : 0;
 		const uint8_t *p = data + (size >= 2 ? 2 : 1);
@@ -225,6 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		value = malloc(PE_HEADER_SIZE_V2 + rest);
 		FUZZ_ASSERT(&ctx, value != NULL);
 		memcpy(value, "\x7fPRF\x02\x00\x00\x00", 8);
+		value[4] = (data[0] & 2) ? 3 : 2;
 		put_u32le(value + 8, (uint32_t) (rest - slen));
 		put_u32le(value + 12, (uint32_t) slen);
 		put_u32le(value + 16, (uint32_t) crc32(0L, p, (uInt) slen));

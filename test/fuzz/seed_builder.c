@@ -129,12 +129,15 @@ write_encodings(const PeTree *t, const char *name, const char *variant)
 		write_seed("stored", name, suffix, out, len, NULL, 0);
 		pe_free(ctx, out);
 	}
-	/* version 1 stays readable, so its decoder stays fuzzed */
-	snprintf(suffix, sizeof(suffix), "%s.v1.zst", variant);
-	if (pe_encode_version(t, 1, 3, 0, &out, &len))
+	/* older versions stay readable, so their decoders stay fuzzed */
+	for (int version = 1; version < PE_FORMAT_VERSION; version++)
 	{
-		write_seed("stored", name, suffix, out, len, NULL, 0);
-		pe_free(ctx, out);
+		snprintf(suffix, sizeof(suffix), "%s.v%d.zst", variant, version);
+		if (pe_encode_version(t, version, 3, 0, &out, &len))
+		{
+			write_seed("stored", name, suffix, out, len, NULL, 0);
+			pe_free(ctx, out);
+		}
 	}
 	snprintf(suffix, sizeof(suffix), "%s.pb", variant);
 	if (pe_pprof_encode(t, false, 0, &out, &len))

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # storage.sh: stored size of the accepted corpus against the same profiles
 # as gzipped pprof (gzip -6 of the plain protobuf), the ratio the README
-# reports.  Target: at most 0.35.  Rerun by hand with PG* variables set:
+# reports.  Target: at most 0.33 (format version 3 stores 0.321).  Rerun by hand with PG* variables set:
 #   PROFILE_EXT_CORPUS=../shared/corpus bash test/scripts/storage.sh
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
-target=0.35
+target=0.33
 if [ ! -f "$corpus/MANIFEST.tsv" ]; then
 	echo "SKIP: corpus folder $corpus not found"
 	echo "0 passed, 0 failed, 1 skipped"

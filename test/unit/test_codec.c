@@ -128,15 +128,22 @@ encode(const PeTree *t, int level, size_t *len)
 	return out;
 }
 
-/* Encode in format version 1 (hand-built values are version 1). */
+/* Encode in an older format version (the caller frees the result). */
 static uint8_t *
-encode_v1(const PeTree *t, int level, size_t *len)
+encode_version(const PeTree *t, int version, int level, size_t *len)
 {
 	uint8_t    *out = NULL;
 
 	*len = 0;
-	CHECK_OK(&ctx, pe_encode_version(t, 1, level, 0, &out, len));
+	CHECK_OK(&ctx, pe_encode_version(t, version, level, 0, &out, len));
 	return out;
+}
+
+/* Encode in format version 1 (hand-built values are version 1). */
+static uint8_t *
+encode_v1(const PeTree *t, int level, size_t *len)
+{
+	return encode_version(t, 1, level, len);
 }
 
 /* Decode must fail with a corruption error (or the given code). */
@@ -367,7 +374,7 @@ test_compressed_and_raw(void)
 	CHECK(z_len < raw_len);
 	/* Both declare the same body length. */
 	CHECK(memcmp(raw + 8, z + 8, 4) == 0);
-	CHECK(raw[4] == 2 && raw_len == PE_HEADER_SIZE_V2 +
+	CHECK(raw[4] == PE_FORMAT_VERSION && raw_len == PE_HEADER_SIZE_V2 +
 		  (size_t) (raw[12] | raw[13] << 8 | raw[14] << 16 | raw[15] << 24) +
 		  (size_t) (raw[8] | raw[9] << 8 | raw[10] << 16 | raw[11] << 24));
 	/* room bytes in front, the value after them */
@@ -506,7 +513,7 @@ check_bit_flips(const PeTree *orig, const uint8_t *x, size_t len, int level)
 		if (level == 0)
 		{
 			size_t		len2;
-			uint8_t    *z = y[4] == 1 ? encode_v1(&d, 0, &len2) : encode(&d, 0, &len2);
+			uint8_t    *z = encode_version(&d, y[4], 0, &len2);
 
 			CHECK(z && len2 == len && memcmp(y, z, len) == 0);
 			free(z);
@@ -527,24 +534,103 @@ test_bit_flips(void)
 	size_t		len;
 	uint8_t    *x;
 
-	/* Both versions: version 1 stays readable, so its checks stay too. */
-	for (int version = 1; version <= 2; version++)
+	/* Every version: old versions stay readable, so their checks stay too. */
+	for (int version = 1; version <= PE_FORMAT_VERSION; version++)
 	{
 		fresh_ctx();
 		build_mixed(&t);
-		x = version == 1 ? encode_v1(&t, 0, &len) : encode(&t, 0, &len);
+		x = encode_version(&t, version, 0, &len);
 		check_bit_flips(&t, x, len, 0);
 		free(x);
 		pe_tree_free(&t);
 
 		fresh_ctx();
 		build_wide(&t, 60);
-		x = version == 1 ? encode_v1(&t, 3, &len) : encode(&t, 3, &len);
+		x = encode_version(&t, version, 3, &len);
 		CHECK(x[4] == version && x[5] == PE_FLAG_ZSTD);
 		check_bit_flips(&t, x, len, 3);
 		free(x);
 		pe_tree_free(&t);
 	}
+}
+
+/*
+ * Version 3's name table: the shared-prefix column, then the name bytes.
+ * build_mixed's stored names are "alph", "alpha", "alphabet", "leaf",
+ * "main", "other", "x", "y", "zeta" (its zero subtree is left out):
+ * shared 0 4 5 0 0 0 0 0 0.  Each rule of the table gets a broken value.
+ */
+static void
+test_name_table_v3(void)
+{
+	PeTree		t;
+	size_t		len;
+	uint8_t    *x;
+	uint8_t    *y;
+	size_t		body;
+	const uint8_t shared[] = {0, 4, 5, 0, 0, 0, 0, 0, 0};
+
+	fresh_ctx();
+	build_mixed(&t);
+	x = encode(&t, 0, &len);
+	if (x == NULL)
+		return;
+	y = malloc(len);
+	body = PE_HEADER_SIZE_V2 + (x[12] | x[13] << 8 | x[14] << 16 | (size_t) x[15] << 24);
+	/* nstrings 9, the name bytes' size (36: one varint byte), the column */
+	CHECK(x[4] == 3 && x[body] == 9 && x[body + 1] == 36);
+	CHECK(memcmp(x + body + 2, shared, sizeof(shared)) == 0);
+	CHECK(memcmp(x + body + 2 + sizeof(shared), "alph\0a\0bet\0", 11) == 0);
+	check_bit_flips(&t, x, len, 0);
+
+	/* "alpha" sharing 5 bytes with "alph" */
+	memcpy(y, x, len);
+	y[body + 2 + 1] = 5;
+	expect_fail(y, len, PE_ERR_CORRUPT, "name 1 shares 5 bytes with a previous name of 4");
+	/* "alpha" sharing 3: "alpa" after "alph" is out of order */
+	y[body + 2 + 1] = 3;
+	expect_fail(y, len, PE_ERR_CORRUPT, "name 1 is not after name 0");
+	/* a shared length that is no varint: 0x80 runs into the first name byte */
+	memcpy(y, x, len);
+	y[body + 2 + 8] = 0x80;
+	expect_fail(y, len, PE_ERR_CORRUPT, NULL);
+	/* name bytes larger than what follows, and fewer than one NUL per name */
+	memcpy(y, x, len);
+	y[body + 1] = 0x7F;
+	expect_fail(y, len, PE_ERR_CORRUPT, "overrun");
+	memcpy(y, x, len);
+	y[body + 1] = 8;
+	expect_fail(y, len, PE_ERR_CORRUPT, "9 names declared in 8 bytes");
+	/* one name byte fewer: the last name is cut before its NUL */
+	memcpy(y, x, len);
+	y[body + 1]--;
+	expect_fail(y, len, PE_ERR_CORRUPT, "not NUL-terminated");
+	/* one more: the first column byte becomes part of the table */
+	memcpy(y, x, len);
+	y[body + 1]++;
+	expect_fail(y, len, PE_ERR_CORRUPT, NULL);
+	/* version 2 reads the same bytes differently and refuses them */
+	memcpy(y, x, len);
+	y[4] = 2;
+	expect_fail(y, len, PE_ERR_CORRUPT, NULL);
+	free(x);
+	free(y);
+	pe_tree_free(&t);
+
+	/* An older writer's version 2 value still reads, and rewrites as version 3. */
+	fresh_ctx();
+	build_mixed(&t);
+	x = encode_version(&t, 2, 3, &len);
+	CHECK(x[4] == 2);
+	pe_tree_free(&t);
+	CHECK_OK(&ctx, pe_decode(&ctx, x, len, &t));
+	free(x);
+	if (ctx.err.code != PE_OK)
+		return;
+	x = encode(&t, 3, &len);
+	CHECK(x[4] == 3);
+	free(x);
+	pe_tree_free(&t);
 }
 
 /* ---- hand-built values for the validation suite ---- */
@@ -735,7 +821,7 @@ test_bad_headers(void)
 	memcpy(copy, v.b, v.n);
 	copy[4] = 7;
 	expect_fail(copy, v.n, PE_ERR_UNSUPPORTED, "unsupported profile format version 7");
-	CHECK(strstr(ctx.err.detail, "versions 1 and 2") != NULL);
+	CHECK(strstr(ctx.err.detail, "versions 1, 2 and 3") != NULL);
 	copy[4] = 0;
 	expect_fail(copy, v.n, PE_ERR_UNSUPPORTED, "unsupported profile format version 0");
 
@@ -1152,7 +1238,9 @@ test_summary(void)
 	fresh_ctx();
 	CHECK_OK(&ctx, pe_decode_summary(&ctx, x, prefix, len, &s));
 	CHECK_OK(&ctx, pe_decode_summary(&ctx, x1, len1, len1, &s1));
-	CHECK(s.version == 2 && s1.version == 1 && s.compressed && s1.compressed);
+	/* (small: one zstd block per part of the body may not pay, then it is stored raw) */
+	CHECK(s.version == PE_FORMAT_VERSION && s1.version == 1 && s1.compressed);
+	CHECK(s.compressed == ((x[5] & PE_FLAG_ZSTD) != 0));
 	CHECK(s.stored_bytes == len && s1.stored_bytes == len1);
 	CHECK(s.meta.nvalues == 3 && s1.meta.nvalues == 3);
 	CHECK(s.meta.time_nanos == t.meta.time_nanos && s.meta.period == t.meta.period &&
@@ -1311,6 +1399,7 @@ main(void)
 	RUN(test_bad_trees);
 	RUN(test_truncations);
 	RUN(test_bit_flips);
+	RUN(test_name_table_v3);
 	RUN(test_summary);
 
 	RUN(test_input_dispatch);
