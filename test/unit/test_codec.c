@@ -617,6 +617,33 @@ test_name_table_v3(void)
 	free(y);
 	pe_tree_free(&t);
 
+	/*
+	 * "a\u00e8" and "a\u00e9" share "a" and the first byte of their second
+	 * character: the name bytes "\xA9" are no UTF-8 alone, the whole name is.
+	 * And a name ending in a bad byte after a shared ASCII prefix is refused.
+	 */
+	{
+		const char *const one_type[] = {"samples:count"};
+		int64_t		one[] = {1};
+
+		fresh_ctx();
+		tree_new(&t, 1, one_type);
+		add_stack(&t, "a\xC3\xA8;a\xC3\xA9", one);
+		add_stack(&t, "a\xC3\xA9", one);
+		check_round_trip(&t, 0);
+		check_round_trip(&t, 3);
+		x = encode(&t, 0, &len);
+		body = PE_HEADER_SIZE_V2 + (x[12] | x[13] << 8 | x[14] << 16 | (size_t) x[15] << 24);
+		/* nstrings 2, 6 name bytes, shared 0 and 2, then "a\xC3\xA8" NUL "\xA9" NUL */
+		CHECK(x[body] == 2 && x[body + 1] == 6 && x[body + 2] == 0 && x[body + 3] == 2);
+		CHECK(memcmp(x + body + 4, "a\xC3\xA8\0\xA9\0", 6) == 0);
+		/* "\xA9" after a shared "a" (a character boundary): refused */
+		x[body + 3] = 1;
+		expect_fail(x, len, PE_ERR_CORRUPT, "name 1 is not valid UTF-8");
+		free(x);
+		pe_tree_free(&t);
+	}
+
 	/* An older writer's version 2 value still reads, and rewrites as version 3. */
 	fresh_ctx();
 	build_mixed(&t);
