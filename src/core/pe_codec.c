@@ -85,19 +85,6 @@ summary_crc(const uint8_t *data, size_t len)
 	return (uint32_t) crc;
 }
 
-/* Order names by bytes, shorter first on a common prefix (as pe_tree.c). */
-static int
-name_cmp(const PeStrtab *st, uint32_t a, uint32_t b)
-{
-	uint32_t	la = st->len[a];
-	uint32_t	lb = st->len[b];
-	int			c = memcmp(st->buf + st->off[a], st->buf + st->off[b], la < lb ? la : lb);
-
-	if (c != 0)
-		return c;
-	return (la > lb) - (la < lb);
-}
-
 /*
  * Whether a name that shares its first shared bytes with the previous
  * (valid) name of the table is valid UTF-8.  When those bytes end at a
@@ -222,13 +209,6 @@ varint_size(uint64_t v)
 	return n;
 }
 
-/* The table comes as an argument: the gateway encodes in several threads at once. */
-static int
-cmp_sorted_names(const void *a, const void *b, void *arg)
-{
-	return name_cmp(arg, *(const uint32_t *) a, *(const uint32_t *) b);
-}
-
 /*
  * Write the frame-name table: the names the walk uses, sorted by bytes and
  * front-coded (each name as the length it shares with the previous one,
@@ -284,7 +264,7 @@ put_names(PeBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index,
 	for (uint32_t s = 0; s < t->names.n; s++)
 		if (table_index[s] != NO_NAME)
 			sorted[nstrings++] = s;
-	if (!pe_sort(ctx, sorted, nstrings, sizeof(uint32_t), cmp_sorted_names,
+	if (!pe_sort(ctx, sorted, nstrings, sizeof(uint32_t), pe_strtab_compare_ids,
 				 (void *) &t->names))
 		goto done;
 

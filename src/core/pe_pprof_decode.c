@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pe_hash.h"
 #include "pe_pprof.h"
 #include "profile.pb-c.h"
 
@@ -199,15 +200,6 @@ typedef struct IdMap
 	uint64_t	mask;
 } IdMap;
 
-static inline uint64_t
-idmap_hash(uint64_t id)
-{
-	id ^= id >> 33;
-	id *= UINT64_C(0xff51afd7ed558ccd);
-	id ^= id >> 33;
-	return id;
-}
-
 /* Index of id, or NO_INDEX. */
 static inline uint32_t
 idmap_get(const IdMap *m, uint64_t id)
@@ -218,7 +210,7 @@ idmap_get(const IdMap *m, uint64_t id)
 		return id < m->ndense ? m->dense[id] - 1 : NO_INDEX;
 	if (m->vals == NULL)
 		return NO_INDEX;
-	for (i = idmap_hash(id) & m->mask; m->vals[i] != 0; i = (i + 1) & m->mask)
+	for (i = pe_mix64(id) & m->mask; m->vals[i] != 0; i = (i + 1) & m->mask)
 		if (m->keys[i] == id)
 			return m->vals[i] - 1;
 	return NO_INDEX;
@@ -280,7 +272,7 @@ idmap_build(Arena *a, IdMap *m, void *const *msgs, size_t n, size_t id_offset,
 			slot = &m->dense[id];
 		else
 		{
-			uint64_t	i = idmap_hash(id) & m->mask;
+			uint64_t	i = pe_mix64(id) & m->mask;
 
 			while (m->vals[i] != 0 && m->keys[i] != id)
 				i = (i + 1) & m->mask;

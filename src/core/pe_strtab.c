@@ -168,3 +168,9 @@ pe_strtab_compare(const PeStrtab *st, uint32_t a, uint32_t b)
 		return c;
 	return (la > lb) - (la < lb);
 }
+
+int
+pe_strtab_compare_ids(const void *a, const void *b, void *arg)
+{
+	return pe_strtab_compare(arg, *(const uint32_t *) a, *(const uint32_t *) b);
+}

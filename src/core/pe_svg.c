@@ -87,26 +87,15 @@ char_columns(uint32_t cp)
 static void
 put_char(SvgBuf *b, uint32_t cp)
 {
+	const char *entity = cp == '&' ? "&amp;" : cp == '<' ? "&lt;" : cp == '>' ? "&gt;" :
+		cp == '"' ? "&quot;" : cp == '\'' ? "&#39;" : NULL;
 	char		tmp[16];
-	int			n = 0;
+	int			n;
 
-	switch (cp)
+	if (entity)
 	{
-		case '&':
-			pe_buf_append(&b->out, "&amp;", 5);
-			return;
-		case '<':
-			pe_buf_append(&b->out, "&lt;", 4);
-			return;
-		case '>':
-			pe_buf_append(&b->out, "&gt;", 4);
-			return;
-		case '"':
-			pe_buf_append(&b->out, "&quot;", 6);
-			return;
-		case '\'':
-			pe_buf_append(&b->out, "&#39;", 5);
-			return;
+		pe_buf_puts(&b->out, entity);
+		return;
 	}
 	if (cp >= 0x80 && b->ascii_only)
 		n = snprintf(tmp, sizeof(tmp), "&#x%X;", (unsigned) cp);
@@ -187,6 +176,16 @@ is_letter(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* Where a name's argument list starts (its first '(' after the first byte), or len. */
+static uint32_t
+args_start(const char *s, uint32_t len)
+{
+	for (uint32_t i = 1; i < len; i++)
+		if (s[i] == '(')
+			return i;
+	return len;
+}
+
 /*
  * Where the short form of a name starts, for labels where the whole name
  * does not fit: after the last '/' or ".so." (before any argument list),
@@ -200,15 +199,9 @@ is_letter(char c)
 static uint32_t
 short_name_start(const char *s, uint32_t len)
 {
-	uint32_t	end = len;
+	uint32_t	end = args_start(s, len);
 	uint32_t	start = 0;
 
-	for (uint32_t i = 1; i < len; i++)
-		if (s[i] == '(')
-		{
-			end = i;
-			break;
-		}
 	for (uint32_t i = 0; i + 1 < end; i++)
 	{
 		if (s[i] == '/')
@@ -280,6 +273,23 @@ classify_unit(const char *unit, double *factor)
 	return UNIT_OTHER;
 }
 
+/*
+ * Divide *d by base while its magnitude mag is at least base, at most
+ * max_steps times; returns the number of steps (the index of the unit).
+ */
+static int
+scale_down(double *d, double mag, double base, int max_steps)
+{
+	int			i = 0;
+
+	while (i < max_steps && mag >= base)
+	{
+		*d /= base, mag /= base;
+		i++;
+	}
+	return i;
+}
+
 /* A value in its unit: "1.23 s", "4.00 MiB", "17"; ASCII except "µs". */
 static void
 format_value(char *dst, size_t n, int64_t v, const char *unit)
@@ -290,7 +300,7 @@ format_value(char *dst, size_t n, int64_t v, const char *unit)
 	UnitKind	kind = classify_unit(unit, &factor);
 	double		d = (double) v * factor;
 	double		mag = d < 0 ? -d : d;
-	int			i = 0;
+	int			i;
 
 	switch (kind)
 	{
@@ -301,35 +311,18 @@ format_value(char *dst, size_t n, int64_t v, const char *unit)
 			snprintf(dst, n, "%lld %.40s", (long long) v, unit);
 			break;
 		case UNIT_TIME:
-			if (mag < 1000)
-			{
-				snprintf(dst, n, "%.0f ns", d);
-				break;
-			}
-			while (i < 3 && mag >= 1000)
-			{
-				d /= 1000, mag /= 1000;
-				i++;
-			}
+			i = scale_down(&d, mag, 1000, 3);
+			mag = d < 0 ? -d : d;
 			if (i == 3 && mag >= 3600)
 				snprintf(dst, n, "%.2f h", d / 3600);
 			else if (i == 3 && mag >= 60)
 				snprintf(dst, n, "%.2f min", d / 60);
 			else
-				snprintf(dst, n, "%.2f %s", d, time_units[i]);
+				snprintf(dst, n, i == 0 ? "%.0f %s" : "%.2f %s", d, time_units[i]);
 			break;
 		case UNIT_BYTES:
-			if (mag < 1024)
-			{
-				snprintf(dst, n, "%.0f B", d);
-				break;
-			}
-			while (i < 6 && mag >= 1024)
-			{
-				d /= 1024, mag /= 1024;
-				i++;
-			}
-			snprintf(dst, n, "%.2f %s", d, byte_units[i]);
+			i = scale_down(&d, mag, 1024, 6);
+			snprintf(dst, n, i == 0 ? "%.0f %s" : "%.2f %s", d, byte_units[i]);
 			break;
 	}
 }
@@ -362,15 +355,9 @@ put_value_share(SvgBuf *b, int64_t v, int64_t total, const char *unit)
 static uint32_t
 package_len(const char *s, uint32_t len)
 {
-	uint32_t	end = len;
+	uint32_t	end = args_start(s, len);
 	uint32_t	cut = 0;
 
-	for (uint32_t i = 1; i < len; i++)
-		if (s[i] == '(')
-		{
-			end = i;
-			break;
-		}
 	for (uint32_t i = 0; i < end; i++)
 		if (s[i] == '.' || s[i] == '/' || s[i] == '\\' || s[i] == ':')
 			cut = i;

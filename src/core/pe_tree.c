@@ -522,22 +522,6 @@ pe_meta_find_type(PeCtx *ctx, const PeMeta *m, const char *spec)
 	return -1;
 }
 
-/* Order strings by bytes, shorter first on a common prefix. */
-static int
-cmp_name_ids(const void *a, const void *b, void *arg)
-{
-	const PeStrtab *st = arg;
-	uint32_t	ia = *(const uint32_t *) a;
-	uint32_t	ib = *(const uint32_t *) b;
-	uint32_t	la = st->len[ia];
-	uint32_t	lb = st->len[ib];
-	int			c = memcmp(st->buf + st->off[ia], st->buf + st->off[ib], la < lb ? la : lb);
-
-	if (c != 0)
-		return c;
-	return (la > lb) - (la < lb);
-}
-
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -644,7 +628,8 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	/* Rank names by bytes once, so siblings sort on integers. */
 	for (uint32_t s = 0; s < nstr; s++)
 		ids[s] = s;
-	qsort_r(ids, nstr, sizeof(uint32_t), cmp_name_ids, (void *) &t->names);
+	if (!pe_sort(ctx, ids, nstr, sizeof(uint32_t), pe_strtab_compare_ids, (void *) &t->names))
+		goto done;
 	for (uint32_t s = 0; s < nstr; s++)
 		rank[ids[s]] = s;
 

@@ -52,6 +52,8 @@ pe_strtab_get(const PeStrtab *st, uint32_t id, uint32_t *len)
 
 /* Compare strings a and b by bytes, a shorter one first on a common prefix. */
 extern int	pe_strtab_compare(const PeStrtab *st, uint32_t a, uint32_t b);
+/* The same as a PeCompare (pe_sort) over uint32_t ids; arg is the PeStrtab. */
+extern int	pe_strtab_compare_ids(const void *a, const void *b, void *arg);
 
 typedef struct PeSampleType
 {

@@ -612,26 +612,16 @@ gw_batch_submit(GwBatcher *b, const GwRow *rows, size_t nrows, char *err, size_t
 	return res;
 }
 
-int
-gw_batch_db_up(GwBatcher *b)
+GwBatchState
+gw_batch_state(GwBatcher *b)
 {
-	int			up;
+	GwBatchState st;
 
 	pthread_mutex_lock(&b->mu);
-	up = b->up;
+	st.db_up = b->up;
+	st.queued_rows = b->queued_rows;
 	pthread_mutex_unlock(&b->mu);
-	return up;
-}
-
-size_t
-gw_batch_queued_rows(GwBatcher *b)
-{
-	size_t		n;
-
-	pthread_mutex_lock(&b->mu);
-	n = b->queued_rows;
-	pthread_mutex_unlock(&b->mu);
-	return n;
+	return st;
 }
 
 void

@@ -51,11 +51,14 @@ typedef struct GwBatchOptions
  */
 GwBatcher  *gw_batch_start(const GwBatchOptions *opt, char *err, size_t errlen);
 
-/* True while the writer holds a working connection. */
-int			gw_batch_db_up(GwBatcher *b);
+/* A snapshot of the writer, taken under its lock. */
+typedef struct GwBatchState
+{
+	int			db_up;			/* it holds a working connection */
+	size_t		queued_rows;	/* rows waiting for a transaction */
+} GwBatchState;
 
-/* Rows waiting for a transaction. */
-size_t		gw_batch_queued_rows(GwBatcher *b);
+GwBatchState gw_batch_state(GwBatcher *b);
 
 /*
  * Drain: refuse new submits (GW_SUBMIT_SHUTDOWN), commit what is queued,

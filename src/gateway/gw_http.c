@@ -235,7 +235,7 @@ handle_complete(GwRequest *r)
 				char	   *text;
 
 				gw_metrics_set(r->srv->metrics, "profile_gateway_queue_rows",
-							   (double) gw_batch_queued_rows(r->srv->batcher), NULL);
+							   (double) gw_batch_state(r->srv->batcher).queued_rows, NULL);
 				text = gw_metrics_render(r->srv->metrics, &len);
 				if (text == NULL)
 					gw_resp_error(&resp, 503, "out of memory");
@@ -249,7 +249,7 @@ handle_complete(GwRequest *r)
 				break;
 			}
 		case ROUTE_READY:
-			if (gw_batch_db_up(r->srv->batcher))
+			if (gw_batch_state(r->srv->batcher).db_up)
 			{
 				pe_buf_printf(&resp.body, "ready\n");
 				resp.content_type = "text/plain; charset=utf-8";

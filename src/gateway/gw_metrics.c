@@ -213,15 +213,8 @@ get_series(Family *f, const char *labels)
 	return s;
 }
 
-typedef enum UpdateKind
-{
-	UPD_ADD,
-	UPD_SET,
-	UPD_OBSERVE
-} UpdateKind;
-
 static void
-update(GwMetrics *m, const char *name, double v, UpdateKind kind, va_list ap)
+update(GwMetrics *m, const char *name, double v, GwMetricUpdate kind, va_list ap)
 {
 	PeBuf		labels = {0};
 	Family	   *f;
@@ -236,9 +229,9 @@ update(GwMetrics *m, const char *name, double v, UpdateKind kind, va_list ap)
 	f = find_family(m, name);
 	if (f && (s = get_series(f, (const char *) labels.data)) != NULL)
 	{
-		if (kind == UPD_SET)
+		if (kind == GW_METRIC_SET)
 			s->value = v;
-		else if (kind == UPD_ADD)
+		else if (kind == GW_METRIC_ADD)
 			s->value += v;
 		else
 		{
@@ -257,32 +250,12 @@ update(GwMetrics *m, const char *name, double v, UpdateKind kind, va_list ap)
 }
 
 void
-gw_metrics_add(GwMetrics *m, const char *name, double v,...)
+gw_metrics_update(GwMetrics *m, GwMetricUpdate kind, const char *name, double v,...)
 {
 	va_list		ap;
 
 	va_start(ap, v);
-	update(m, name, v, UPD_ADD, ap);
-	va_end(ap);
-}
-
-void
-gw_metrics_set(GwMetrics *m, const char *name, double v,...)
-{
-	va_list		ap;
-
-	va_start(ap, v);
-	update(m, name, v, UPD_SET, ap);
-	va_end(ap);
-}
-
-void
-gw_metrics_observe(GwMetrics *m, const char *name, double v,...)
-{
-	va_list		ap;
-
-	va_start(ap, v);
-	update(m, name, v, UPD_OBSERVE, ap);
+	update(m, name, v, kind, ap);
 	va_end(ap);
 }
 

@@ -27,13 +27,19 @@ void		gw_metrics_gauge(GwMetrics *m, const char *name, const char *help);
 void		gw_metrics_histogram(GwMetrics *m, const char *name, const char *help,
 								 const double *bounds, size_t nbounds);
 
-/* Counter or gauge += v; gauge = v; histogram observation v.  Labels: k, v, ..., NULL. */
-void		gw_metrics_add(GwMetrics *m, const char *name, double v,...)
+typedef enum GwMetricUpdate
+{
+	GW_METRIC_ADD,				/* counter or gauge += v */
+	GW_METRIC_SET,				/* gauge = v */
+	GW_METRIC_OBSERVE			/* histogram observation v */
+} GwMetricUpdate;
+
+/* Update a series.  Labels: k, v, ..., NULL. */
+void		gw_metrics_update(GwMetrics *m, GwMetricUpdate kind, const char *name, double v,...)
 			__attribute__((sentinel));
-void		gw_metrics_set(GwMetrics *m, const char *name, double v,...)
-			__attribute__((sentinel));
-void		gw_metrics_observe(GwMetrics *m, const char *name, double v,...)
-			__attribute__((sentinel));
+#define gw_metrics_add(m, ...)		gw_metrics_update((m), GW_METRIC_ADD, __VA_ARGS__)
+#define gw_metrics_set(m, ...)		gw_metrics_update((m), GW_METRIC_SET, __VA_ARGS__)
+#define gw_metrics_observe(m, ...)	gw_metrics_update((m), GW_METRIC_OBSERVE, __VA_ARGS__)
 
 /* Drop every series of a family whose labels include name=value (targets that went away). */
 void		gw_metrics_forget(GwMetrics *m, const char *family, const char *label,

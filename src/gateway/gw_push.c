@@ -4,6 +4,7 @@
  *		[RawSample{raw_profile, ID}], annotations}]}.  protojson accepts the
  *		lowerCamelCase and the original field names (rawProfile, raw_profile).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,26 @@ member(const GwJson *obj, const char *a, const char *b)
 	return v ? v : (b ? gw_json_get(obj, b) : NULL);
 }
 
+/*
+ * One zeroed element of elem bytes per item of arr, which must be an array
+ * (what names it in the error: "\"series\" is"); NULL with err set.
+ */
+static void *
+array_items(const GwJson *arr, size_t elem, const char *what, GwErr *err)
+{
+	void	   *items;
+
+	if (arr->type != GW_JSON_ARRAY)
+	{
+		gw_fail(err, 400, "Push JSON: %s not an array", what);
+		return NULL;
+	}
+	items = calloc(arr->n ? arr->n : 1, elem);
+	if (items == NULL)
+		gw_fail(err, 503, "out of memory");
+	return items;
+}
+
 static bool
 decode_json(const uint8_t *body, size_t len, GwPushRequest *out, GwErr *err)
 {
@@ -149,17 +170,9 @@ decode_json(const uint8_t *body, size_t len, GwPushRequest *out, GwErr *err)
 		ok = true;
 		goto done;
 	}
-	if (series->type != GW_JSON_ARRAY)
-	{
-		gw_fail(err, 400, "Push JSON: \"series\" is not an array");
-		goto done;
-	}
-	out->series = calloc(series->n ? series->n : 1, sizeof(GwPushSeries));
+	out->series = array_items(series, sizeof(GwPushSeries), "\"series\" is", err);
 	if (out->series == NULL)
-	{
-		gw_fail(err, 503, "out of memory");
 		goto done;
-	}
 	for (size_t i = 0; i < series->n; i++)
 	{
 		const GwJson *rs = &series->items[i];
@@ -201,17 +214,12 @@ decode_json(const uint8_t *body, size_t len, GwPushRequest *out, GwErr *err)
 		}
 		if (samples && samples->type != GW_JSON_NULL)
 		{
-			if (samples->type != GW_JSON_ARRAY)
-			{
-				gw_fail(err, 400, "Push JSON: samples of series %zu are not an array", i);
-				goto done;
-			}
-			s->samples = calloc(samples->n ? samples->n : 1, sizeof(GwPushSample));
+			char		what[64];
+
+			snprintf(what, sizeof(what), "samples of series %zu are", i);
+			s->samples = array_items(samples, sizeof(GwPushSample), what, err);
 			if (s->samples == NULL)
-			{
-				gw_fail(err, 503, "out of memory");
 				goto done;
-			}
 			for (size_t k = 0; k < samples->n; k++)
 			{
 				const GwJson *raw = member(&samples->items[k], "rawProfile", "raw_profile");
