@@ -1,9 +1,10 @@
 # test/gateway/gw_lib.sh: shell helpers of the gateway tests (test/scripts/gateway_*.sh); it
-# sources test/lib.sh (ok/bad/skip/finish) and tools/lib.sh (clusters, ports) too.
+# sources test/lib.sh (ok/bad/skip/finish, q, pe_work; clusters and ports from tools/lib.sh).
 # shellcheck shell=bash
 #
-#   gw_init NAME            work folder $GW_WORK (removed at exit), $GW_REPO, $GW_PY; skips the
-#                           whole script when the gateway is not part of this tree
+#   gw_init NAME            work folder $GW_WORK (test/lib.sh pe_work: removed at exit, after
+#                           PE_CLEANUP_HOOKS), $GW_REPO, $GW_PY; skips the whole script when
+#                           the gateway is not part of this tree
 #   gw_binary               a private copy of profile-gateway in $GW_BIN (built if needed)
 #   gw_table NAME           (re)create a table (ts timestamptz, labels jsonb, profile profile)
 #   gw_start [ARGS...]      start the gateway on a free port against the PG* database and
@@ -15,7 +16,6 @@
 #   gw_python               true when Debian's python3 with google.protobuf is there
 #   gw_need_protobuf        skip the whole script unless gw_python and protoc are there
 #   gwc ARGS...             test/gateway/gwclient.py ARGS (Debian's python3)
-#   gwq SQL...              psql -At, stop on error
 # PROFILE_EXT_GATEWAY_BIN=PATH tests that binary instead of the checkout's src/gateway one.
 # Every helper leaves the PG* variables alone: scripts run in the database test/run_all.sh
 # gives them, or start their own cluster (tools/lib.sh) and export PG* themselves.
@@ -23,12 +23,7 @@
 GW_REPO=${GW_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck source=test/lib.sh
 source "$GW_REPO/test/lib.sh"
-# shellcheck source=tools/lib.sh
-source "$GW_REPO/tools/lib.sh"
 GW_WORK='' GW_BIN='' GW_PORT='' GW_PID='' GW_URL='' GW_LOG='' GW_PY=''
-GW_CLEANUP_HOOKS=()
-
-gwq() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 gw_dsn() {
 	local dsn="dbname=${PGDATABASE:-postgres}"
@@ -38,14 +33,11 @@ gw_dsn() {
 	echo "$dsn application_name=profile-gateway"
 }
 
-gw_cleanup() {
-	local h
-	for h in "${GW_CLEANUP_HOOKS[@]}"; do "$h"; done
+gw_kill() {
 	if [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null; then
 		kill -KILL "$GW_PID" 2>/dev/null
 		wait "$GW_PID" 2>/dev/null
 	fi
-	[ -n "$GW_WORK" ] && [ "${PROFILE_EXT_KEEP_TMP:-0}" != 1 ] && rm -rf "$GW_WORK"
 }
 
 gw_init() {
@@ -54,10 +46,9 @@ gw_init() {
 		skip "src/gateway is not in this tree (no profile-gateway to test)"
 		finish
 	fi
-	GW_WORK=$(mktemp -d "/tmp/profile_ext_$name.XXXXXX") || exit 2
-	chmod 755 "$GW_WORK"
-	trap gw_cleanup EXIT
-	trap 'exit 130' INT TERM
+	pe_work "$name"
+	GW_WORK=$WORK
+	PE_CLEANUP_HOOKS+=(gw_kill)
 	# Debian's python3 (python3-protobuf lives there), not one that PATH may put first.
 	if [ -x /usr/bin/python3 ]; then GW_PY=/usr/bin/python3; else GW_PY=$(command -v python3); fi
 	export GWCLIENT_CACHE=$GW_WORK	# gwclient.py runs protoc once per script
@@ -98,7 +89,7 @@ gw_binary() {
 }
 
 gw_table() {
-	gwq -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS profile_ext;
+	q -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS profile_ext;
 		DROP TABLE IF EXISTS $1;
 		CREATE TABLE $1 (ts timestamptz, labels jsonb, profile profile)"
 }

@@ -9,20 +9,11 @@
 #    (expected output in test/corpus/expected, made by make_expected.sh).
 # Needs PG* connection variables and PROFILE_EXT_CORPUS; skips without it.
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
-if [ ! -f "$corpus/MANIFEST.tsv" ]; then
-	echo "SKIP: corpus folder $corpus not found"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-q() { psql -X -v ON_ERROR_STOP=1 -At -F $'\t' "$@"; }
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/test/lib.sh"
+pe_need_corpus
 
-q -q -c "CREATE EXTENSION IF NOT EXISTS profile_ext; DROP TABLE IF EXISTS corpus; CREATE TABLE corpus (file text PRIMARY KEY, p profile NOT NULL)" || exit 1
+qt -q -c "CREATE EXTENSION IF NOT EXISTS profile_ext; DROP TABLE IF EXISTS corpus; CREATE TABLE corpus (file text PRIMARY KEY, p profile NOT NULL)" || exit 1
 
 # Quirks we accept although go tool pprof refuses them (see the decoder).
 accepted_quirk='og_convert_pprof__dotnet-pprof-3.pb.gz'
@@ -50,7 +41,7 @@ while IFS=$'\t' read -r file verdict types totals; do
 		continue
 	fi
 	[ "$file" = "$accepted_quirk" ] && { ok; continue; }
-	got=$(q -c "SELECT array_to_string(profile_sample_types(p), ','),
+	got=$(qt -c "SELECT array_to_string(profile_sample_types(p), ','),
 			(SELECT string_agg(profile_total(p, t)::text, ',' ORDER BY n)
 			   FROM unnest(profile_sample_types(p)) WITH ORDINALITY u(t, n))
 		FROM corpus WHERE file = '$file'")
@@ -62,7 +53,7 @@ done < "$corpus/MANIFEST.tsv"
 while IFS=$'\t' read -r group stype files; do
 	case $group in ''|'#'*) continue ;; esac
 	list=$(printf "'%s'," $files)
-	got=$(q -c "SELECT function, self, total FROM profile_top(
+	got=$(qt -c "SELECT function, self, total FROM profile_top(
 			(SELECT profile_merge(p) FROM corpus WHERE file IN (${list%,})), '$stype', NULL)" 2>&1)
 	if [ "$got" = "$(cat "$repo/test/corpus/expected/top/$group.tsv")" ]; then
 		ok
@@ -75,7 +66,7 @@ done < "$repo/test/corpus/groups.tsv"
 # profile_top(profile_diff(base, new)) against go tool pprof -diff_base.
 while IFS=$'\t' read -r name stype base new; do
 	case $name in ''|'#'*) continue ;; esac
-	got=$(q -c "SELECT function, self, total FROM profile_top(profile_diff(
+	got=$(qt -c "SELECT function, self, total FROM profile_top(profile_diff(
 			(SELECT p FROM corpus WHERE file = '$base'),
 			(SELECT p FROM corpus WHERE file = '$new')), '$stype', NULL)" 2>&1)
 	if [ "$got" = "$(cat "$repo/test/corpus/expected/diff/$name.tsv")" ]; then
@@ -87,19 +78,18 @@ while IFS=$'\t' read -r name stype base new; do
 done < "$repo/test/corpus/diffs.tsv"
 
 # tools/load_pprof.sh loads a folder of files with labels in one COPY.
-q -q -c "DROP TABLE IF EXISTS profiles; CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile profile NOT NULL)"
+qt -q -c "DROP TABLE IF EXISTS profiles; CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile profile NOT NULL)"
 if "$repo/tools/load_pprof.sh" -l '{"service_name": "kafka", "region": "eu"}' \
 	"$corpus"/pprof/og_convert_jfr__cortex-dev-01__kafka-0__cpu__*.pb.gz; then
-	got=$(q -c "SELECT count(*), count(DISTINCT labels->>'file'), sum(profile_total(profile, 'cpu'))
+	got=$(qt -c "SELECT count(*), count(DISTINCT labels->>'file'), sum(profile_total(profile, 'cpu'))
 		FROM profiles WHERE labels @> '{\"service_name\": \"kafka\", \"region\": \"eu\"}'")
-	want=$(q -c "SELECT count(*), count(*), sum(profile_total(p, 'cpu')) FROM corpus
+	want=$(qt -c "SELECT count(*), count(*), sum(profile_total(p, 'cpu')) FROM corpus
 		WHERE file LIKE 'og\_convert\_jfr\_\_cortex-dev-01\_\_kafka-0\_\_cpu\_\_%'")
 	[ "$got" = "$want" ] && ok || bad "load_pprof.sh: got '$got', want '$want'"
 else
 	bad "load_pprof.sh failed"
 fi
-q -q -c "DROP TABLE profiles"
+qt -q -c "DROP TABLE profiles"
 
-q -q -c "DROP TABLE corpus"
-echo "corpus: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+qt -q -c "DROP TABLE corpus"
+finish

@@ -21,9 +21,8 @@ if ! command -v go >/dev/null 2>&1; then
 	skip "go not installed (Debian: golang-go)"
 	finish
 fi
-tmp=$(mktemp -d /tmp/profile_ext_diff_regressions.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-q() { psql -X -v ON_ERROR_STOP=1 -At -q "$@"; }
+pe_work diff_regressions
+tmp=$WORK
 
 # A private Go cache and no module lookups: the program uses the standard library only.
 export GOCACHE=$tmp/gocache GOPATH=$tmp/gopath GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local

@@ -30,10 +30,9 @@
 # PROFILE_EXT_WRITE_FIXTURE=N writes test/fixtures/stored_vN.tsv instead of testing, with a
 # build whose writer writes version N (see check_fixture).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=${REPO:-$(cd "$here/../.." && pwd)}
-# shellcheck source=../../tools/lib.sh
-. "$repo/tools/lib.sh"
+repo=${REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=test/lib.sh
+source "$repo/test/lib.sh"
 export LC_ALL=C.UTF-8
 unset PGSERVICE PGOPTIONS PGDATABASE
 
@@ -42,23 +41,15 @@ FIXTURES=("$repo"/test/fixtures/stored_v*.tsv)
 # The format version this build writes: what an old value's rewrite must report.
 WRITER_VERSION=3
 BINDIR=$(pg_config --bindir)
-# shellcheck source=test/lib.sh
-source "$repo/test/lib.sh"
 
-WORK=$(mktemp -d /tmp/profile_ext_durability.XXXXXX) || exit 2
+pe_work durability
 CLUSTER_DIR=
 SESSION_PIDS=()
-cleanup() {
+stop_sessions() {
 	local pid
 	for pid in "${SESSION_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	pe_cluster_stop
-	[ -n "$CLUSTER_DIR" ] && rm -rf "$CLUSTER_DIR"
-	rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+PE_CLEANUP_HOOKS+=(stop_sessions)
 
 # A fresh cluster for one part, with the extension in database postgres; PG* point at it.
 start_cluster() {

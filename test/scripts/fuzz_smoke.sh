@@ -13,13 +13,7 @@ REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 cd "$REPO" || exit 2
 SECONDS_EACH=${PROFILE_EXT_FUZZ_SECONDS:-30}
 TARGETS=(fuzz_pprof fuzz_stored fuzz_folded fuzz_merge_diff fuzz_gateway)
-passed=0 failed=0
-
-skip() {
-	echo "SKIP: $*"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-}
+source "$REPO/test/lib.sh"
 
 # clang with libFuzzer: compile and link a trivial fuzz target.
 have_libfuzzer() {
@@ -41,7 +35,7 @@ if ! have_libfuzzer && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		{ apt-get update -q >/dev/null 2>&1 &&
 			apt-get install -y -q clang libclang-rt-14-dev >/dev/null 2>&1; }
 fi
-have_libfuzzer || skip "clang with libFuzzer (Debian: clang, libclang-rt-14-dev) is not available"
+have_libfuzzer || skip_all "clang with libFuzzer (Debian: clang, libclang-rt-14-dev) is not available"
 
 LOG=$(mktemp -d)
 trap 'rm -rf "$LOG"' EXIT
@@ -50,12 +44,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=8}
 echo "== build"
 if ! make -s fuzz-build >"$LOG/build" 2>&1; then
 	cat "$LOG/build"
-	echo "FAIL: make fuzz-build"
-	echo "0 passed, 1 failed"
-	exit 1
+	give_up "make fuzz-build"
 fi
 echo "== seeds"
-bash test/fuzz/make_seeds.sh || { echo "FAIL: make_seeds.sh"; echo "0 passed, 1 failed"; exit 1; }
+bash test/fuzz/make_seeds.sh || give_up "make_seeds.sh"
 
 for t in "${TARGETS[@]}"; do
 	reg=test/fuzz/regressions/$t
@@ -85,5 +77,4 @@ for t in "${TARGETS[@]}"; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

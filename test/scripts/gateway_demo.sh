@@ -40,12 +40,12 @@ for how in "POST /ingest multipart" "Push, gzip" "Push (as Alloy)"; do
 done
 # The same generator output by binary COPY, side by side: every pushed profile must be stored
 # exactly as COPY stores it (totals and stacks), so the story is the same as `make demo`'s.
-start=$(gwq -c "SELECT to_char(min(ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM demo_gateway_profiles")
-gwq -c "DROP TABLE IF EXISTS demo_copy_profiles; CREATE TABLE demo_copy_profiles (ts timestamptz, labels jsonb, profile profile)"
+start=$(q -c "SELECT to_char(min(ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM demo_gateway_profiles")
+q -c "DROP TABLE IF EXISTS demo_copy_profiles; CREATE TABLE demo_copy_profiles (ts timestamptz, labels jsonb, profile profile)"
 "$repo/tools/gen/pe_gen" --quiet --start "$start" --pods 1 |
-	gwq -c "COPY demo_copy_profiles FROM STDIN WITH (FORMAT binary)"
+	q -c "COPY demo_copy_profiles FROM STDIN WITH (FORMAT binary)"
 # (the same stored bytes when both compress at the default level; else the same totals and stacks)
-read -r ncopy unmatched same differ < <(gwq -F ' ' -c "SELECT count(*), count(*) FILTER (WHERE g.ts IS NULL),
+read -r ncopy unmatched same differ < <(q -F ' ' -c "SELECT count(*), count(*) FILTER (WHERE g.ts IS NULL),
 	count(*) FILTER (WHERE profile_send(c.profile) = profile_send(g.profile)),
 	count(*) FILTER (WHERE CASE WHEN profile_send(c.profile) = profile_send(g.profile) THEN false
 		ELSE profile_total(c.profile) IS DISTINCT FROM profile_total(g.profile)
@@ -59,7 +59,7 @@ else
 fi
 got=$(check diff_top1=)
 diff_top() {
-	gwq -c "SELECT string_agg(function, ' | ') FROM profile_diff_top(
+	q -c "SELECT string_agg(function, ' | ') FROM profile_diff_top(
 		(SELECT profile_merge(profile) FROM $1 WHERE labels @> '{\"__name__\": \"process_cpu\", \"service_name\": \"checkout\"}'
 			AND ts >= '$start'::timestamptz + interval '25 minutes' AND ts < '$start'::timestamptz + interval '31 minutes'),
 		(SELECT profile_merge(profile) FROM $1 WHERE labels @> '{\"__name__\": \"process_cpu\", \"service_name\": \"checkout\"}'
@@ -72,7 +72,7 @@ if [ -n "$a" ] && [ "$a" = "$b" ] && [ "${a%% | *}" = "$got" ]; then
 else
 	bad "diff on pushed rows '$a', on COPYed rows '$b', the demo printed '$got'"
 fi
-gwq -c "DROP TABLE demo_copy_profiles"
+q -c "DROP TABLE demo_copy_profiles"
 leak=$(check leak_function=)
 leak_series=$(grep "^CHECK site=$leak series=" "$log" | head -n 1 | sed 's/.* series=//')
 if [ -n "$leak_series" ] && echo "$leak_series" | awk -F, '{ for (i = 2; i <= NF; i++) if ($i <= $(i - 1)) exit 1; exit !(NF >= 10) }'; then

@@ -14,24 +14,13 @@ set -uo pipefail
 repo=${REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 source "$repo/test/gateway/gw_lib.sh"
 gw_init gateway_durability
-unset PGSERVICE PGOPTIONS PGDATABASE PGHOST PGPORT PGUSER
 
 gw_need_protobuf
-TEST_USER=${PROFILE_EXT_TEST_USER:-profile_ext_test}
-CLUSTER_DIR=$GW_WORK/pg
-stop_everything() {
-	[ -n "${STREAM_PID:-}" ] && kill "$STREAM_PID" 2>/dev/null
-	pe_cluster_stop
-}
-GW_CLEANUP_HOOKS+=(stop_everything)
-mkdir -p "$CLUSTER_DIR"
-if ! pe_cluster_start "$CLUSTER_DIR" "$TEST_USER"; then
-	bad "could not start a cluster in $CLUSTER_DIR"
-	finish
-fi
-pe_cluster_env
-gwq -c "ALTER SYSTEM SET synchronous_commit = on" -c "SELECT pg_reload_conf()" >/dev/null
-echo "own cluster: port $PE_PORT, user $PE_CLUSTER_USER, synchronous_commit $(gwq -c 'SHOW synchronous_commit')"
+stop_stream() { [ -n "${STREAM_PID:-}" ] && kill "$STREAM_PID" 2>/dev/null; }
+PE_CLEANUP_HOOKS+=(stop_stream)
+pe_own_cluster "$GW_WORK/pg"
+q -c "ALTER SYSTEM SET synchronous_commit = on" -c "SELECT pg_reload_conf()" >/dev/null
+echo "synchronous_commit $(q -c 'SHOW synchronous_commit')"
 gw_table gw_dur || { bad "cannot create the table"; finish; }
 gw_start --table gw_dur || { bad "the gateway does not start"; finish; }
 export GW_SAME_PORT=1
@@ -93,7 +82,7 @@ awk '$1 == "ack" { print $2 }' "$LOG" | sort -u >"$GW_WORK/acked.txt"
 awk '$1 == "start" { print $2 }' "$LOG" | sort -u >"$GW_WORK/started.txt"
 echo "requests: $(wc -l <"$GW_WORK/started.txt") sent, $(wc -l <"$GW_WORK/acked.txt") acknowledged;" \
 	"failures by status: $(awk '$1 == "fail" { print $3 }' "$LOG" | sort | uniq -c | tr -s ' \n' ' ')"
-gwq <<EOF >"$GW_WORK/verify.out"
+q <<EOF >"$GW_WORK/verify.out"
 CREATE TEMP TABLE acked (seq text);
 CREATE TEMP TABLE started (seq text);
 \\copy acked FROM '$GW_WORK/acked.txt'

@@ -59,7 +59,7 @@ while IFS=$'\t' read -r kind status from until file totals; do
 	name=${want_name[$kind]}
 	sel="labels->>'service_name' = '$app' AND labels->>'__name__' = '$name'
 		AND ts BETWEEN to_timestamp($from / 1e9) - interval '1 ms' AND to_timestamp($until / 1e9) + interval '1 ms'"
-	got=$(gwq -c "SELECT coalesce(string_agg(t || '=' || s, ',' ORDER BY t), '') FROM (
+	got=$(q -c "SELECT coalesce(string_agg(t || '=' || s, ',' ORDER BY t), '') FROM (
 		SELECT t, sum(profile_total(profile, t)) AS s FROM gw_go, unnest(profile_sample_types(profile)) t
 		WHERE $sel GROUP BY t) x")
 	want=$(tr ',' '\n' <<<"$totals" | sort | paste -sd, -)
@@ -73,11 +73,11 @@ while IFS=$'\t' read -r kind status from until file totals; do
 done <"$out/sent.tsv"
 
 # Labels of every row of the app.
-labels=$(gwq -c "SELECT DISTINCT (labels - 'otel.scope.version' - 'process.runtime.version')::text AS l
+labels=$(q -c "SELECT DISTINCT (labels - 'otel.scope.version' - 'process.runtime.version')::text AS l
 	FROM gw_go WHERE labels->>'service_name' = '$app' ORDER BY l")
 echo "$labels" | sed 's/^/  labels: /'
-nrows=$(gwq -c "SELECT count(*) FROM gw_go WHERE labels->>'service_name' = '$app'")
-bad_rows=$(gwq -c "SELECT count(*) FROM gw_go WHERE labels->>'service_name' = '$app' AND NOT (
+nrows=$(q -c "SELECT count(*) FROM gw_go WHERE labels->>'service_name' = '$app'")
+bad_rows=$(q -c "SELECT count(*) FROM gw_go WHERE labels->>'service_name' = '$app' AND NOT (
 	labels @> '{\"env\": \"ci\", \"region\": \"eu-west\", \"pyroscope_spy\": \"gospy\",
 		\"process.runtime.name\": \"go\", \"otel.scope.name\": \"com.grafana.pyroscope/go\"}'
 	AND labels ? '__name__' AND labels ? 'process.runtime.version')")
@@ -86,7 +86,7 @@ if [ "$nrows" -gt 0 ] && [ "$bad_rows" = 0 ]; then
 else
 	bad "$bad_rows of $nrows rows lack a label (service_name, tags, pyroscope_spy=gospy)"
 fi
-names=$(gwq -c "SELECT string_agg(DISTINCT labels->>'__name__', ',' ORDER BY labels->>'__name__')
+names=$(q -c "SELECT string_agg(DISTINCT labels->>'__name__', ',' ORDER BY labels->>'__name__')
 	FROM gw_go WHERE labels->>'service_name' = '$app'")
 # mutex/block profiles without any contention sample may be absent; cpu, memory, goroutines not
 for n in process_cpu memory goroutines; do
@@ -100,13 +100,13 @@ for n in mutex block; do
 	fi
 done
 # no row has a ts outside all request windows
-outside=$(gwq -c "SELECT count(*) FROM gw_go g WHERE labels->>'service_name' = '$app' AND NOT EXISTS (
+outside=$(q -c "SELECT count(*) FROM gw_go g WHERE labels->>'service_name' = '$app' AND NOT EXISTS (
 	SELECT 1 FROM (VALUES $(awk -F'\t' '{ printf "%s(%s,%s)", (NR > 1 ? "," : ""), $3, $4 }' "$out/sent.tsv")) w(f, u)
 	WHERE g.ts BETWEEN to_timestamp(w.f / 1e9) - interval '1 ms' AND to_timestamp(w.u / 1e9) + interval '1 ms')")
 if [ "$outside" = 0 ]; then ok "every row's ts lies inside its request's from..until (ns)"; else bad "$outside rows have a ts outside every request window"; fi
 
 # profile_to_pprof of the merged CPU rows, read by go tool pprof
-gwq -c "SELECT encode(profile_to_pprof(profile_merge(profile)), 'base64') FROM gw_go
+q -c "SELECT encode(profile_to_pprof(profile_merge(profile)), 'base64') FROM gw_go
 	WHERE labels->>'service_name' = '$app' AND labels->>'__name__' = 'process_cpu'" >"$GW_WORK/merged.b64"
 base64 -d "$GW_WORK/merged.b64" >"$GW_WORK/merged.pb.gz" 2>/dev/null
 want_cpu=$(awk -F'\t' '$1 == "cpu" { n = split($6, a, ","); for (i = 1; i <= n; i++) { split(a[i], kv, "="); s[kv[1]] += kv[2] } }

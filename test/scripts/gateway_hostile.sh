@@ -28,13 +28,13 @@ W=$GW_WORK
 # have been stored and the gateway must still answer.
 expect() {
 	local what=$1 want=$2 res=$3 st=${3%% *} n
-	n=$(gwq -c "SELECT count(*) FROM gw_hostile")
+	n=$(q -c "SELECT count(*) FROM gw_hostile")
 	if [[ " $want " == *" $st "* ]] && [ "$n" = 0 ] && gw_alive; then
 		res="$st${res#"$st"}"
 		ok "$what: ${res:0:160}"
 	elif [ "$n" != 0 ]; then
-		bad "$what: $n rows stored (status $st): $(gwq -c "SELECT string_agg(labels::text, ' ') FROM gw_hostile")"
-		gwq -c "TRUNCATE gw_hostile"
+		bad "$what: $n rows stored (status $st): $(q -c "SELECT string_agg(labels::text, ' ') FROM gw_hostile")"
+		q -c "TRUNCATE gw_hostile"
 	elif ! gw_alive; then
 		bad "$what: the gateway stopped answering (status $st); log:"
 		tail -n 20 "$GW_LOG"
@@ -181,7 +181,7 @@ expect "folded body with a non-numeric value" "400 422" \
 t0=$(date +%s%N)
 gwc push "$GW_URL" --series '{"__name__": "process_cpu", "service_name": "baseline"}' "$W/ok.pb" >/dev/null
 base_ms=$((($(date +%s%N) - t0) / 1000000))
-gwq -c "DELETE FROM gw_hostile WHERE labels->>'service_name' = 'baseline'"
+q -c "DELETE FROM gw_hostile WHERE labels->>'service_name' = 'baseline'"
 slow_pids=()
 for i in 1 2 3 4 5; do
 	gwc raw "$GW_URL" /push.v1.PusherService/Push --header "Content-Type: application/proto" \
@@ -207,22 +207,22 @@ sleep 1
 t0=$(date +%s%N)
 res=$(gwc push "$GW_URL" --series '{"__name__": "process_cpu", "service_name": "served_while_slow"}' "$W/ok.pb")
 ms=$((($(date +%s%N) - t0) / 1000000))
-n=$(gwq -c "SELECT count(*) FROM gw_hostile WHERE labels->>'service_name' = 'served_while_slow'")
+n=$(q -c "SELECT count(*) FROM gw_hostile WHERE labels->>'service_name' = 'served_while_slow'")
 if [ "${res%% *}" = 200 ] && [ "$n" = 1 ] && [ $ms -lt 10000 ]; then
 	ok "8 slow connections open: a normal push is answered in $ms ms (without them: $base_ms ms) and stored"
 else
 	bad "8 slow connections open: normal push '$res' after $ms ms, $n rows"
 fi
-gwq -c "TRUNCATE gw_hostile"
+q -c "TRUNCATE gw_hostile"
 for p in "${slow_pids[@]}"; do wait "$p"; done
 echo "  slow clients' outcomes: $(cat "$W"/slow_*.out | awk '{ print $1 }' | sort | uniq -c | tr -s ' \n' ' ')"
-n=$(gwq -c "SELECT count(*) FROM gw_hostile")
+n=$(q -c "SELECT count(*) FROM gw_hostile")
 if [ "$n" = 0 ]; then ok "slow clients' incomplete bodies stored nothing"; else bad "slow clients stored $n rows"; fi
 
 # ---------------------------------------------------------------- still fine
 if gw_alive && [ "$(gw_get_status /metrics)" = 200 ]; then ok "gateway alive: /ready and /metrics answer"; else bad "gateway not answering"; fi
 res=$(gwc push "$GW_URL" --series '{"__name__": "process_cpu", "service_name": "after"}' "$W/ok.pb")
-n=$(gwq -c "SELECT count(*) FROM gw_hostile WHERE labels->>'service_name' = 'after'")
+n=$(q -c "SELECT count(*) FROM gw_hostile WHERE labels->>'service_name' = 'after'")
 if [ "${res%% *}" = 200 ] && [ "$n" = 1 ]; then ok "a valid push after all that lands"; else bad "valid push after hostile ones: '$res', $n rows"; fi
 if gw_stop; then ok "SIGTERM: exit 0"; else bad "SIGTERM: exit status $?"; fi
 if grep -qiE 'AddressSanitizer|segmentation|core dumped|abort' "$GW_WORK"/gateway.*.log; then

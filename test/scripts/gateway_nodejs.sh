@@ -115,31 +115,31 @@ for dir in "${variants[@]}"; do
 	fi
 	grep -i 'rejected\|error' "$GW_WORK/$dir.stderr" | head -n 5 | sed 's/^/  sdk log: /'
 	sel="labels->>'service_name' = '$app'"
-	gwq -c "SELECT labels->>'__name__', count(*), string_agg(DISTINCT labels->>'endpoint', ',')
+	q -c "SELECT labels->>'__name__', count(*), string_agg(DISTINCT labels->>'endpoint', ',')
 		FROM gw_node WHERE $sel GROUP BY 1 ORDER BY 1" | sed "s/^/  $dir rows: /"
-	names=$(gwq -c "SELECT string_agg(DISTINCT labels->>'__name__', ',' ORDER BY labels->>'__name__') FROM gw_node WHERE $sel")
+	names=$(q -c "SELECT string_agg(DISTINCT labels->>'__name__', ',' ORDER BY labels->>'__name__') FROM gw_node WHERE $sel")
 	if [ "$names" = "memory,wall" ]; then ok "$dir: __name__ wall and memory"; else bad "$dir: __name__ values '$names', want memory,wall"; fi
 	want='{"env": "ci", "region": "eu-west", "pyroscope_spy": "nodespy"}'
 	[ "$dir" = sdk-0.6 ] && want='{"env": "ci", "region": "eu-west", "pyroscope_spy": "nodespy",
 		"otel.scope.name": "com.grafana.pyroscope/nodejs", "process.runtime.name": "nodejs"}'
-	missing=$(gwq -c "SELECT count(*) FROM gw_node WHERE $sel AND NOT labels @> '$want'")
-	total=$(gwq -c "SELECT count(*) FROM gw_node WHERE $sel")
+	missing=$(q -c "SELECT count(*) FROM gw_node WHERE $sel AND NOT labels @> '$want'")
+	total=$(q -c "SELECT count(*) FROM gw_node WHERE $sel")
 	if [ "$total" -gt 0 ] && [ "$missing" = 0 ]; then
 		ok "$dir: all $total rows carry the app's tags and pyroscope_spy=nodespy"
 	else
 		bad "$dir: $missing of $total rows lack tags $want"
 	fi
-	endpoints=$(gwq -c "SELECT string_agg(DISTINCT labels->>'endpoint', ',' ORDER BY labels->>'endpoint')
+	endpoints=$(q -c "SELECT string_agg(DISTINCT labels->>'endpoint', ',' ORDER BY labels->>'endpoint')
 		FROM gw_node WHERE $sel AND labels->>'__name__' = 'wall'")
 	if [ "$endpoints" = "checkout,search" ]; then
 		ok "$dir: wrapWithLabels' endpoint labels split the wall profile into series"
 	else
 		bad "$dir: endpoint labels of wall rows '$endpoints', want checkout,search"
 	fi
-	frames=$(gwq -c "SELECT profile_to_folded(profile_merge(profile)) FROM gw_node WHERE $sel
+	frames=$(q -c "SELECT profile_to_folded(profile_merge(profile)) FROM gw_node WHERE $sel
 		AND labels->>'__name__' = 'wall'" | grep -c 'checkoutHandler\|fibonacciSlow\|searchHandler')
 	if [ "$frames" -gt 0 ]; then ok "$dir: the app's functions are in the stored wall stacks"; else bad "$dir: no app function in the wall stacks"; fi
-	outside=$(gwq -c "SELECT count(*) FROM gw_node WHERE $sel AND ts NOT BETWEEN to_timestamp($t0 - 2) AND to_timestamp($t1 + 2)")
+	outside=$(q -c "SELECT count(*) FROM gw_node WHERE $sel AND ts NOT BETWEEN to_timestamp($t0 - 2) AND to_timestamp($t1 + 2)")
 	if [ "$outside" = 0 ]; then ok "$dir: ts within the run"; else bad "$dir: $outside rows with ts outside the run"; fi
 
 	if [ $have_go = 0 ]; then
@@ -148,10 +148,10 @@ for dir in "${variants[@]}"; do
 	fi
 	for name in wall memory; do
 		f=$GW_WORK/$dir.$name.pb.gz
-		gwq -c "SELECT encode(profile_to_pprof(profile_merge(profile)), 'base64') FROM gw_node
+		q -c "SELECT encode(profile_to_pprof(profile_merge(profile)), 'base64') FROM gw_node
 			WHERE $sel AND labels->>'__name__' = '$name'" >"$f.b64"
 		base64 -d "$f.b64" >"$f" 2>/dev/null
-		sql=$(gwq -c "SELECT string_agg(profile_total(m, t)::text, ' ' ORDER BY o) FROM (
+		sql=$(q -c "SELECT string_agg(profile_total(m, t)::text, ' ' ORDER BY o) FROM (
 			SELECT profile_merge(profile) m FROM gw_node WHERE $sel AND labels->>'__name__' = '$name') x,
 			unnest(profile_sample_types(m)) WITH ORDINALITY u(t, o)")
 		got=$(HOME=$GW_WORK/home GOCACHE=$GW_WORK/gocache PPROF_TMPDIR=$GW_WORK \

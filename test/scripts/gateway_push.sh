@@ -39,7 +39,7 @@ file_totals() { gwc totals "$1"; }
 
 # stored "type=N,..." of the rows matching a WHERE clause
 stored_totals() {
-	gwq -c "SELECT coalesce(string_agg(t || '=' || s, ',' ORDER BY t), '') FROM (
+	q -c "SELECT coalesce(string_agg(t || '=' || s, ',' ORDER BY t), '') FROM (
 		SELECT t, sum(profile_total(profile, t)) AS s FROM gw_push, unnest(profile_sample_types(profile)) t
 		WHERE $1 GROUP BY t) x"
 }
@@ -70,20 +70,20 @@ for enc in proto proto_gzip json json_gzip; do
 		continue
 	fi
 	sel="labels @> '{\"service_name\": \"pushsvc\", \"case\": \"$enc\"}'"
-	n=$(gwq -c "SELECT count(*) FROM gw_push WHERE $sel")
+	n=$(q -c "SELECT count(*) FROM gw_push WHERE $sel")
 	if [ "$n" = 3 ]; then ok "$enc: 3 profiles, 3 rows"; else bad "$enc: $n rows, want 3"; fi
 	got=$(stored_totals "$sel AND labels->>'__name__' = 'process_cpu'")
 	if [ "$got" = "$cpu_both" ]; then ok "$enc: CPU totals $got"; else bad "$enc: CPU totals '$got', sent '$cpu_both'"; fi
 	got=$(stored_totals "$sel AND labels->>'__name__' = 'memory'")
 	if [ "$got" = "$mem_want" ]; then ok "$enc: memory totals exact"; else bad "$enc: memory totals '$got', sent '$mem_want'"; fi
-	ts=$(gwq -c "SELECT string_agg(((extract(epoch FROM ts) * 1e6)::bigint)::text, ',' ORDER BY ts)
+	ts=$(q -c "SELECT string_agg(((extract(epoch FROM ts) * 1e6)::bigint)::text, ',' ORDER BY ts)
 		FROM gw_push WHERE $sel AND labels->>'__name__' = 'process_cpu'")
 	if [ "$ts" = "$((T1 / 1000)),$((T2 / 1000))" ]; then
 		ok "$enc: ts = each profile's time_nanos"
 	else
 		bad "$enc: ts (us) $ts, want $((T1 / 1000)),$((T2 / 1000))"
 	fi
-	extra=$(gwq -c "SELECT count(*) FROM gw_push WHERE $sel AND labels->>'__name__' = 'process_cpu'
+	extra=$(q -c "SELECT count(*) FROM gw_push WHERE $sel AND labels->>'__name__' = 'process_cpu'
 		AND NOT labels @> '{\"env\": \"test\"}'")
 	[ "$extra" = 0 ] && ok "$enc: series labels stored" || bad "$enc: $extra rows lack the series label env"
 done
@@ -96,7 +96,7 @@ gwc mkpprof "$P/split.pb" --type samples:count --type cpu:nanoseconds --time-ns 
 	--stack 'main;unlabelled=8,80'
 res=$(gwc push "$GW_URL" --series '{"__name__": "process_cpu", "service_name": "splitsvc"}' "$P/split.pb")
 if [ "${res%% *}" = 200 ]; then ok "split: 200"; else bad "split: $res"; fi
-rows=$(gwq -c "SELECT coalesce(labels->>'region', '-') || ':' || profile_total(profile, 'samples')
+rows=$(q -c "SELECT coalesce(labels->>'region', '-') || ':' || profile_total(profile, 'samples')
 	|| (CASE WHEN labels ? 'span_id' THEN ':span_id' ELSE '' END)
 	FROM gw_push WHERE labels->>'service_name' = 'splitsvc' ORDER BY 1" | paste -sd' ')
 if [ "$rows" = "-:8 eu:5 us:2" ]; then
@@ -107,7 +107,7 @@ fi
 
 # ---------------------------------------------------------------- 3. defaults and refusals
 res=$(gwc push "$GW_URL" --series '{"__name__": "process_cpu", "case": "no_service"}' "$P/cpu.pb")
-n=$(gwq -c "SELECT count(*) FROM gw_push WHERE labels @> '{\"case\": \"no_service\", \"service_name\": \"unknown_service\"}'")
+n=$(q -c "SELECT count(*) FROM gw_push WHERE labels @> '{\"case\": \"no_service\", \"service_name\": \"unknown_service\"}'")
 if [ "${res%% *}" = 200 ] && [ "$n" = 1 ]; then ok "no service_name: stored as unknown_service"; else bad "no service_name: $res, $n rows"; fi
 
 connect_error() {	# STATUS BODY -> true when 400 with a Connect invalid_argument JSON body
@@ -128,7 +128,7 @@ for enc in proto json; do
 		--series '{"__name__": "process_cpu", "service_name": "refused", "case": "one_bad2"}' "$P/cpu2.pb" "$P/garbage.pb")
 	if connect_error "$res"; then ok "$enc: one bad profile among good ones: 400 invalid_argument"; else bad "$enc: one bad profile: '$res'"; fi
 done
-n=$(gwq -c "SELECT count(*) FROM gw_push WHERE labels->>'service_name' = 'refused'")
+n=$(q -c "SELECT count(*) FROM gw_push WHERE labels->>'service_name' = 'refused'")
 if [ "$n" = 0 ]; then ok "refused pushes stored nothing (all or none)"; else bad "refused pushes stored $n rows"; fi
 
 if gw_alive; then ok "gateway alive"; else bad "gateway died (log: $GW_LOG)"; tail -n 20 "$GW_LOG"; fi

@@ -11,27 +11,17 @@
 # PROFILE_GATEWAY=path runs another build (e.g. one with sanitizers).
 # Last line "N passed, N failed[, N skipped]".
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=${REPO:-$(cd "$here/../.." && pwd)}
-# shellcheck source=../../tools/lib.sh
-. "$repo/tools/lib.sh"
+repo=${REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib.sh
-. "$repo/test/lib.sh"
+source "$repo/test/lib.sh"
 export LC_ALL=C.UTF-8
 
-tmp=$(mktemp -d)
+command -v python3 >/dev/null || skip_all "python3 not installed"
+pe_work gateway_smoke
+tmp=$WORK
 gw_pid=
-cleanup() {
-	[ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null
-	pe_cluster_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-if ! command -v python3 >/dev/null; then
-	skip "python3 not installed"
-	finish
-fi
+stop_gateway() { [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null; }
+PE_CLEANUP_HOOKS+=(stop_gateway)
 gw=${PROFILE_GATEWAY:-$repo/src/gateway/profile-gateway}
 [ -x "$gw" ] || gw=$(pg_config --bindir)/profile-gateway
 if [ ! -x "$gw" ]; then
@@ -39,16 +29,7 @@ if [ ! -x "$gw" ]; then
 	finish
 fi
 
-if [ -z "${PGHOST:-}" ]; then
-	mkdir -p "$tmp/pg"
-	chmod 755 "$tmp"
-	pe_cluster_start "$tmp/pg" "${PROFILE_EXT_TEST_USER:-profile_ext_test}" || {
-		bad "cannot start a cluster"
-		finish
-	}
-	pe_cluster_env
-fi
-q() { psql -X -v ON_ERROR_STOP=1 -At -q "$@"; }
+[ -n "${PGHOST:-}" ] || pe_own_cluster "$tmp/pg"
 q -c "CREATE EXTENSION IF NOT EXISTS profile_ext" &&
 	q -c "CREATE TABLE gw_smoke (ts timestamptz, labels jsonb, profile profile)" || {
 	bad "cannot create the extension and table"

@@ -26,8 +26,8 @@
 # skipping when the registry cannot be reached; PROFILE_EXT_SKIP_APT=1 never runs apt-get.
 set -uo pipefail
 export DEBIAN_FRONTEND=noninteractive
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/test/lib.sh"
 corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
 src=$repo/test/grafana
 work=$repo/build/grafana
@@ -35,19 +35,16 @@ flamegraph_version=13.0.1
 flamegraph_sha256=9eb28a3c0d55e4b68087b9260cd297325199a2ef4b966800c1f688303491bb41
 data_transform=$work/flamegraph/package/dist/esm/FlameGraph/dataTransform.mjs
 
-skip() { echo "SKIP: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
-die() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-
-[ "${PROFILE_EXT_SKIP_GRAFANA:-0}" = 1 ] && skip "PROFILE_EXT_SKIP_GRAFANA=1"
-[ -d "$corpus/pprof" ] || skip "corpus folder $corpus/pprof not found"
-mkdir -p "$work" || die "cannot create $work"
+[ "${PROFILE_EXT_SKIP_GRAFANA:-0}" = 1 ] && skip_all "PROFILE_EXT_SKIP_GRAFANA=1"
+[ -d "$corpus/pprof" ] || skip_all "corpus folder $corpus/pprof not found"
+mkdir -p "$work" || give_up "cannot create $work"
 # One run at a time per checkout: the Node setup in build/grafana is shared.
 exec 9>"$work/.lock" && flock 9
 
 # ---------------------------------------------------------------- Node.js and npm
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	if [ "$(id -u)" != 0 ] || [ "${PROFILE_EXT_SKIP_APT:-0}" = 1 ] || ! command -v apt-get >/dev/null; then
-		skip "node and npm are not installed (Debian: apt-get install nodejs npm)"
+		skip_all "node and npm are not installed (Debian: apt-get install nodejs npm)"
 	fi
 	echo "installing nodejs and npm with apt-get (log: $work/apt.log)"
 	apt_install() {
@@ -57,10 +54,10 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	}
 	: >"$work/apt.log"
 	apt_install || { apt-get update -q >>"$work/apt.log" 2>&1 && apt_install; } ||
-		{ tail -n 20 "$work/apt.log"; die "apt-get install nodejs npm failed"; }
+		{ tail -n 20 "$work/apt.log"; give_up "apt-get install nodejs npm failed"; }
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
-[ "${node_major:-0}" -ge 18 ] 2>/dev/null || die "Node.js >= 18 needed, found $(node --version 2>&1)"
+[ "${node_major:-0}" -ge 18 ] 2>/dev/null || give_up "Node.js >= 18 needed, found $(node --version 2>&1)"
 echo "node $(node --version), npm $(npm --version)"
 
 # npm keeps its cache and logs next to the modules, not in the user's home.
@@ -84,16 +81,16 @@ if [ $need_ci = 1 ] || [ ! -f "$data_transform" ]; then
 	if ! out=$(npm ping --fetch-timeout=30000 --fetch-retries=1 2>&1); then
 		echo "$out" | grep -m 3 -E 'code|reason'
 		why="the npm registry $(npm config get registry) cannot be reached"
-		[ "${PROFILE_EXT_GRAFANA_REQUIRED:-0}" = 1 ] && die "$why"
-		skip "$why (set PROFILE_EXT_GRAFANA_REQUIRED=1 to fail instead)"
+		[ "${PROFILE_EXT_GRAFANA_REQUIRED:-0}" = 1 ] && give_up "$why"
+		skip_all "$why (set PROFILE_EXT_GRAFANA_REQUIRED=1 to fail instead)"
 	fi
 fi
 if [ $need_ci = 1 ]; then
 	echo "npm ci in $work (log: $work/npm.log)"
 	rm -f "$work/installed-package-lock.json"
-	cp "$src/package.json" "$src/package-lock.json" "$src/.npmrc" "$work/" || die "cannot copy $src"
+	cp "$src/package.json" "$src/package-lock.json" "$src/.npmrc" "$work/" || give_up "cannot copy $src"
 	(cd "$work" && npm ci --no-audit --no-fund) >"$work/npm.log" 2>&1 ||
-		{ tail -n 30 "$work/npm.log"; die "npm ci failed, see $work/npm.log"; }
+		{ tail -n 30 "$work/npm.log"; give_up "npm ci failed, see $work/npm.log"; }
 	cp "$src/package-lock.json" "$work/installed-package-lock.json"
 fi
 if [ ! -f "$data_transform" ]; then
@@ -101,11 +98,11 @@ if [ ! -f "$data_transform" ]; then
 	echo "npm pack @grafana/flamegraph@$flamegraph_version"
 	rm -f "$tgz"
 	(cd "$work" && npm pack "@grafana/flamegraph@$flamegraph_version") >>"$work/npm.log" 2>&1 ||
-		{ tail -n 30 "$work/npm.log"; die "npm pack @grafana/flamegraph@$flamegraph_version failed"; }
+		{ tail -n 30 "$work/npm.log"; give_up "npm pack @grafana/flamegraph@$flamegraph_version failed"; }
 	echo "$flamegraph_sha256  $tgz" | sha256sum -c --quiet ||
-		die "$tgz does not have the pinned sha256 $flamegraph_sha256"
+		give_up "$tgz does not have the pinned sha256 $flamegraph_sha256"
 	rm -rf "$work/flamegraph" && mkdir "$work/flamegraph" &&
-		tar -xzf "$tgz" -C "$work/flamegraph" || die "cannot unpack $tgz"
+		tar -xzf "$tgz" -C "$work/flamegraph" || give_up "cannot unpack $tgz"
 fi
 rm -rf "$npm_config_cache"	# 70 MB that only a changed lock file would reuse
 # The import name in check.mjs is aliased to the file; @grafana/data and lodash resolve from
@@ -113,21 +110,20 @@ rm -rf "$npm_config_cache"	# 70 MB that only a changed lock file would reuse
 NODE_PATH=$work/node_modules "$work/node_modules/.bin/esbuild" "$src/check.mjs" \
 	--bundle --platform=node --format=cjs --target=node18 --log-level=warning \
 	--alias:grafana-flamegraph-data-transform="$data_transform" \
-	--outfile="$work/check.cjs" || die "esbuild could not bundle $src/check.mjs"
+	--outfile="$work/check.cjs" || give_up "esbuild could not bundle $src/check.mjs"
 
 # ---------------------------------------------------------------- rows from SQL
-passed=0 failed=0
-q() { PGOPTIONS="-c client_min_messages=warning" psql -X -v ON_ERROR_STOP=1 -q -At "$@"; }
+export PGOPTIONS="-c client_min_messages=warning"
 
 q -c "CREATE EXTENSION IF NOT EXISTS profile_ext" \
 	-c "DROP TABLE IF EXISTS grafana_corpus" \
 	-c "CREATE TABLE grafana_corpus (file text PRIMARY KEY, p profile NOT NULL)" ||
-	die "cannot create the table grafana_corpus"
+	give_up "cannot create the table grafana_corpus"
 
 # The 7 CPU profiles of one JVM (kafka-0), merged below.
 mapfile -t kafka_cpu < <(cd "$corpus/pprof" &&
 	ls og_convert_jfr__cortex-dev-01__kafka-0__cpu*process_cpu_cpu_nanoseconds*.pb.gz)
-[ ${#kafka_cpu[@]} = 7 ] || die "expected 7 kafka-0 JFR cpu files in $corpus/pprof, found ${#kafka_cpu[@]}"
+[ ${#kafka_cpu[@]} = 7 ] || give_up "expected 7 kafka-0 JFR cpu files in $corpus/pprof, found ${#kafka_cpu[@]}"
 files=(
 	"${kafka_cpu[@]}"
 	og_convert_jfr__dump2.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.10784330302778997279.pb.gz
@@ -140,12 +136,12 @@ files=(
 	og_convert_pprof__pyspy-1.pb.gz
 )
 for f in "${files[@]}"; do
-	[ -f "$corpus/pprof/$f" ] || die "missing corpus file $f"
+	[ -f "$corpus/pprof/$f" ] || give_up "missing corpus file $f"
 	printf '%s\t\\\\x' "$f"
 	od -An -v -tx1 "$corpus/pprof/$f" | tr -d ' \n'
 	printf '\n'
 done | psql -X -v ON_ERROR_STOP=1 -q -c "\\copy grafana_corpus FROM STDIN" ||
-	die "could not load the corpus files"
+	give_up "could not load the corpus files"
 
 one() { printf "(SELECT p FROM grafana_corpus WHERE file = '%s')" "$1"; }
 kafka_merged="(SELECT profile_merge(p) FROM grafana_corpus WHERE file LIKE '%kafka-0%')"
@@ -156,7 +152,7 @@ dump2_b=$(one og_convert_jfr__dump2.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanos
 heap=$(one og_convert_pprof__heap.pb.gz)
 
 cases=$work/cases
-rm -rf "$cases" && mkdir -p "$cases" || die "cannot create $cases"
+rm -rf "$cases" && mkdir -p "$cases" || give_up "cannot create $cases"
 # export_case NAME DIFF MAX_NODES EXPECT_OTHER SET_RETURNING_CALL: writes NAME.json with the
 # rows exactly as Grafana's table query "SELECT * FROM <call>" gets them.
 export_case() {
@@ -283,5 +279,4 @@ if [ ${#case_files[@]} -gt 0 ]; then
 		failed=$((failed + 1))
 	fi
 fi
-echo "grafana_contract: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -23,26 +23,16 @@ set -uo pipefail
 export LC_ALL=C.UTF-8
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo" || exit 2
+source "$repo/test/lib.sh"
 
-passed=0 failed=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hostile.XXXXXX") || exit 2
+pe_work hostile
+tmp=$WORK
 latin1_db="${PGDATABASE:-postgres}_latin1"
-cleanup() {
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$latin1_db\"" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+drop_latin1_db() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$latin1_db\"" >/dev/null 2>&1; }
+PE_CLEANUP_HOOKS+=(drop_latin1_db)
 
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ] && exit 0
-	exit 1
-}
-
-# q SQL...: run SQL quietly, errors verbose (with SQLSTATE), output unaligned.
-q() { psql -X -q -A -t -v VERBOSITY=verbose "$@" 2>&1; }
+# qv SQL...: run SQL quietly, errors verbose (with SQLSTATE) and in the output.
+qv() { psql -X -q -A -t -v VERBOSITY=verbose "$@" 2>&1; }
 
 # The first "ERROR:  CODE: message" line of output, or "no error: <output>".
 first_error() {
@@ -54,11 +44,11 @@ first_error() {
 # expect_error CASE SQLSTATE SQL [EXTENDED-REGEX the output must match]
 expect_error() {
 	local name=$1 code=$2 sql=$3 re=${4:-} out
-	out=$(q -c "$sql")
+	out=$(qv -c "$sql")
 	if ! grep -q "^ERROR:  $code:" <<<"$out"; then
-		fail "$name" "expected SQLSTATE $code, got $(first_error "$out")"
+		bad "$name: expected SQLSTATE $code, got $(first_error "$out")"
 	elif [ -n "$re" ] && ! grep -Eq "$re" <<<"$out"; then
-		fail "$name" "output does not match /$re/: $(first_error "$out")"
+		bad "$name: output does not match /$re/: $(first_error "$out")"
 	else
 		ok "$name"
 	fi
@@ -67,11 +57,11 @@ expect_error() {
 # expect_output CASE SQL EXPECTED: the query succeeds and prints EXPECTED.
 expect_output() {
 	local name=$1 sql=$2 want=$3 out
-	out=$(q -c "$sql")
+	out=$(qv -c "$sql")
 	if [ "$out" = "$want" ]; then
 		ok "$name"
 	else
-		fail "$name" "expected '$want', got '$(head -c 300 <<<"$out")'"
+		bad "$name: expected '$want', got '$(head -c 300 <<<"$out")'"
 	fi
 }
 
@@ -84,7 +74,7 @@ timed_error() {
 	ms=$(((end - start) / 1000000))
 	echo "   ($name took $ms ms)"
 	if [ "$ms" -gt $((limit * 1000)) ]; then
-		fail "$name-time" "took $ms ms, more than $limit s"
+		bad "$name-time: took $ms ms, more than $limit s"
 	fi
 }
 
@@ -98,22 +88,22 @@ gen_build() {
 }
 if ! gen_build >"$tmp/build.log" 2>&1; then
 	cat "$tmp/build.log"
-	fail generator-build "test/hostile/gen_hostile.c does not build"
+	bad "generator-build: test/hostile/gen_hostile.c does not build"
 	finish
 fi
 mkdir -p "$tmp/in"
 if ! "$tmp/gen_hostile" "$tmp/in"; then
-	fail generator-run "gen_hostile failed"
+	bad "generator-run: gen_hostile failed"
 	finish
 fi
 
-out=$(q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS profile_ext" \
+out=$(qv -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS profile_ext" \
 	-c "CREATE TABLE hostile_input (name text PRIMARY KEY, data bytea NOT NULL)" \
 	-c "CREATE FUNCTION hostile(text) RETURNS bytea LANGUAGE sql STABLE STRICT
 		AS 'SELECT data FROM hostile_input WHERE name = \$1'")
 if [ -n "$out" ]; then
 	echo "$out"
-	fail setup "could not create the extension and the input table"
+	bad "setup: could not create the extension and the input table"
 	finish
 fi
 
@@ -127,10 +117,10 @@ load_files() {
 	done | psql -X -q -v ON_ERROR_STOP=1 -c "\\copy hostile_input FROM STDIN"
 }
 if ! load_files; then
-	fail load "could not load the generated files"
+	bad "load: could not load the generated files"
 	finish
 fi
-start_time=$(q -c "SELECT pg_postmaster_start_time()")
+start_time=$(qv -c "SELECT pg_postmaster_start_time()")
 echo "   generated and loaded $(ls "$tmp/in" | wc -l) files; server started $start_time"
 
 # pprof input: profile_from_pprof of a generated file.
@@ -220,7 +210,7 @@ timed_error native-zstd-bomb-lying-inflate XX001 20 \
 	"SET profile_ext.max_decoded_size = '256MB'; $(pp native_zstd_bomb_lying.native)"
 
 # ------------------------------------------------------------ binary COPY
-q -c "CREATE TABLE copy_target (p profile)" >/dev/null
+qv -c "CREATE TABLE copy_target (p profile)" >/dev/null
 copy_case() {
 	local name=$1 code=$2 file=$3
 	expect_error "$name" "$code" "\\copy copy_target (p) FROM '$tmp/in/$file' WITH (FORMAT binary)"
@@ -228,9 +218,9 @@ copy_case() {
 copy_case copy-binary-garbage 22P03 copy_garbage.copy
 copy_case copy-binary-truncated-native XX001 copy_truncated_native.copy
 copy_case copy-binary-short-field 22P04 copy_short_field.copy
-out=$(q -c "\\copy copy_target (p) FROM '$tmp/in/copy_valid.copy' WITH (FORMAT binary)" \
+out=$(qv -c "\\copy copy_target (p) FROM '$tmp/in/copy_valid.copy' WITH (FORMAT binary)" \
 	-c "SELECT count(*), sum(profile_total(p, 'samples')) FROM copy_target")
-if [ "$out" = "1|11" ]; then ok copy-binary-valid; else fail copy-binary-valid "got '$out'"; fi
+if [ "$out" = "1|11" ]; then ok copy-binary-valid; else bad "copy-binary-valid: got '$out'"; fi
 
 # ------------------------------------------------------------ folded text
 expect_error folded-missing-value 22P02 "SELECT profile_from_folded(E'a;b 1\\nc;d 2\\nc;d\\n')" 'at line 3: missing value'
@@ -302,12 +292,12 @@ expect_output utf8-roundtrip-pprof \
 # In a LATIN1 database, labels that LATIN1 can hold are converted; names it
 # cannot hold (U+FFFD, CJK) are an ERROR 22P05 (untranslatable character), as
 # PostgreSQL's own conversions do, never invalid text.
-if q -d postgres -c "CREATE DATABASE \"$latin1_db\" TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'" |
+if qv -d postgres -c "CREATE DATABASE \"$latin1_db\" TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'" |
 	grep -q ERROR; then
-	fail latin1-database "could not create a LATIN1 database"
+	bad "latin1-database: could not create a LATIN1 database"
 else
 	latin1() { PGDATABASE=$latin1_db PGCLIENTENCODING=UTF8 "$@"; }
-	latin1 q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION profile_ext" \
+	latin1 qv -v ON_ERROR_STOP=1 -c "CREATE EXTENSION profile_ext" \
 		-c "CREATE TABLE hostile_input (name text PRIMARY KEY, data bytea NOT NULL)" >/dev/null
 	latin1 load_files
 	l1names="profile_from_pprof((SELECT data FROM hostile_input WHERE name = 'latin1_names.pb'))"
@@ -337,7 +327,7 @@ fi
 # Each flipped copy: either a profile that the readers handle (flamegraph,
 # top, folded, pprof round trip, info; folded may refuse names with ';' as
 # 22023, totals may overflow as 22003), or an ERROR with an expected SQLSTATE.
-q -v ON_ERROR_STOP=1 <<'EOF' >/dev/null
+qv -v ON_ERROR_STOP=1 <<'EOF' >/dev/null
 CREATE FUNCTION hostile_flips(src bytea, nflips int, allowed text[])
 RETURNS TABLE (outcome text, n bigint) LANGUAGE plpgsql AS $$
 DECLARE
@@ -382,12 +372,12 @@ END $$;
 EOF
 flip_case() {
 	local name=$1 src=$2 allowed=$3 out
-	out=$(q -c "SELECT setseed(0.5)" -c "SELECT outcome || ': ' || n FROM hostile_flips($src, 200, '$allowed')")
+	out=$(qv -c "SELECT setseed(0.5)" -c "SELECT outcome || ': ' || n FROM hostile_flips($src, 200, '$allowed')")
 	out=$(grep -v '^$' <<<"$out")
 	echo "   $name: $(tr '\n' ';' <<<"$out")"
 	if grep -q 'UNEXPECTED\|^ERROR\|server closed\|connection' <<<"$out" ||
 		! grep -q '^input error\|^accepted' <<<"$out"; then
-		fail "$name" "$(grep -m3 'UNEXPECTED\|ERROR\|server\|connection' <<<"$out")"
+		bad "$name: $(grep -m3 'UNEXPECTED\|ERROR\|server\|connection' <<<"$out")"
 	else
 		ok "$name"
 	fi
@@ -402,10 +392,10 @@ flip_case bitflip-stored-compressed "profile_send(profile_from_pprof(hostile('re
 	'{XX001,0A000,54000,22P03,22003}'
 
 # ------------------------------------------------------------ the server survived
-now=$(q -c "SELECT pg_postmaster_start_time()")
+now=$(qv -c "SELECT pg_postmaster_start_time()")
 if [ "$now" = "$start_time" ]; then
 	ok server-not-restarted
 else
-	fail server-not-restarted "postmaster start time changed from '$start_time' to '$now'"
+	bad "server-not-restarted: postmaster start time changed from '$start_time' to '$now'"
 fi
 finish

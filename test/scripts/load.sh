@@ -36,17 +36,13 @@ STOP_LIMIT_MS=1500		# allowed delay between a cancel and the error: far below th
 # shellcheck source=test/lib.sh
 source "$repo/test/lib.sh"
 
-WORK=$(mktemp -d /tmp/profile_ext_load.XXXXXX) || exit 2
+pe_work load
 BG_PIDS=()
-cleanup() {
+stop_background() {
 	local pid
 	for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+PE_CLEANUP_HOOKS+=(stop_background)
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 if ! command -v pgbench >/dev/null 2>&1; then

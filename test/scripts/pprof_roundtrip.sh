@@ -9,43 +9,35 @@
 # Needs go (Debian golang-go) and the corpus; skips with a message otherwise.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
-if [ ! -f "$corpus/MANIFEST.tsv" ] || ! command -v go >/dev/null; then
-	echo "SKIP: needs the corpus ($corpus) and go tool pprof"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$repo/test/lib.sh"
+pe_need_corpus
+command -v go >/dev/null || skip_all "needs go tool pprof (Debian: golang-go)"
+pe_work pprof_roundtrip
+work=$WORK
 mkdir -p "$work/home" "$work/gocache"
 export HOME=$work/home GOCACHE=$work/gocache PPROF_TMPDIR=$work PPROF_BINARY_PATH=$work
 
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-q() { psql -X -v ON_ERROR_STOP=1 -At -F $'\t' "$@"; }
-
-q -q -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
+qt -q -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
 	DROP TABLE IF EXISTS rt_corpus; CREATE TABLE rt_corpus (file text PRIMARY KEY, p profile);
 	DROP TABLE IF EXISTS rt_cases; CREATE TABLE rt_cases (name text PRIMARY KEY, stype text, p profile)" || exit 1
 for f in $(cut -f3- "$repo/test/corpus/groups.tsv" "$repo/test/corpus/diffs.tsv" | grep -v '^#' | tr '\t' '\n' | sort -u); do
 	[ -f "$corpus/pprof/$f" ] || continue
 	{ printf '%s\t\\\\x' "$f"; od -An -v -tx1 "$corpus/pprof/$f" | tr -d ' \n'; printf '\n'; } |
-		q -q -c "\\copy rt_corpus FROM STDIN" || exit 1
+		qt -q -c "\\copy rt_corpus FROM STDIN" || exit 1
 done
 
 # The cases: each corpus group merged, each diff pair diffed, one folded.
 while IFS=$'\t' read -r group stype files; do
 	case $group in ''|'#'*) continue ;; esac
 	list=$(printf "'%s'," $files)
-	q -q -c "INSERT INTO rt_cases SELECT '$group', '$stype', profile_merge(p) FROM rt_corpus WHERE file IN (${list%,})"
+	qt -q -c "INSERT INTO rt_cases SELECT '$group', '$stype', profile_merge(p) FROM rt_corpus WHERE file IN (${list%,})"
 done < "$repo/test/corpus/groups.tsv"
 while IFS=$'\t' read -r name stype base new; do
 	case $name in ''|'#'*) continue ;; esac
-	q -q -c "INSERT INTO rt_cases SELECT 'diff_$name', '$stype', profile_diff(
+	qt -q -c "INSERT INTO rt_cases SELECT 'diff_$name', '$stype', profile_diff(
 		(SELECT p FROM rt_corpus WHERE file = '$base'), (SELECT p FROM rt_corpus WHERE file = '$new'))"
 done < "$repo/test/corpus/diffs.tsv"
-q -q -c "INSERT INTO rt_cases VALUES ('folded_odd_names', 'cpu', profile_from_folded(
+qt -q -c "INSERT INTO rt_cases VALUES ('folded_odd_names', 'cpu', profile_from_folded(
 	E' 7 70\nmain;caf\u00e9 <&\"> 3 30\nmain;(anonymous) [file.js:1] 2 20\nmain;main 1 10\n', 'samples:count,cpu:nanoseconds'))"
 
 # -top rows as function<TAB>flat<TAB>cum.  With -unit set to the sample
@@ -63,7 +55,7 @@ parse_top() {
 }
 
 while IFS=$'\t' read -r name stype unit; do
-	q -c "SELECT encode(profile_to_pprof(p), 'base64') FROM rt_cases WHERE name = '$name'" |
+	qt -c "SELECT encode(profile_to_pprof(p), 'base64') FROM rt_cases WHERE name = '$name'" |
 		base64 -d > "$work/$name.pb.gz"
 	go tool pprof -symbolize=none -top -nodefraction=0 -nodecount=0 -sample_index="$stype" \
 		-unit="$unit" "$work/$name.pb.gz" > "$work/top.out" 2> "$work/top.err"
@@ -71,14 +63,14 @@ while IFS=$'\t' read -r name stype unit; do
 		bad "$name: go tool pprof warns: $(head -3 "$work/top.err")"
 		continue
 	fi
-	want=$(q -c "SELECT function, self, total FROM profile_top((SELECT p FROM rt_cases WHERE name = '$name'), '$stype', NULL)")
+	want=$(qt -c "SELECT function, self, total FROM profile_top((SELECT p FROM rt_cases WHERE name = '$name'), '$stype', NULL)")
 	if got=$(parse_top < "$work/top.out") && [ "$got" = "$want" ]; then
 		ok
 	else
 		bad "$name: go tool pprof -top of the exported pprof differs from profile_top"
 		diff <(echo "$want") <(echo "$got") | head -6
 	fi
-done < <(q -c "SELECT name, stype, split_part(t, ':', 2) FROM rt_cases,
+done < <(qt -c "SELECT name, stype, split_part(t, ':', 2) FROM rt_cases,
 		LATERAL unnest(profile_sample_types(p)) t WHERE split_part(t, ':', 1) = stype ORDER BY name")
 
 # Function names: for the corpus' .NET and Java files (those go tool pprof accepts),
@@ -96,13 +88,13 @@ top_names() {
 			$n =~ s/ \((partial-)?inline\)$//;
 			print "$n\n";' | LC_ALL=C sort
 }
-q -q -c "DROP TABLE IF EXISTS rt_names; CREATE TABLE rt_names (file text PRIMARY KEY, p profile)" || exit 1
+qt -q -c "DROP TABLE IF EXISTS rt_names; CREATE TABLE rt_names (file text PRIMARY KEY, p profile)" || exit 1
 while IFS=$'\t' read -r f verdict types totals; do
 	case $f in *dotnet*|og_convert_jfr__*) ;; *) continue ;; esac
 	[ "$verdict" = accepts ] && [ -f "$corpus/pprof/$f" ] || continue
 	{ printf '%s\t\\\\x' "$f"; od -An -v -tx1 "$corpus/pprof/$f" | tr -d ' \n'; printf '\n'; } |
-		q -q -c "\\copy rt_names FROM STDIN" || { bad "$f: does not load"; continue; }
-	q -c "SELECT encode(profile_to_pprof(p), 'base64') FROM rt_names WHERE file = '$f'" |
+		qt -q -c "\\copy rt_names FROM STDIN" || { bad "$f: does not load"; continue; }
+	qt -c "SELECT encode(profile_to_pprof(p), 'base64') FROM rt_names WHERE file = '$f'" |
 		base64 -d > "$work/export.pb.gz"
 	IFS=, read -ra tl <<< "$totals"
 	for i in "${!tl[@]}"; do
@@ -120,6 +112,5 @@ while IFS=$'\t' read -r f verdict types totals; do
 	done
 done < <(tail -n +2 "$corpus/MANIFEST.tsv")
 
-q -q -c "DROP TABLE rt_corpus; DROP TABLE rt_cases; DROP TABLE rt_names"
-echo "pprof_roundtrip: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+qt -q -c "DROP TABLE rt_corpus; DROP TABLE rt_cases; DROP TABLE rt_names"
+finish

@@ -24,16 +24,11 @@
 #      profile_store_drop removes the store, its job and its pg_partman configuration.
 # Skips when pg_partman or pg_cron is not installed.  Last line "N passed, N failed".
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=${REPO:-$(cd "$here/../.." && pwd)}
-# shellcheck source=../../tools/lib.sh
-. "$repo/tools/lib.sh"
+repo=${REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=../lib.sh
-. "$repo/test/lib.sh"
+source "$repo/test/lib.sh"
 export LC_ALL=C.UTF-8
-unset PGSERVICE PGOPTIONS PGDATABASE
 
-TEST_USER=${PROFILE_EXT_TEST_USER:-profile_ext_test}
 SHAREDIR=$(pg_config --sharedir)
 for ext in pg_partman pg_cron; do
 	if [ ! -f "$SHAREDIR/extension/$ext.control" ]; then
@@ -42,17 +37,12 @@ for ext in pg_partman pg_cron; do
 	fi
 done
 
-CLUSTER_DIR=$(mktemp -d /tmp/profile_ext_retention.XXXXXX) || exit 2
+pe_work retention
+CLUSTER_DIR=$WORK/pg
 BG_PID=
-cleanup() {
-	[ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null
-	pe_cluster_stop
-	rm -rf "$CLUSTER_DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_background() { [ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null; }
+PE_CLEANUP_HOOKS+=(stop_background)
 
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 # check NAME SQL: ok when the query prints t
 check() {
 	local name=$1 got
@@ -60,10 +50,7 @@ check() {
 	if [ "$got" = t ]; then ok "$name"; else bad "$name (got: $got)"; fi
 }
 
-if ! pe_cluster_start "$CLUSTER_DIR" "$TEST_USER"; then
-	bad "own cluster does not start"
-	finish
-fi
+pe_own_cluster "$CLUSTER_DIR"
 cat >>"$PE_PGDATA/postgresql.conf" <<EOF
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
@@ -76,8 +63,6 @@ if ! pe_cluster_restart; then
 	tail -n 20 "$CLUSTER_DIR/server.log"
 	finish
 fi
-pe_cluster_env
-echo "own cluster: $PE_PGDATA, port $PE_PORT, user $PE_CLUSTER_USER"
 q <<'SQL' || { bad "extensions"; finish; }
 SET client_min_messages = warning;
 CREATE EXTENSION profile_ext;

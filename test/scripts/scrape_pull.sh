@@ -22,7 +22,6 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/test/lib.sh"
-. "$repo/tools/lib.sh"
 
 gateway=${PROFILE_EXT_GATEWAY:-$repo/src/gateway/profile-gateway}
 [ -x "$gateway" ] || gateway=$(pg_config --bindir)/profile-gateway
@@ -41,18 +40,16 @@ if [ ! -x "$gateway" ]; then
 	finish
 fi
 
-work=$(mktemp -d)
+pe_work scrape_pull
+work=$WORK
 pids=()
-cleanup() {
+stop_background() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+PE_CLEANUP_HOOKS+=(stop_background)
 mkdir -p "$work/home" "$work/gocache" "$work/sd"
-
-q() { psql -X -v ON_ERROR_STOP=1 -At -F $'\t' "$@"; }
 now() { date +%s.%N; }
 # wait_for SECONDS CMD...: poll CMD every 0.5 s until it succeeds
 wait_for() {
@@ -64,7 +61,7 @@ wait_for() {
 	done
 	return 1
 }
-rows() { q -c "SELECT count(*) FROM profiles WHERE labels @> '$1'${2:+ AND $2}"; }
+rows() { qt -c "SELECT count(*) FROM profiles WHERE labels @> '$1'${2:+ AND $2}"; }
 rows_at_least() { [ "$(rows "$1" "${3:-}")" -ge "$2" ]; }
 state() { curl -sf "http://$1/state"; }
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
@@ -78,7 +75,7 @@ if ! (cd "$repo/test/scrape" && HOME=$work/home GOCACHE=$work/gocache GOPROXY=of
 fi
 ok "Go target built with $(go version | cut -d' ' -f3)"
 
-q -q -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
+qt -q -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
 	CREATE TABLE profiles (ts timestamptz NOT NULL, labels jsonb NOT NULL, profile profile NOT NULL)" || exit 1
 
 pB=$(pe_pick_port) pA=$(pe_pick_port) pL=$(pe_pick_port) pU=$(pe_pick_port) pG=$(pe_pick_port)
@@ -172,7 +169,7 @@ else
 	bad "the old file_sd group is still scraped"
 fi
 
-burner_labels=$(q -c "SELECT DISTINCT labels - '__name__' FROM profiles WHERE labels->>'instance' = '$B'")
+burner_labels=$(qt -c "SELECT DISTINCT labels - '__name__' FROM profiles WHERE labels->>'instance' = '$B'")
 if [ "$burner_labels" = "{\"job\": \"go\", \"team\": \"perf\", \"instance\": \"$B\", \"service_name\": \"burner\"}" ]; then
 	ok "labels: job, instance, the target's labels, service_name from them"
 else
@@ -181,10 +178,10 @@ fi
 # memory rows start at the second memory scrape (the first is the baseline): on a quiet
 # machine the checks above can finish before it
 wait_for 20 rows_at_least "{\"job\":\"go\",\"instance\":\"$B\",\"__name__\":\"memory\"}" 1 || true
-names=$(q -c "SELECT string_agg(DISTINCT labels->>'__name__', ',') FROM profiles WHERE labels->>'instance' = '$B' AND labels->>'job' = 'go'")
+names=$(qt -c "SELECT string_agg(DISTINCT labels->>'__name__', ',') FROM profiles WHERE labels->>'instance' = '$B' AND labels->>'job' = 'go'")
 [ "$names" = "goroutine,memory,process_cpu" ] && ok "__name__ per profile type ($names)" ||
 	bad "__name__ values: $names"
-svc=$(q -c "SELECT string_agg(DISTINCT labels->>'service_name', ',') FROM profiles WHERE labels @> '{\"job\":\"go\",\"instance\":\"$A\"}'")
+svc=$(qt -c "SELECT string_agg(DISTINCT labels->>'service_name', ',') FROM profiles WHERE labels @> '{\"job\":\"go\",\"instance\":\"$A\"}'")
 [ "$svc" = go ] && ok "service_name defaults to the job name" || bad "service_name of $A: $svc"
 
 # ------------------------------------------------------------------ SIGHUP reload
@@ -222,14 +219,14 @@ if wait_for 40 sh -c "curl -sf http://$A/state | grep -q '\"alloc_done\":true'";
 		"ts > to_timestamp($t_done)"; then
 		curl -sf "http://$A/debug/pprof/allocs?direct=1" -o "$work/final.pb.gz"
 		{ printf '\\x'; od -An -v -tx1 "$work/final.pb.gz" | tr -d ' \n'; } >"$work/final.hex"
-		read -r stored_space stored_objects nrows <<<"$(q -c "
+		read -r stored_space stored_objects nrows <<<"$(qt -c "
 			SELECT sum(t.total), sum(o.total), count(DISTINCT ts)
 			FROM profiles,
 				profile_top(profile, 'alloc_space', 100000) t,
 				profile_top(profile, 'alloc_objects', 100000) o
 			WHERE labels @> '{\"job\":\"go\",\"instance\":\"$A\",\"__name__\":\"memory\"}'
 			  AND t.function = 'main.allocChunk' AND o.function = 'main.allocChunk'" | tr '\t' ' ')"
-		direct=$(q -v hex="$(cat "$work/final.hex")" <<'SQL'
+		direct=$(qt -v hex="$(cat "$work/final.hex")" <<'SQL'
 SELECT total FROM profile_top(profile_from_pprof(:'hex'::bytea), 'alloc_space', 100000)
 WHERE function = 'main.allocChunk'
 SQL
@@ -256,7 +253,7 @@ t2=$(now)
 cpu1=$(json_field cpu_ns <<<"$s1") cpu2=$(json_field cpu_ns <<<"$s2")
 wall1=$(json_field wall_ns <<<"$s1") wall2=$(json_field wall_ns <<<"$s2")
 wait_for 4 rows_at_least "{\"instance\":\"$B\",\"__name__\":\"process_cpu\"}" 1 "ts > to_timestamp($t2) - interval '1 s'"
-read -r prof_rate share nwin <<<"$(q -c "
+read -r prof_rate share nwin <<<"$(qt -c "
 	SELECT sum(profile_total(profile, 'cpu'))::float8 /
 	       sum(extract(epoch FROM profile_duration(profile)) * 1e9),
 	       sum((SELECT t.total FROM profile_top(profile, 'cpu', 1000) t
@@ -274,7 +271,7 @@ python3 -c "import sys; sys.exit(0 if float('${share:-0}') > 0.6 else 1)" &&
 	ok "main.burnCPU (inclusive) holds $share of the CPU" || bad "main.burnCPU share $share"
 
 # ------------------------------------------------------------------ the leak
-read -r nleak grows first_v last_v <<<"$(q -c "
+read -r nleak grows first_v last_v <<<"$(qt -c "
 	WITH v AS (
 		SELECT ts, coalesce((SELECT t.total FROM profile_top(profile, 'inuse_space', 100000) t
 		                     WHERE t.function = 'main.leakChunk'), 0) AS inuse
@@ -337,7 +334,7 @@ else
 fi
 grep -q "scrape go http://$A/debug/pprof/allocs: counter reset" "$work/gateway.log" &&
 	ok "counter reset detected and logged" || bad "no counter reset logged"
-neg=$(q -c "SELECT count(*) FROM profiles, profile_top(profile, 'alloc_space', 100000) t
+neg=$(qt -c "SELECT count(*) FROM profiles, profile_top(profile, 'alloc_space', 100000) t
 	WHERE labels->>'__name__' = 'memory' AND (t.self < 0 OR t.total < 0)")
 [ "$neg" = 0 ] && ok "no negative values stored" || bad "$neg negative values stored"
 

@@ -18,8 +18,6 @@ REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 cd "$REPO" || exit 2
 # shellcheck source=test/lib.sh
 source "$REPO/test/lib.sh"
-# shellcheck source=tools/lib.sh
-source "$REPO/tools/lib.sh"
 unset PGHOST PGPORT PGDATABASE PGUSER PGSERVICE PGPASSWORD PGOPTIONS
 
 CLUSTER_USER=${PE_CLUSTER_USER_NAME:-profile_ext_test}

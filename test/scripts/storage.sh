@@ -5,14 +5,10 @@
 #   PROFILE_EXT_CORPUS=../shared/corpus bash test/scripts/storage.sh
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
+source "$repo/test/lib.sh"
 target=0.33
-if [ ! -f "$corpus/MANIFEST.tsv" ]; then
-	echo "SKIP: corpus folder $corpus not found"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
+pe_need_corpus
+q -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
 	DROP TABLE IF EXISTS storage_ratio; CREATE TABLE storage_ratio (file text, p profile)" || exit 1
 
 gz_total=0 files=0
@@ -28,16 +24,16 @@ while IFS=$'\t' read -r file verdict _; do
 	gz_total=$((gz_total + size))
 	files=$((files + 1))
 	{ printf '%s\t\\\\x' "$file"; od -An -v -tx1 "$path" | tr -d ' \n'; printf '\n'; } |
-		psql -X -q -v ON_ERROR_STOP=1 -c "\\copy storage_ratio FROM STDIN" || exit 1
+		q -c "\\copy storage_ratio FROM STDIN" || exit 1
 done < "$corpus/MANIFEST.tsv"
 
-stored=$(psql -X -At -c "SELECT sum(pg_column_size(p)) FROM storage_ratio")
-psql -X -q -c "DROP TABLE storage_ratio"
+stored=$(q -c "SELECT sum(pg_column_size(p)) FROM storage_ratio")
+q -c "DROP TABLE storage_ratio"
 ratio=$(awk -v s="$stored" -v g="$gz_total" 'BEGIN { printf "%.3f", s / g }')
 echo "storage: $files accepted corpus profiles, gzipped pprof $gz_total bytes, stored $stored bytes, ratio $ratio (target <= $target)"
 if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r <= t) }'; then
-	echo "storage: 1 passed, 0 failed"
+	ok "stored/gzipped pprof ratio $ratio <= $target"
 else
-	echo "storage: 0 passed, 1 failed"
-	exit 1
+	bad "stored/gzipped pprof ratio $ratio > $target"
 fi
+finish

@@ -12,27 +12,16 @@
 # Needs PG* connection variables; corpus cases are skipped without
 # PROFILE_EXT_CORPUS.  Last line: "N passed, N failed[, N skipped]".
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/test/lib.sh"
 corpus=${PROFILE_EXT_CORPUS:-$repo/../shared/corpus}
-passed=0 failed=0 skipped=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
-q() { psql -X -v ON_ERROR_STOP=1 -At -q "$@"; }
-finish() {
-	echo "$passed passed, $failed failed, $skipped skipped"
-	[ "$failed" = 0 ]
-	exit
-}
 
-if ! command -v xmllint >/dev/null 2>&1; then
-	skip "xmllint not installed (Debian: libxml2-utils)"
-	finish
-fi
-tmp=$(mktemp -d)
+command -v xmllint >/dev/null 2>&1 || skip_all "xmllint not installed (Debian: libxml2-utils)"
+pe_work svg
+tmp=$WORK
 latin1_db=svg_latin1_$$
-trap 'rm -rf "$tmp"; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $latin1_db" >/dev/null 2>&1' EXIT
+drop_latin1_db() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $latin1_db" >/dev/null 2>&1; }
+PE_CLEANUP_HOOKS+=(drop_latin1_db)
 
 # check NAME FILE: one SVG document that xmllint accepts, valid UTF-8, self-contained.
 check() {

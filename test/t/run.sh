@@ -11,7 +11,6 @@
 # failure).  PROFILE_EXT_KEEP_TMP=1 keeps the folder (tmp_check/log has the server logs).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-source "$repo/tools/lib.sh"
 source "$repo/test/lib.sh"
 
 pgxs_src=$(dirname "$(dirname "$(pg_config --pgxs)")")
@@ -24,8 +23,8 @@ user=$(pe_run_user "${PROFILE_EXT_TEST_USER:-profile_ext_test}") || {
 	bad "no user to run the TAP tests as"
 	finish
 }
-work=$(mktemp -d /tmp/profile_ext_tap.XXXXXX) || exit 2
-[ "${PROFILE_EXT_KEEP_TMP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
+pe_work tap
+work=$WORK
 mkdir "$work/t" && cp "$repo"/test/t/*.pl "$work/t/" && chown -R "$user:" "$work" || exit 2
 
 pe_as_user "$user" env -C "$work" PATH="$(pg_config --bindir):$PATH" TESTDIR="$work" \
