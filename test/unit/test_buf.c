@@ -77,26 +77,6 @@ test_limit_sticks(void)
 	pe_buf_free(&b);
 }
 
-static int	allocs_left;
-
-static void *
-failing_alloc(void *arg, size_t size)
-{
-	return allocs_left-- > 0 ? malloc(size) : NULL;
-}
-
-static void *
-failing_realloc(void *arg, void *ptr, size_t size)
-{
-	return allocs_left-- > 0 ? realloc(ptr, size) : NULL;
-}
-
-static void
-plain_free(void *arg, void *ptr)
-{
-	free(ptr);
-}
-
 static void
 test_allocation_failure(void)
 {
@@ -105,10 +85,7 @@ test_allocation_failure(void)
 	char		chunk[300] = {0};
 
 	pe_ctx_init_malloc(&ctx);
-	ctx.alloc.alloc = failing_alloc;
-	ctx.alloc.realloc = failing_realloc;
-	ctx.alloc.free = plain_free;
-	allocs_left = 1;
+	unit_fail_allocs_after(&ctx, 1);
 	memset(&b, 0, sizeof(b));
 	b.ctx = &ctx;
 	CHECK(pe_buf_append(&b, "abc", 3));

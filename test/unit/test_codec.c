@@ -78,9 +78,6 @@ same_canonical(const PeTree *a, const PeTree *b)
 {
 	const PeMeta *ma = &a->meta;
 	const PeMeta *mb = &b->meta;
-	PeOrder		oa,
-				ob;
-	bool		same;
 	uint32_t	nv = ma->nvalues;
 
 	if (ma->nvalues != mb->nvalues || ma->period != mb->period ||
@@ -93,28 +90,7 @@ same_canonical(const PeTree *a, const PeTree *b)
 		if (strcmp(ma->types[v].type, mb->types[v].type) != 0 ||
 			strcmp(ma->types[v].unit, mb->types[v].unit) != 0)
 			return false;
-	if (!pe_tree_preorder(a, true, &oa))
-		return false;
-	if (!pe_tree_preorder(b, true, &ob))
-	{
-		pe_order_free(&ctx, &oa);
-		return false;
-	}
-	same = oa.n == ob.n;
-	for (uint32_t i = 0; same && i < oa.n; i++)
-	{
-		uint32_t	la,
-					lb;
-		const char *sa = pe_strtab_get(&a->names, a->name[oa.node[i]], &la);
-		const char *sb = pe_strtab_get(&b->names, b->name[ob.node[i]], &lb);
-
-		same = oa.depth[i] == ob.depth[i] && la == lb && memcmp(sa, sb, la) == 0 &&
-			memcmp(a->self + (size_t) oa.node[i] * nv, b->self + (size_t) ob.node[i] * nv,
-				   nv * sizeof(int64_t)) == 0;
-	}
-	pe_order_free(&ctx, &oa);
-	pe_order_free(&ctx, &ob);
-	return same;
+	return unit_same_nodes(a, b);
 }
 
 /* Encode with no room; the caller frees the result. */

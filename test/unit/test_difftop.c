@@ -32,18 +32,8 @@ build(PeTree *u, const Stack *stacks)
 	for (const Stack *s = stacks; s->frames; s++)
 	{
 		int64_t		values[2] = {s->base, s->target};
-		uint32_t	node = 0;
-		const char *p = s->frames;
 
-		while (*p)
-		{
-			const char *end = strchr(p, ';');
-			size_t		len = end ? (size_t) (end - p) : strlen(p);
-
-			node = pe_tree_child(u, node, pe_strtab_intern(&u->names, p, len));
-			p += len + (end ? 1 : 0);
-		}
-		CHECK_OK(&ctx, pe_tree_add_self(u, node, values));
+		unit_add_stack(u, s->frames, values);
 	}
 }
 

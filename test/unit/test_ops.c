@@ -31,20 +31,8 @@ static uint32_t
 add(PeTree *t, const char *stack, int64_t v0, int64_t v1)
 {
 	int64_t		values[2] = {v0, v1};
-	uint32_t	node = 0;
-	const char *p = stack;
 
-	while (*p)
-	{
-		const char *end = strchr(p, ';');
-		size_t		len = end ? (size_t) (end - p) : strlen(p);
-
-		node = pe_tree_child(t, node, pe_strtab_intern(&t->names, p, len));
-		p += len + (end ? 1 : 0);
-	}
-	CHECK(node != PE_NO_NODE);
-	CHECK_OK(&ctx, pe_tree_add_self(t, node, values));
-	return node;
+	return unit_add_stack(t, stack, values);
 }
 
 /* The node at stack "a;b;c" by a linear search, or PE_NO_NODE. */
@@ -651,20 +639,6 @@ test_deep_chain(void)
 	pe_tree_free(&t);
 }
 
-static long alloc_budget;
-
-static void *
-failing_alloc(void *arg, size_t size)
-{
-	return alloc_budget-- > 0 ? malloc(size ? size : 1) : NULL;
-}
-
-static void *
-failing_realloc(void *arg, void *ptr, size_t size)
-{
-	return alloc_budget-- > 0 ? realloc(ptr, size ? size : 1) : NULL;
-}
-
 static long interrupt_calls;
 
 static void
@@ -703,10 +677,8 @@ test_out_of_memory(void)
 			uint32_t	cols[2] = {0, 1};
 			bool		ok = false;
 
-			ctx.alloc.alloc = failing_alloc;
-			ctx.alloc.realloc = failing_realloc;
+			unit_fail_allocs_after(&ctx, budget);
 			ctx.err.code = PE_OK;
-			alloc_budget = budget;
 			switch (op)
 			{
 				case 0:

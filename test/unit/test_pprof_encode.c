@@ -38,19 +38,8 @@ static void
 add(PeTree *t, const char *stack, int64_t count, int64_t cpu)
 {
 	int64_t		vals[2] = {count, cpu};
-	uint32_t	node = 0;
-	const char *p = stack;
 
-	while (*p)
-	{
-		const char *semi = strchr(p, ';');
-		size_t		len = semi ? (size_t) (semi - p) : strlen(p);
-
-		node = pe_tree_child(t, node, pe_strtab_intern(&t->names, p, len));
-		p += len + (semi ? 1 : 0);
-	}
-	CHECK(node != PE_NO_NODE);
-	CHECK_OK(&ctx, pe_tree_add_self(t, node, vals));
+	unit_add_stack(t, stack, vals);
 }
 
 /* The hand-built tree; reversed inserts the same samples in another order. */
@@ -364,31 +353,8 @@ test_deep(void)
 static bool
 same_tree(const PeTree *a, const PeTree *b)
 {
-	PeOrder		oa,
-				ob;
-	uint32_t	nv = a->meta.nvalues;
-	bool		same;
-
-	if (nv != b->meta.nvalues || a->meta.period != b->meta.period ||
-		a->meta.default_type != b->meta.default_type)
-		return false;
-	if (!pe_tree_preorder(a, true, &oa) || !pe_tree_preorder(b, true, &ob))
-		return false;
-	same = oa.n == ob.n;
-	for (uint32_t i = 0; same && i < oa.n; i++)
-	{
-		uint32_t	la,
-					lb;
-		const char *na = pe_strtab_get(&a->names, a->name[oa.node[i]], &la);
-		const char *nb = pe_strtab_get(&b->names, b->name[ob.node[i]], &lb);
-
-		same = oa.depth[i] == ob.depth[i] && la == lb && memcmp(na, nb, la) == 0 &&
-			memcmp(a->self + (size_t) oa.node[i] * nv, b->self + (size_t) ob.node[i] * nv,
-				   sizeof(int64_t) * nv) == 0;
-	}
-	pe_order_free(&ctx, &oa);
-	pe_order_free(&ctx, &ob);
-	return same;
+	return a->meta.period == b->meta.period &&
+		a->meta.default_type == b->meta.default_type && unit_same_nodes(a, b);
 }
 
 /* Every corpus profile the decoder accepts survives encode + decode. */

@@ -31,19 +31,7 @@ new_tree(PeTree *t, const char *type, const char *unit)
 static void
 add(PeTree *t, const char *stack, int64_t v)
 {
-	uint32_t	node = 0;
-	const char *p = stack;
-
-	while (*p)
-	{
-		const char *end = strchr(p, ';');
-		size_t		len = end ? (size_t) (end - p) : strlen(p);
-
-		node = pe_tree_child(t, node, pe_strtab_intern(&t->names, p, len));
-		p += len + (end ? 1 : 0);
-	}
-	CHECK(node != PE_NO_NODE);
-	CHECK_OK(&ctx, pe_tree_add_self(t, node, &v));
+	unit_add_stack(t, stack, &v);
 }
 
 static int
@@ -551,20 +539,6 @@ test_deep(void)
 	pe_tree_free(&t);
 }
 
-static long alloc_budget;
-
-static void *
-failing_alloc(void *arg, size_t size)
-{
-	return alloc_budget-- > 0 ? malloc(size ? size : 1) : NULL;
-}
-
-static void *
-failing_realloc(void *arg, void *ptr, size_t size)
-{
-	return alloc_budget-- > 0 ? realloc(ptr, size ? size : 1) : NULL;
-}
-
 /* Every allocation failing in turn: a clean PE_ERR_NOMEM, no leak. */
 static void
 test_out_of_memory(void)
@@ -586,15 +560,13 @@ test_out_of_memory(void)
 	}
 	CHECK_OK(&ctx, pe_flame_rows(&t, &col, 1, 0, &rows, &n));
 	pe_ctx_init_malloc(&failing);
-	failing.alloc.alloc = failing_alloc;
-	failing.alloc.realloc = failing_realloc;
 	opt.width = 1200;
 	for (long budget = 0; budget < 100 && !done; budget++)
 	{
 		char	   *out = NULL;
 		size_t		len;
 
-		alloc_budget = budget;
+		unit_fail_allocs_after(&failing, budget);
 		memset(&failing.err, 0, sizeof(failing.err));
 		if (pe_svg_flame(&failing, &t, rows, n, false, &opt, &out, &len))
 		{

@@ -42,6 +42,14 @@ struct PeMeta;
 struct PeSampleType;
 extern void unit_meta(struct PeMeta *m, struct PeSampleType *types, uint32_t n);
 
+struct PeTree;
+/* Add values (one per column) at the stack "a;b;c", root first ("" is the root). */
+extern uint32_t unit_add_stack(struct PeTree *t, const char *stack, const int64_t *values);
+/* The same pre-order walk of non-zero nodes: depths, names and every column. */
+extern bool unit_same_nodes(const struct PeTree *a, const struct PeTree *b);
+/* From now on ctx's allocations fail once n more have succeeded (free still frees). */
+extern void unit_fail_allocs_after(PeCtx *ctx, long n);
+
 #define RUN(fn) unit_run(#fn, fn)
 
 #endif
