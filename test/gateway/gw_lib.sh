@@ -7,6 +7,7 @@
 #                           the gateway is not part of this tree
 #   gw_binary               a private copy of profile-gateway in $GW_BIN (built if needed)
 #   gw_table NAME           (re)create a table (ts timestamptz, labels jsonb, profile profile)
+#   gw_serve TABLE [ARGS...]  gw_table TABLE, then gw_start --table TABLE ARGS; give_up on failure
 #   gw_start [ARGS...]      start the gateway on a free port against the PG* database and
 #                           wait for GET /ready; sets GW_PORT, GW_PID, GW_URL, GW_LOG
 #                           (GW_SAME_PORT=1: again on the port of the previous start)
@@ -115,6 +116,15 @@ gw_alive() {
 # gw_start [ARGS...]: extra arguments go to profile-gateway (e.g. --table t).  A log per start
 # in $GW_WORK/gateway.N.log.  Returns non-zero (log shown) when it is not ready in 30 s.
 GW_STARTS=0
+# gw_serve TABLE [ARGS...]: a fresh TABLE and the gateway writing to it (gw_start ARGS);
+# gives up on the script when either fails.
+gw_serve() {
+	local table=$1
+	shift
+	gw_table "$table" || give_up "cannot create the table $table"
+	gw_start --table "$table" "$@" || give_up "the gateway does not start"
+}
+
 gw_start() {
 	local attempt i
 	[ -n "$GW_BIN" ] || gw_binary

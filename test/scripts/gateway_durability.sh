@@ -21,8 +21,7 @@ PE_CLEANUP_HOOKS+=(stop_stream)
 pe_own_cluster "$GW_WORK/pg"
 q -c "ALTER SYSTEM SET synchronous_commit = on" -c "SELECT pg_reload_conf()" >/dev/null
 echo "synchronous_commit $(q -c 'SHOW synchronous_commit')"
-gw_table gw_dur || { bad "cannot create the table"; finish; }
-gw_start --table gw_dur || { bad "the gateway does not start"; finish; }
+gw_serve gw_dur
 export GW_SAME_PORT=1
 
 now_ns=$(date +%s%N)

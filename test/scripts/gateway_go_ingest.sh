@@ -33,8 +33,7 @@ else
 	finish
 fi
 
-gw_table gw_go || { bad "cannot create the table"; finish; }
-gw_start --table gw_go || { bad "the gateway does not start"; finish; }
+gw_serve gw_go
 
 app=goapp_$RANDOM
 out=$GW_WORK/sent

@@ -19,9 +19,8 @@ source "$repo/test/gateway/gw_lib.sh"
 gw_init gateway_hostile
 
 gw_need_protobuf
-gw_table gw_hostile || { bad "cannot create the table"; finish; }
 # slow and stalled clients are cut off after 5 s instead of 30
-gw_start --table gw_hostile --connection-timeout 5 || { bad "the gateway does not start"; finish; }
+gw_serve gw_hostile --connection-timeout 5
 W=$GW_WORK
 
 # expect WHAT "STATUS..." RESULT: RESULT's first word is one of the statuses; then nothing may

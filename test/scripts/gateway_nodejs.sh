@@ -90,8 +90,7 @@ done
 rm -rf "$npm_config_cache"
 
 # ---------------------------------------------------------------- run the app per SDK
-gw_table gw_node || { bad "cannot create the table"; finish; }
-gw_start --table gw_node || { bad "the gateway does not start"; finish; }
+gw_serve gw_node
 have_go=0
 if command -v go >/dev/null 2>&1; then
 	have_go=1

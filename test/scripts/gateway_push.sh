@@ -19,8 +19,7 @@ gw_init gateway_push
 
 gw_need_protobuf
 
-gw_table gw_push || { bad "cannot create the table"; finish; }
-gw_start --table gw_push || { bad "the gateway does not start"; finish; }
+gw_serve gw_push
 
 now_ns=$(date +%s%N)
 T1=$((now_ns - 60000000000)) T2=$((now_ns - 30000000000))
