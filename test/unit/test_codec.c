@@ -236,14 +236,6 @@ test_round_trip_utf8(void)
 	pe_tree_free(&t);
 }
 
-static int	interrupt_calls;
-
-static void
-count_interrupt(void)
-{
-	interrupt_calls++;
-}
-
 static void
 test_deep_chain(void)
 {
@@ -268,14 +260,14 @@ test_deep_chain(void)
 	check_round_trip(&t, 0);
 	check_round_trip(&t, 3);
 
-	interrupt_calls = 0;
-	ctx.check_interrupts = count_interrupt;
+	unit_interrupt_calls = 0;
+	ctx.check_interrupts = unit_count_interrupt;
 	x = encode(&t, 3, &len);
 	CHECK(x[5] == PE_FLAG_ZSTD);
-	CHECK(interrupt_calls >= 10);
-	interrupt_calls = 0;
+	CHECK(unit_interrupt_calls >= 10);
+	unit_interrupt_calls = 0;
 	CHECK_OK(&ctx, pe_decode(&ctx, x, len, &d));
-	CHECK(interrupt_calls >= 10);
+	CHECK(unit_interrupt_calls >= 10);
 	CHECK(d.nnodes == 100001 && d.parent[100000] == 99999);
 	CHECK(d.self[(size_t) 100000 * 2 + 1] == -7);
 	free(x);

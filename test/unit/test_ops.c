@@ -639,14 +639,6 @@ test_deep_chain(void)
 	pe_tree_free(&t);
 }
 
-static long interrupt_calls;
-
-static void
-count_interrupts(void)
-{
-	interrupt_calls++;
-}
-
 /* Run every operation with the n-th allocation failing, for every n. */
 static void
 test_out_of_memory(void)
@@ -734,15 +726,15 @@ test_interrupts(void)
 		snprintf(stack, sizeof(stack), "m;f%d", i);
 		add(&t, stack, 1 + i % 3, 0);
 	}
-	ctx.check_interrupts = count_interrupts;
-	interrupt_calls = 0;
+	ctx.check_interrupts = unit_count_interrupt;
+	unit_interrupt_calls = 0;
 	CHECK_OK(&ctx, pe_flame_rows(&t, &col, 1, 100, &rows, &n));
 	/* TOTAL, m, 99 of the f's, and "other" under m */
-	CHECK(interrupt_calls > 5 && n == 102 && check_rows(&t, rows, n, 1) == 100);
+	CHECK(unit_interrupt_calls > 5 && n == 102 && check_rows(&t, rows, n, 1) == 100);
 	pe_free(&ctx, rows);
-	interrupt_calls = 0;
+	unit_interrupt_calls = 0;
 	CHECK_OK(&ctx, pe_top(&t, 0, &top, &n));
-	CHECK(interrupt_calls > 5 && n == 20001);
+	CHECK(unit_interrupt_calls > 5 && n == 20001);
 	pe_free(&ctx, top);
 	ctx.check_interrupts = NULL;
 	pe_tree_free(&t);

@@ -503,14 +503,6 @@ test_errors(void)
 	pe_tree_free(&t);
 }
 
-static long interrupt_calls;
-
-static void
-count_interrupts(void)
-{
-	interrupt_calls++;
-}
-
 /* 50,000 frames deep: no recursion, every level drawn, interrupts checked. */
 static void
 test_deep(void)
@@ -527,11 +519,11 @@ test_deep(void)
 	for (int i = 0; i < 50000; i++)
 		node = pe_tree_child(&t, node, name);
 	CHECK_OK(&ctx, pe_tree_add_self(&t, node, &one));
-	ctx.check_interrupts = count_interrupts;
-	interrupt_calls = 0;
+	ctx.check_interrupts = unit_count_interrupt;
+	unit_interrupt_calls = 0;
 	s = draw(&t, 0, 1200, NULL);
 	ctx.check_interrupts = NULL;
-	CHECK(interrupt_calls >= 3 * 12);
+	CHECK(unit_interrupt_calls >= 3 * 12);
 	CHECK(count(s, "<rect") == 1 + 50001);
 	snprintf(want, sizeof(want), "height=\"%d\"", 52 + 50001 * 16 + 8);
 	CHECK(strstr(s, want) != NULL);

@@ -161,3 +161,11 @@ unit_fail_allocs_after(PeCtx *ctx, long n)
 	ctx->alloc.realloc = failing_realloc;
 	allocs_left = n;
 }
+
+long		unit_interrupt_calls;
+
+void
+unit_count_interrupt(void)
+{
+	unit_interrupt_calls++;
+}

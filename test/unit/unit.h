@@ -49,6 +49,9 @@ extern uint32_t unit_add_stack(struct PeTree *t, const char *stack, const int64_
 extern bool unit_same_nodes(const struct PeTree *a, const struct PeTree *b);
 /* From now on ctx's allocations fail once n more have succeeded (free still frees). */
 extern void unit_fail_allocs_after(PeCtx *ctx, long n);
+/* An interrupt check (PeCtx.check_interrupts) that counts its calls. */
+extern long unit_interrupt_calls;
+extern void unit_count_interrupt(void);
 
 #define RUN(fn) unit_run(#fn, fn)
 
