@@ -956,13 +956,21 @@ get_names_with(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t *
 		memcpy(scratch, prev, shared);
 		memcpy(scratch + shared, suffix, suffix_len);
 		r->pos += suffix_len + 1;
-		if (!name_utf8_valid(prev, prev_len, scratch, shared, shared + suffix_len))
+		/*
+		 * Merging into a shared table (the aggregate's state), most names
+		 * are there already, and every name there was validated when it
+		 * came in: validate only new ones.
+		 */
+		id = r->names != &t->names ? pe_strtab_lookup(r->names, scratch, shared + suffix_len) :
+			PE_NO_NODE;
+		if (id == PE_NO_NODE && !name_utf8_valid(prev, prev_len, scratch, shared, shared + suffix_len))
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not valid UTF-8", i);
 		if (i > 0 && (suffix_len == 0 ||
 					  (shared < prev_len && (unsigned char) scratch[shared] <= (unsigned char) prev[shared])))
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not after name %u in byte order\n"
 					"Names are stored sorted, without repeats.", i, i - 1);
-		id = pe_strtab_intern(r->names, scratch, shared + suffix_len);
+		if (id == PE_NO_NODE)
+			id = pe_strtab_intern(r->names, scratch, shared + suffix_len);
 		if (id == PE_NO_NODE)
 			return false;
 		/*
@@ -1159,10 +1167,13 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version, TreeCounts *coun
 			{
 				__int128	product = (__int128) x * (__int128) scale;
 
-				if (product < INT64_MIN || product > INT64_MAX)
+				/* (scale is at most 2^63: the 128-bit product is exact) */
+				if (scale <= INT64_MAX ? __builtin_mul_overflow(x, (int64_t) scale, &x) :
+					(product < INT64_MIN || product > INT64_MAX))
 					return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: a value of node %u times its column's scale leaves 64 bits",
 								   node);
-				x = (int64_t) product;
+				if (scale > INT64_MAX)
+					x = (int64_t) product;
 			}
 			*self = x;
 			overflow |= __builtin_add_overflow(sum, x, &sum);

@@ -51,10 +51,37 @@ strtab_rehash(PeStrtab *st, uint32_t nslots)
 	return true;
 }
 
+/* The slot holding s, or the empty slot where s would go (nslots > 0). */
+static uint32_t
+strtab_probe(const PeStrtab *st, const char *s, size_t len)
+{
+	uint32_t	i = (uint32_t) pe_hash_bytes(s, len) & (st->nslots - 1);
+
+	while (st->slots[i] != 0)
+	{
+		uint32_t	id = st->slots[i] - 1;
+
+		if (st->len[id] == len && memcmp(st->buf + st->off[id], s, len) == 0)
+			break;
+		i = (i + 1) & (st->nslots - 1);
+	}
+	return i;
+}
+
+uint32_t
+pe_strtab_lookup(const PeStrtab *st, const char *s, size_t len)
+{
+	uint32_t	i;
+
+	if (st->nslots == 0)
+		return PE_NO_NODE;
+	i = strtab_probe(st, s, len);
+	return st->slots[i] != 0 ? st->slots[i] - 1 : PE_NO_NODE;
+}
+
 uint32_t
 pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
 {
-	uint64_t	h;
 	uint32_t	i;
 	uint32_t	id;
 
@@ -68,15 +95,9 @@ pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
 		!strtab_rehash(st, st->nslots ? st->nslots * 2 : 64))
 		return PE_NO_NODE;
 
-	h = pe_hash_bytes(s, len);
-	i = (uint32_t) h & (st->nslots - 1);
-	while (st->slots[i] != 0)
-	{
-		id = st->slots[i] - 1;
-		if (st->len[id] == len && memcmp(st->buf + st->off[id], s, len) == 0)
-			return id;
-		i = (i + 1) & (st->nslots - 1);
-	}
+	i = strtab_probe(st, s, len);
+	if (st->slots[i] != 0)
+		return st->slots[i] - 1;
 
 	if (st->buflen + len + 1 > UINT32_MAX)
 	{
