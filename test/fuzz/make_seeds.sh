@@ -35,10 +35,13 @@ $CC -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 "$builder" "$CORPUS" "$SEEDS"
 rm -f "$builder"
 
-# Hand-written folded texts: mode byte 0 = one sample type, 1 = two.
-folded() { # NAME MODE TEXT (printf format)
-	{ printf "\\x$2"; printf "$3"; } >"$SEEDS/folded/hand_$1"
+# A hand-written seed: the target's mode byte, then the input.
+hand_seed() { # DIR NAME MODE TEXT (printf format)
+	{ printf "\\x$3"; printf "$4"; } >"$SEEDS/$1/hand_$2"
 }
+
+# Hand-written folded texts: mode byte 0 = one sample type, 1 = two.
+folded() { hand_seed folded "$@"; }
 folded basic 00 'main;work 3\nmain;idle 1\ngc -2\n'
 folded root_self 00 ' 42\nmain 1\n'
 folded spaces 00 'java.lang.Thread.run() [file];a b c 10\r\nx 1  \n\n'
@@ -64,9 +67,7 @@ pair neg 23 'a;b -5\na;c 5\n' 'a;b 5\na;c -5\na 1\n'
 pair recursion 0b 'a;b;a;b 4\na;b 1\n' 'b;a;b 2\nx 1\n'
 
 # fuzz_gateway: mode byte, then the input (see test/fuzz/fuzz_gateway.c).
-gw() { # NAME MODE TEXT (printf format)
-	{ printf "\\x$2"; printf "$3"; } >"$SEEDS/gateway/hand_$1"
-}
+gw() { hand_seed gateway "$@"; }
 gw name 00 'checkout{env=prod, region=eu-west-1,version=v2}'
 gw name_odd 00 'my.app/svc-1{__session_id__=abc,a=,=b,,c=d e}'
 gw name_utf8 00 'app{k=caf\xc3\xa9,bad=\xff\xfe,nul=a\x00b}'

@@ -108,43 +108,44 @@ prefix_tree(PeCtx *ctx, const PeTree *t, uint32_t n, PeTree *out)
 	return true;
 }
 
+/* One seed file from an encoder's result; nothing when the encoder refused t. */
+static void
+keep_encoding(PeCtx *ctx, bool ok, const char *dir, const char *name, const char *variant,
+			  const char *ext, uint8_t *out, size_t len)
+{
+	char		suffix[64];
+
+	if (!ok)
+		return;
+	snprintf(suffix, sizeof(suffix), "%s.%s", variant, ext);
+	write_seed(dir, name, suffix, out, len, NULL, 0);
+	pe_free(ctx, out);
+}
+
 /* Stored values (raw and zstd) and a plain pprof encoding of t. */
 static void
 write_encodings(const PeTree *t, const char *name, const char *variant)
 {
 	PeCtx	   *ctx = t->ctx;
-	uint8_t    *out;
-	size_t		len;
-	char		suffix[64];
+	uint8_t    *out = NULL;
+	size_t		len = 0;
+	bool		ok;
 
-	snprintf(suffix, sizeof(suffix), "%s.raw", variant);
-	if (pe_encode(t, 0, 0, &out, &len))
-	{
-		write_seed("stored", name, suffix, out, len, NULL, 0);
-		pe_free(ctx, out);
-	}
-	snprintf(suffix, sizeof(suffix), "%s.zst", variant);
-	if (pe_encode(t, 3, 0, &out, &len))
-	{
-		write_seed("stored", name, suffix, out, len, NULL, 0);
-		pe_free(ctx, out);
-	}
+	ok = pe_encode(t, 0, 0, &out, &len);
+	keep_encoding(ctx, ok, "stored", name, variant, "raw", out, len);
+	ok = pe_encode(t, 3, 0, &out, &len);
+	keep_encoding(ctx, ok, "stored", name, variant, "zst", out, len);
 	/* older versions stay readable, so their decoders stay fuzzed */
 	for (int version = 1; version < PE_FORMAT_VERSION; version++)
 	{
-		snprintf(suffix, sizeof(suffix), "%s.v%d.zst", variant, version);
-		if (pe_encode_version(t, version, 3, 0, &out, &len))
-		{
-			write_seed("stored", name, suffix, out, len, NULL, 0);
-			pe_free(ctx, out);
-		}
+		char		ext[16];
+
+		snprintf(ext, sizeof(ext), "v%d.zst", version);
+		ok = pe_encode_version(t, version, 3, 0, &out, &len);
+		keep_encoding(ctx, ok, "stored", name, variant, ext, out, len);
 	}
-	snprintf(suffix, sizeof(suffix), "%s.pb", variant);
-	if (pe_pprof_encode(t, false, 0, &out, &len))
-	{
-		write_seed("pprof", name, suffix, out, len, NULL, 0);
-		pe_free(ctx, out);
-	}
+	ok = pe_pprof_encode(t, false, 0, &out, &len);
+	keep_encoding(ctx, ok, "pprof", name, variant, "pb", out, len);
 }
 
 /* Folded text of column 0, as is and with a second value on every line. */
