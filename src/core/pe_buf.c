@@ -100,6 +100,16 @@ pe_buf_printf(PeBuf *b, const char *fmt,...)
 }
 
 void
+pe_buf_reset(PeBuf *b)
+{
+	b->len = 0;
+	b->failed = false;
+	b->over_limit = false;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void
 pe_buf_free(PeBuf *b)
 {
 	PeCtx	   *ctx = b->ctx;

@@ -33,6 +33,8 @@ extern bool pe_buf_append(PeBuf *b, const void *s, size_t len);
 extern bool pe_buf_puts(PeBuf *b, const char *s);
 extern bool pe_buf_printf(PeBuf *b, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
+/* Empty the buffer for new writes, keeping its memory; clears a failure. */
+extern void pe_buf_reset(PeBuf *b);
 /* Free the bytes and zero the buffer (ctx and limit stay). */
 extern void pe_buf_free(PeBuf *b);
 

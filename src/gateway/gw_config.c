@@ -958,14 +958,18 @@ read_whole_file(const char *path, size_t *len, char *err, size_t errlen)
 
 		if (*len + 65536 + 1 > cap)
 		{
+			char	   *grown;
+
 			cap = (*len + 65536 + 1) * 2;
-			buf = realloc(buf, cap);
-			if (!buf)
+			grown = realloc(buf, cap);
+			if (!grown)
 			{
+				free(buf);
 				fclose(f);
 				snprintf(err, errlen, "%s: out of memory", path);
 				return NULL;
 			}
+			buf = grown;
 		}
 		n = fread(buf + *len, 1, cap - *len - 1, f);
 		*len += n;

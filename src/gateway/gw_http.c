@@ -100,7 +100,7 @@ gw_resp_error(GwResponse *resp, int status, const char *msg)
 {
 	resp->status = status;
 	resp->content_type = "application/json";
-	resp->body.len = 0;
+	pe_buf_reset(&resp->body);
 	if (!(pe_buf_printf(&resp->body, "{\"code\":\"%s\",\"message\":", connect_code(status)) &&
 		  gw_buf_json_string(&resp->body, msg, strlen(msg)) &&
 		  pe_buf_append(&resp->body, "}\n", 2)))

@@ -133,7 +133,7 @@ gw_push_handle(GwRequest *r, GwResponse *resp)
 	if (gw_submit_rows(r, &rows, resp))
 	{
 		resp->status = 200;
-		resp->body.len = 0;
+		pe_buf_reset(&resp->body);
 		if (json)
 		{
 			pe_buf_append(&resp->body, "{}", 2);

@@ -277,8 +277,8 @@ labels_json(const GwScrapeJob *job, const GwTargetGroup *g, const char *instance
 	pe_buf_printf(&b, "\"__name__\":");
 	gw_buf_json_string(&b, series, strlen(series));
 	pe_buf_append(&b, "}", 1);
-	if (!b.data)
-		abort();
+	if (b.failed || !b.data)
+		abort();				/* out of memory, as xstrdup */
 	r = xstrdup((const char *) b.data);
 	pe_buf_free(&b);
 	return r;
