@@ -210,11 +210,14 @@ pe_pg_raise_soft(PeCtx *ctx, Node *escontext)
 PeTree *
 pe_pg_getarg_profile(FunctionCallInfo fcinfo, int n, bytea **stored)
 {
-	bytea	   *v = (bytea *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n));
-	PeCtx	   *ctx = palloc(sizeof(PeCtx));
-	PeTree	   *t = palloc(sizeof(PeTree));
+	bytea	   *v;
+	PeCtx	   *ctx;
+	PeTree	   *t;
 
 	Assert(!PG_ARGISNULL(n));
+	v = (bytea *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n));
+	ctx = palloc(sizeof(PeCtx));
+	t = palloc(sizeof(PeTree));
 	pe_pg_ctx_init(ctx, CurrentMemoryContext);
 	if (!pe_decode(ctx, (const uint8_t *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), t))
 		pe_pg_raise(ctx);
@@ -241,14 +244,22 @@ pe_pg_diff_sides(FunctionCallInfo fcinfo, PeTree *sides[2])
 		pe_pg_raise(sides[0]->ctx);
 }
 
-bytea *
-pe_pg_varlena(void *buf, size_t len, const char *what)
+/* Raise when len bytes do not fit in one value. */
+static void
+check_varlena_len(size_t len, const char *what)
 {
 	if (len > MaxAllocSize - VARHDRSZ)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s too large (%zu bytes)", what, len),
-				 errdetail("A value holds at most %zu bytes.", (size_t) (MaxAllocSize - VARHDRSZ))));
+				 errdetail("A value holds at most %zu bytes.", (size_t) (MaxAllocSize - VARHDRSZ)),
+				 errhint("Lower profile_ext.max_nodes to keep merged trees smaller.")));
+}
+
+bytea *
+pe_pg_varlena(void *buf, size_t len, const char *what)
+{
+	check_varlena_len(len, what);
 	SET_VARSIZE(buf, len + VARHDRSZ);
 	return (bytea *) buf;
 }
@@ -258,8 +269,7 @@ pe_pg_varlena_copy(const void *data, size_t len, const char *what)
 {
 	char	   *buf;
 
-	if (len > MaxAllocSize - VARHDRSZ)
-		return pe_pg_varlena(NULL, len, what);	/* raises */
+	check_varlena_len(len, what);
 	buf = palloc(len + VARHDRSZ);
 	memcpy(buf + VARHDRSZ, data, len);
 	return pe_pg_varlena(buf, len, what);

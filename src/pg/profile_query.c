@@ -95,9 +95,11 @@ profile_flamegraph_diff(PG_FUNCTION_ARGS)
 	pe_pg_diff_sides(fcinfo, sides);
 	vb = pe_pg_sample_type(sides[0], spec);
 	vt = pe_pg_sample_type(sides[1], spec);
+	row_blame = NULL;			/* 0.1.0's declaration has no blame column */
 	if (!pe_tree_union2(sides[0]->ctx, sides[0], vb, sides[1], vt, &u) ||
 		!pe_flame_rows(&u, cols, 2, max_nodes, &rows, &nrows) ||
-		!pe_diff_row_blame(&u, true, rows, nrows, &row_blame))
+		(rsinfo->setDesc->natts >= 7 &&
+		 !pe_diff_row_blame(&u, true, rows, nrows, &row_blame)))
 		pe_pg_raise(sides[0]->ctx);
 	emit_flame_rows(rsinfo, &u, rows, nrows, true, row_blame);
 	return (Datum) 0;
