@@ -23,7 +23,6 @@
 #include "pe_buf.h"
 #include "pe_codec.h"
 
-/* Interrupt checks every this many nodes (a power of two). */
 /* zstd input handed over per call, between interrupt checks. */
 #define ZSTD_PIECE				((size_t) 1 << 20)
 #define VARINT_MAX_BYTES		10
@@ -1650,7 +1649,7 @@ pe_decode_merge(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *dst)
 	PeTree		t;
 	bool		ok;
 
-	/* Names go straight into dst's table: one hash per name, not two. */
+	/* Names go straight into dst's table: no second table to map from. */
 	if (!decode_with_names(ctx, data, len, &t, &dst->names))
 		return false;
 	ok = pe_meta_compatible(ctx, &dst->meta, &t.meta) &&

@@ -36,8 +36,6 @@
 
 #include "pe_ops.h"
 
-/* How often long loops call the interrupt hook (a power of two). */
-
 /* Inclusive cost at least this many times the other side's: new cost. */
 #define ENTRY_RATIO		4.0
 /* Inclusive cost at most 1/NEW_RATIO of the other side's: a new call site. */

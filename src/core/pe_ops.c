@@ -12,8 +12,6 @@
 
 #include "pe_ops.h"
 
-/* How often long loops call the interrupt hook (a power of two). */
-
 /* Bits of the per-node marks of pe_tree_filter. */
 #define FILTER_KEEP_SELF	1	/* the node's stack passes focus and ignore */
 #define FILTER_NEEDED		2	/* kept non-zero self here or below */

@@ -16,8 +16,6 @@
 #include "pe_hash.h"
 #include "pe_tree.h"
 
-/* How often long loops call the interrupt hook. */
-
 bool
 pe_meta_copy(PeCtx *ctx, PeMeta *dst, const PeMeta *src)
 {
