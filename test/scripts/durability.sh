@@ -18,7 +18,7 @@
 #     bytes (profile_send) for every row, an expression index and a materialized view over
 #     profile_merge restored too.
 #  3. format stability: test/fixtures/stored_vN.tsv holds values written in format version
-#     N (1 by 0.1.0, 2 by 0.2.0 before format version 3) and what they must read as; see the
+#     N (1 by 0.1.0, 2 and 3 by 0.2.0 before format versions 3 and 4) and what they must read as; see the
 #     comment above check_fixture.  The summary accessors (profile_total, _sample_types,
 #     _time, _duration, _info) give the same for an old value as for its rewrite in the
 #     current version (profile_merge of the one value).  Also the values COPYed out in binary
