@@ -42,6 +42,8 @@
 #define NEW_RATIO		16.0
 /* A child carrying this share of the growth continues the chain. */
 #define CHAIN_SHARE		0.9
+/* Sums of doubles leave dust: below this share of the profile is zero. */
+#define DUST_SHARE		1e-9
 
 /* Per-function flat and cum of both sides, indexed by name id. */
 typedef struct DiffSums
@@ -63,7 +65,7 @@ typedef struct BlameWork
 	uint32_t   *shrink_child;	/* child with the smallest change */
 	uint8_t    *inside;			/* node is in (or starts) a new-cost subtree */
 	double	   *rho;			/* per name: uniform self ratio; NAN: none */
-	PeOrder		order;			/* canonical pre-order: sums in the same order */
+	const PeOrder *order;		/* canonical pre-order: sums in the same order */
 } BlameWork;
 
 static void
@@ -79,7 +81,7 @@ diff_sums_free(PeCtx *ctx, DiffSums *s)
 
 /* pe_top() of both columns, as arrays by name id. */
 static bool
-diff_sums(const PeTree *u, DiffSums *s)
+diff_sums(const PeTree *u, const PeOrder *order, DiffSums *s)
 {
 	PeCtx	   *ctx = u->ctx;
 	uint32_t	nnames = u->names.n;
@@ -90,21 +92,15 @@ diff_sums(const PeTree *u, DiffSums *s)
 		return false;
 	for (int c = 0; c < 2; c++)
 	{
-		PeTopRow   *top;
-		uint32_t	ntop;
-
-		s->self[c] = pe_alloc0(ctx, sizeof(int64_t) * (nnames ? nnames : 1));
-		s->total[c] = pe_alloc0(ctx, sizeof(int64_t) * (nnames ? nnames : 1));
+		s->self[c] = pe_alloc(ctx, sizeof(int64_t) * (nnames ? nnames : 1));
+		s->total[c] = pe_alloc(ctx, sizeof(int64_t) * (nnames ? nnames : 1));
 		if (s->self[c] == NULL || s->total[c] == NULL ||
-			!pe_tree_sum(u, c, &s->sum[c]) || !pe_top(u, c, &top, &ntop))
+			!pe_tree_sum(u, c, &s->sum[c]) ||
+			!pe_top_by_name(u, c, order, s->self[c], s->total[c]))
 			return false;
-		for (uint32_t i = 0; i < ntop; i++)
-		{
-			s->self[c][top[i].name] = top[i].self;
-			s->total[c][top[i].name] = top[i].total;
-			s->present[top[i].name] = true;
-		}
-		pe_free(ctx, top);
+		/* the functions pe_top() lists: nonzero flat or cum on either side */
+		for (uint32_t name = 0; name < nnames; name++)
+			s->present[name] |= s->self[c][name] != 0 || s->total[c][name] != 0;
 	}
 	return true;
 }
@@ -161,9 +157,9 @@ uniform_ratios(BlameWork *w)
 		return false;
 	for (uint32_t i = 0; i < u->names.n; i++)
 		w->rho[i] = NAN;
-	for (uint32_t i = 1; i < w->order.n; i++)
+	for (uint32_t i = 1; i < w->order->n; i++)
 	{
-		uint32_t	node = w->order.node[i];
+		uint32_t	node = w->order->node[i];
 
 		if (!w->inside[node] && w->self[0][node] > 0)
 		{
@@ -286,9 +282,9 @@ blame_new_cost(BlameWork *w, const DiffSums *s, double *blame)
 	const PeTree *u = w->u;
 
 	w->inside[0] = 0;
-	for (uint32_t i = 1; i < w->order.n; i++)
+	for (uint32_t i = 1; i < w->order->n; i++)
 	{
-		uint32_t	n = w->order.node[i];
+		uint32_t	n = w->order->node[i];
 		double		d = node_change(w, n);
 		int			sign = d > 0 ? 1 : d < 0 ? -1 : 0;
 		uint32_t	m = n;
@@ -322,9 +318,9 @@ blame_self_change(BlameWork *w, double *blame)
 {
 	const PeTree *u = w->u;
 
-	for (uint32_t i = 1; i < w->order.n; i++)
+	for (uint32_t i = 1; i < w->order->n; i++)
 	{
-		uint32_t	n = w->order.node[i];
+		uint32_t	n = w->order->node[i];
 		double		d = w->self[1][n] - w->self[0][n];
 		double		rho = w->rho[u->name[n]];
 		double		own = isnan(rho) ? d : w->self[0][n] * (rho - 1.0);
@@ -348,11 +344,19 @@ blame_work_free(BlameWork *w)
 	pe_free(w->ctx, w->shrink_child);
 	pe_free(w->ctx, w->inside);
 	pe_free(w->ctx, w->rho);
-	pe_order_free(w->ctx, &w->order);
+}
+
+/* Below this a sum of doubles is rounding dust (values scaled as the blame is). */
+static double
+dust_bound(bool normalize, const DiffSums *s)
+{
+	return DUST_SHARE * (normalize ? 100.0 :
+						 1.0 + (double) (s->sum[0] > s->sum[1] ? s->sum[0] : s->sum[1]));
 }
 
 static bool
-blame_nodes(const PeTree *u, bool normalize, const DiffSums *s, double *blame)
+blame_nodes(const PeTree *u, const PeOrder *order, bool normalize, const DiffSums *s,
+			double *blame)
 {
 	PeCtx	   *ctx = u->ctx;
 	BlameWork	w;
@@ -362,6 +366,7 @@ blame_nodes(const PeTree *u, bool normalize, const DiffSums *s, double *blame)
 	memset(&w, 0, sizeof(w));
 	w.ctx = ctx;
 	w.u = u;
+	w.order = order;
 	memset(blame, 0, sizeof(double) * u->nnodes);
 	for (int c = 0; c < 2; c++)
 		w.scale[c] = !normalize ? 1.0 : s->sum[c] == 0 ? 0.0 : 100.0 / (double) s->sum[c];
@@ -370,8 +375,7 @@ blame_nodes(const PeTree *u, bool normalize, const DiffSums *s, double *blame)
 	w.shrink_child = pe_alloc(ctx, sizeof(uint32_t) * u->nnodes);
 	w.inside = pe_alloc0(ctx, u->nnodes);
 	w.rho = pe_alloc(ctx, sizeof(double) * (u->names.n ? u->names.n : 1));
-	if (!totals || !w.grow_child || !w.shrink_child || !w.inside || !w.rho ||
-		!pe_tree_preorder(u, false, &w.order))
+	if (!totals || !w.grow_child || !w.shrink_child || !w.inside || !w.rho)
 		goto done;
 	for (int c = 0; c < 2; c++)
 	{
@@ -387,9 +391,9 @@ blame_nodes(const PeTree *u, bool normalize, const DiffSums *s, double *blame)
 	}
 	for (uint32_t n = 0; n < u->nnodes; n++)
 		w.grow_child[n] = w.shrink_child[n] = PE_NO_NODE;
-	for (uint32_t i = 1; i < w.order.n; i++)
+	for (uint32_t i = 1; i < w.order->n; i++)
 	{
-		uint32_t	n = w.order.node[i];
+		uint32_t	n = w.order->node[i];
 		uint32_t	p = u->parent[n];
 		double		d = node_change(&w, n);
 
@@ -403,10 +407,8 @@ blame_nodes(const PeTree *u, bool normalize, const DiffSums *s, double *blame)
 		goto done;
 	blame_self_change(&w, blame);
 	blame[0] = 0;
-	/* Sums of doubles leave dust where nothing was blamed. */
 	{
-		double		dust = 1e-9 * (normalize ? 100.0 :
-								   1.0 + (double) (s->sum[0] > s->sum[1] ? s->sum[0] : s->sum[1]));
+		double		dust = dust_bound(normalize, s);
 
 		for (uint32_t n = 1; n < u->nnodes; n++)
 			if (fabs(blame[n]) < dust)
@@ -434,15 +436,19 @@ pe_diff_blame(const PeTree *u, bool normalize, double **blame)
 {
 	PeCtx	   *ctx = u->ctx;
 	DiffSums	s;
+	PeOrder		order;
 	bool		ok;
 
 	*blame = NULL;
 	memset(&s, 0, sizeof(s));
+	memset(&order, 0, sizeof(order));
 	if (!is_union(u))
 		return false;
 	*blame = pe_alloc(ctx, sizeof(double) * u->nnodes);
-	ok = *blame != NULL && diff_sums(u, &s) && blame_nodes(u, normalize, &s, *blame);
+	ok = *blame != NULL && pe_tree_preorder(u, false, &order) &&
+		diff_sums(u, &order, &s) && blame_nodes(u, &order, normalize, &s, *blame);
 	diff_sums_free(ctx, &s);
+	pe_order_free(ctx, &order);
 	if (!ok)
 	{
 		pe_free(ctx, *blame);
@@ -505,6 +511,7 @@ pe_diff_top(const PeTree *u, bool normalize, PeDiffRank rank,
 	PeDiffTopRow *out = NULL;
 	const void *sort_arg[2] = {u, &rank};
 	PeOrder		order;
+	double		dust;
 	uint32_t	n = 0;
 	bool		ok = false;
 
@@ -516,16 +523,16 @@ pe_diff_top(const PeTree *u, bool normalize, PeDiffRank rank,
 		return false;
 	blame = pe_alloc(ctx, sizeof(double) * u->nnodes);
 	score = pe_alloc0(ctx, sizeof(double) * (u->names.n ? u->names.n : 1));
-	if (!blame || !score || !diff_sums(u, &s) || !blame_nodes(u, normalize, &s, blame))
-		goto done;
 	/* In canonical order: equal trees give equal sums, whatever their node order. */
-	if (!pe_tree_preorder(u, false, &order))
+	if (!blame || !score || !pe_tree_preorder(u, false, &order) ||
+		!diff_sums(u, &order, &s) || !blame_nodes(u, &order, normalize, &s, blame))
 		goto done;
 	for (uint32_t i = 1; i < order.n; i++)
 		score[u->name[order.node[i]]] += blame[order.node[i]];
 	out = pe_alloc(ctx, sizeof(PeDiffTopRow) * (u->names.n ? u->names.n : 1));
 	if (out == NULL)
 		goto done;
+	dust = dust_bound(normalize, &s);
 	for (uint32_t name = 0; name < u->names.n; name++)
 	{
 		PeDiffTopRow *r = &out[n];
@@ -541,10 +548,7 @@ pe_diff_top(const PeTree *u, bool normalize, PeDiffRank rank,
 		r->target_total = s.total[1][name];
 		r->change = (double) r->target_self * st - (double) r->base_self * sb;
 		r->total_change = (double) r->target_total * st - (double) r->base_total * sb;
-		r->score = score[name];
-		/* Sums of doubles leave dust where the change is zero. */
-		if (fabs(r->score) < 1e-9 * (normalize ? 1.0 : 1.0 + fabs(r->total_change)))
-			r->score = 0;
+		r->score = fabs(score[name]) < dust ? 0 : score[name];
 		n++;
 	}
 	if (!pe_sort(ctx, out, n, sizeof(PeDiffTopRow), compare_diff_rows, sort_arg))

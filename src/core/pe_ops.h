@@ -50,6 +50,14 @@ typedef struct PeTopRow
 extern bool pe_top(const PeTree *t, uint32_t v, PeTopRow **rows,
 				   uint32_t *nrows);
 
+/*
+ * The same flat and cum, unsorted, as arrays indexed by name id (t->names.n
+ * entries each), over an order pe_tree_preorder(t, false) gave: callers
+ * that need the order themselves compute it once.
+ */
+extern bool pe_top_by_name(const PeTree *t, uint32_t v, const PeOrder *order,
+						   int64_t *flat, int64_t *cum);
+
 /* How pe_diff_top() orders its rows. */
 typedef enum PeDiffRank
 {

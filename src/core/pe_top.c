@@ -94,6 +94,21 @@ done:
 	return ok;
 }
 
+bool
+pe_top_by_name(const PeTree *t, uint32_t v, const PeOrder *order, int64_t *flat,
+			   int64_t *cum)
+{
+	int64_t    *totals = pe_alloc(t->ctx, sizeof(int64_t) * (t->nnodes ? t->nnodes : 1));
+	bool		ok;
+
+	memset(flat, 0, sizeof(int64_t) * t->names.n);
+	memset(cum, 0, sizeof(int64_t) * t->names.n);
+	ok = totals != NULL && pe_tree_totals(t, v, totals) &&
+		accumulate(t, v, order, totals, flat, cum);
+	pe_free(t->ctx, totals);
+	return ok;
+}
+
 /* Flat and cum per name, zero rows left out, sorted in pprof's order. */
 bool
 pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
@@ -101,7 +116,6 @@ pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
 	PeCtx	   *ctx = t->ctx;
 	uint32_t	nnames = t->names.n;
 	PeOrder		order;
-	int64_t    *totals = NULL;
 	int64_t    *flat = NULL;
 	int64_t    *cum = NULL;
 	PeTopRow   *out = NULL;
@@ -116,13 +130,10 @@ pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
 				"The profile has %u sample types.", v, t->meta.nvalues);
 	if (t->nnodes == 0)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "call tree has no root node");
-	totals = pe_alloc(ctx, sizeof(int64_t) * t->nnodes);
-	flat = pe_alloc0(ctx, sizeof(int64_t) * nnames);
-	cum = pe_alloc0(ctx, sizeof(int64_t) * nnames);
-	if (!totals || !flat || !cum ||
-		!pe_tree_totals(t, v, totals) ||
-		!pe_tree_preorder(t, false, &order) ||
-		!accumulate(t, v, &order, totals, flat, cum))
+	flat = pe_alloc(ctx, sizeof(int64_t) * (nnames ? nnames : 1));
+	cum = pe_alloc(ctx, sizeof(int64_t) * (nnames ? nnames : 1));
+	if (!flat || !cum || !pe_tree_preorder(t, false, &order) ||
+		!pe_top_by_name(t, v, &order, flat, cum))
 		goto done;
 
 	for (uint32_t s = 0; s < nnames; s++)
@@ -149,7 +160,6 @@ pe_top(const PeTree *t, uint32_t v, PeTopRow **rows, uint32_t *nrows)
 	ok = true;
 done:
 	pe_free(ctx, out);
-	pe_free(ctx, totals);
 	pe_free(ctx, flat);
 	pe_free(ctx, cum);
 	pe_order_free(ctx, &order);
