@@ -12,7 +12,7 @@
 #define PE_BUF_FIRST_CAP	256
 
 bool
-pe_buf_reserve(PeBuf *b, size_t more)
+pe_buf_grow(PeBuf *b, size_t more)
 {
 	size_t		need;
 	size_t		cap;

@@ -27,8 +27,21 @@ typedef struct PeBuf
 	bool		over_limit;		/* ... because of limit (no error recorded) */
 } PeBuf;
 
-/* Make room for more bytes (plus the NUL); false once the buffer failed. */
-extern bool pe_buf_reserve(PeBuf *b, size_t more);
+/* pe_buf_reserve() when the room is not there yet, or a limit applies. */
+extern bool pe_buf_grow(PeBuf *b, size_t more);
+
+/*
+ * Make room for more bytes (plus the NUL); false once the buffer failed.
+ * Inline because encoders reserve before every varint.
+ */
+static inline bool
+pe_buf_reserve(PeBuf *b, size_t more)
+{
+	if (!b->failed && b->limit == 0 && more < b->cap - b->len)
+		return true;
+	return pe_buf_grow(b, more);
+}
+
 extern bool pe_buf_append(PeBuf *b, const void *s, size_t len);
 extern bool pe_buf_puts(PeBuf *b, const char *s);
 extern bool pe_buf_printf(PeBuf *b, const char *fmt,...)

@@ -260,12 +260,22 @@ put_names(PeBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index,
 	if (sorted == NULL)
 		goto done;
 	nstrings = 0;
-	for (uint32_t s = 0; s < t->names.n; s++)
-		if (table_index[s] != NO_NAME)
-			sorted[nstrings++] = s;
-	if (!pe_sort(ctx, sorted, nstrings, sizeof(uint32_t), pe_strtab_compare_ids,
-				 (void *) &t->names))
-		goto done;
+	if (o->names_sorted)
+	{
+		/* the pre-order sorted every name already: keep the used ones */
+		for (uint32_t r = 0; r < t->names.n; r++)
+			if (table_index[o->names_sorted[r]] != NO_NAME)
+				sorted[nstrings++] = o->names_sorted[r];
+	}
+	else
+	{
+		for (uint32_t s = 0; s < t->names.n; s++)
+			if (table_index[s] != NO_NAME)
+				sorted[nstrings++] = s;
+		if (!pe_sort(ctx, sorted, nstrings, sizeof(uint32_t), pe_strtab_compare_ids,
+					 (void *) &t->names))
+			goto done;
+	}
 
 	/* First pass: shared prefix lengths and the size of the block. */
 	shared = pe_alloc(ctx, sizeof(uint32_t) * (nstrings ? nstrings : 1));

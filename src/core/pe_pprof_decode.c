@@ -1079,6 +1079,20 @@ decode_profile(Decoder *d)
 		if (!pe_strtab_init(d->ctx, &d->group_keys) || !new_series(d, NULL, 0))
 			return false;
 	}
+	if (!d->split_opt)
+	{
+		/*
+		 * Half the stacks' frames: stacks share their root-most frames, so
+		 * trees have about that many nodes (counted in locations, before
+		 * inlining adds a few).
+		 */
+		uint64_t	frames = 2;
+
+		for (size_t si = 0; si < prof->n_sample; si++)
+			frames += prof->sample[si]->n_location_id;
+		if (!pe_tree_presize(d->tree, frames / 2))
+			return false;
+	}
 	for (size_t si = 0; si < prof->n_sample; si++)
 	{
 		if (!add_sample(d, si))

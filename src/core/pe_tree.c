@@ -179,6 +179,21 @@ pe_tree_reserve(PeTree *t, uint32_t need)
 	return need <= t->cap || tree_grow(t, need);
 }
 
+/* Largest pe_tree_presize() hint followed: 2^17 slots of the index, 1.5 MB. */
+#define PE_PRESIZE_MAX	(UINT32_C(1) << 16)
+
+bool
+pe_tree_presize(PeTree *t, uint64_t n)
+{
+	uint32_t	need = (uint32_t) (n < PE_PRESIZE_MAX ? n : PE_PRESIZE_MAX);
+
+	if (need > t->ctx->limits.max_nodes)
+		need = t->ctx->limits.max_nodes;
+	if (need <= t->nnodes)
+		return true;
+	return pe_tree_reserve(t, need) && child_index_reserve(t, need);
+}
+
 uint32_t
 pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
 {
@@ -228,7 +243,8 @@ pe_tree_child_lookup(PeTree *t, uint32_t parent, uint32_t name)
 		if (t->last_child == NULL)
 			return PE_NO_NODE;
 	}
-	if (!child_index_reserve(t, t->nnodes + 1))
+	if ((t->slots == NULL || (uint64_t) (t->nnodes + 1) * 2 > t->nslots) &&
+		!child_index_reserve(t, t->nnodes + 1))
 		return PE_NO_NODE;
 	mask = t->nslots - 1;
 	i = (uint32_t) pe_hash_pair(parent, name) & mask;
@@ -712,9 +728,12 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	}
 	ok = true;
 done:
+	if (ok)
+		out->names_sorted = ids;
+	else
+		pe_free(ctx, ids);
 	pe_free(ctx, keep);
 	pe_free(ctx, rank);
-	pe_free(ctx, ids);
 	pe_free(ctx, keys);
 	pe_free(ctx, first);
 	pe_free(ctx, stack);
@@ -728,6 +747,7 @@ pe_order_free(PeCtx *ctx, PeOrder *o)
 {
 	pe_free(ctx, o->node);
 	pe_free(ctx, o->depth);
+	pe_free(ctx, o->names_sorted);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -121,6 +121,11 @@ typedef struct PeOrder
 	uint32_t	n;
 	uint32_t   *node;			/* nodes in pre-order; node[0] == 0 */
 	uint32_t   *depth;			/* depth of node[i]; root is 0 */
+	/*
+	 * Every name id of the tree sorted by bytes, when the order had to be
+	 * sorted (NULL for a canonical tree): the encoder reuses it.
+	 */
+	uint32_t   *names_sorted;
 } PeOrder;
 
 /* Lifecycle.  Meta strings are copied. */
@@ -145,6 +150,13 @@ pe_tree_child(PeTree *t, uint32_t parent, uint32_t name)
 	}
 	return pe_tree_child_lookup(t, parent, name);
 }
+/*
+ * A decoder's hint that about n nodes will be added with pe_tree_child():
+ * sizes the node arrays and the child index once instead of rebuilding
+ * the index each time it doubles.  Capped (a hint costs at most a few MB);
+ * fails only when memory does.
+ */
+extern bool pe_tree_presize(PeTree *t, uint64_t n);
 /* Room for need nodes (decoders filling the arrays); checks max_nodes. */
 extern bool pe_tree_reserve(PeTree *t, uint32_t need);
 /* Append a node without looking for an existing one (decoders only). */

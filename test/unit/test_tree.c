@@ -170,6 +170,53 @@ test_deep_chain(void)
 	pe_tree_free(&t);
 }
 
+/*
+ * pe_tree_presize: a tree built after a hint (small, large, beyond the
+ * node limit) is the same tree, and the pre-order's sorted name list is
+ * every name in byte order.
+ */
+static void
+test_presize(void)
+{
+	PeSampleType types[1] = {{"samples", "count"}};
+	const uint64_t hints[] = {0, 1, 3000, (uint64_t) 1 << 40};
+	PeMeta		m;
+	PeTree		plain;
+	PeOrder		o;
+	int64_t		one = 1;
+	char		stack[64];
+
+	unit_meta(&m, types, 1);
+	CHECK_OK(&ctx, pe_tree_init(&ctx, &plain, &m));
+	for (int i = 0; i < 3000; i++)
+	{
+		snprintf(stack, sizeof(stack), "main;f%d;g%d;h%d", i % 13, i % 101, i);
+		unit_add_stack(&plain, stack, &one);
+	}
+	for (size_t h = 0; h < sizeof(hints) / sizeof(hints[0]); h++)
+	{
+		PeTree		t;
+
+		ctx.limits.max_nodes = 20000;
+		CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &m));
+		CHECK_OK(&ctx, pe_tree_presize(&t, hints[h]));
+		for (int i = 0; i < 3000; i++)
+		{
+			snprintf(stack, sizeof(stack), "main;f%d;g%d;h%d", i % 13, i % 101, i);
+			unit_add_stack(&t, stack, &one);
+		}
+		CHECK(t.nnodes == plain.nnodes && unit_same_nodes(&t, &plain));
+		pe_tree_free(&t);
+		ctx.limits.max_nodes = PE_DEFAULT_MAX_NODES;
+	}
+	CHECK_OK(&ctx, pe_tree_preorder(&plain, true, &o));
+	CHECK(o.names_sorted != NULL);
+	for (uint32_t r = 1; o.names_sorted && r < plain.names.n; r++)
+		CHECK(pe_strtab_compare(&plain.names, o.names_sorted[r - 1], o.names_sorted[r]) < 0);
+	pe_order_free(&ctx, &o);
+	pe_tree_free(&plain);
+}
+
 /* "type:unit[,type:unit...]" lists, as profile_from_folded takes them. */
 static void
 test_parse_types(void)
@@ -212,6 +259,7 @@ main(void)
 	RUN(test_merge_and_order);
 	RUN(test_incompatible_and_overflow);
 	RUN(test_deep_chain);
+	RUN(test_presize);
 	RUN(test_parse_types);
 	return unit_finish("tree");
 }
