@@ -99,7 +99,7 @@ build/unit/%: test/unit/%.c $(UNIT_COMMON) $(CORE_SRCS) src/core/profile.pb-c.h
 
 # the gateway's parsers and label rules (no libpq, no HTTP server)
 GW_UNIT_SRCS = $(addprefix src/gateway/,gw_common.c gw_labels.c gw_json.c gw_multipart.c \
-	gw_push.c gw_profile.c)
+	gw_push.c gw_profile.c gw_delta.c)
 GW_UNIT_TESTS = $(patsubst test/gateway/unit/%.c,build/unit/%,$(wildcard test/gateway/unit/test_*.c))
 
 build/unit/test_gw_%: test/gateway/unit/test_gw_%.c $(UNIT_COMMON) $(GW_UNIT_SRCS) \
@@ -180,7 +180,7 @@ build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h $(FUZZ_OBJS)
 # fuzz_gateway: the gateway's request parsers (no HTTP server, no libpq) on the core.
 FUZZ_GW_CFLAGS = $(FUZZ_CFLAGS) -Isrc/gateway -I$(GW_GEN)
 FUZZ_GW_OBJS = $(patsubst %,build/fuzz/gw/%.o,gw_common gw_json gw_labels gw_multipart gw_push \
-	gw_profile) build/fuzz/gw/types.pb-c.o build/fuzz/gw/push.pb-c.o
+	gw_profile gw_delta) build/fuzz/gw/types.pb-c.o build/fuzz/gw/push.pb-c.o
 
 build/fuzz/gw/%.o: src/gateway/%.c $(wildcard src/gateway/*.h src/core/*.h) $(GW_GEN)/push/v1/push.pb-c.h
 	@mkdir -p build/fuzz/gw

@@ -354,7 +354,7 @@ label_name_valid(const char *s)
 }
 
 static bool
-parse_labels(Parse *p, const yaml_node_t *n, GwLabel **labels, size_t *nlabels)
+parse_labels(Parse *p, const yaml_node_t *n, GwTargetLabel **labels, size_t *nlabels)
 {
 	size_t		cap;
 
@@ -363,7 +363,7 @@ parse_labels(Parse *p, const yaml_node_t *n, GwLabel **labels, size_t *nlabels)
 	if (!expect_mapping(p, n, "labels"))
 		return false;
 	cap = n->data.mapping.pairs.top - n->data.mapping.pairs.start;
-	*labels = xcalloc(cap, sizeof(GwLabel));
+	*labels = xcalloc(cap, sizeof(GwTargetLabel));
 	FOR_PAIRS(p, n, k, v)
 	{
 		const char *name = key_of(p, n, k, "labels");

@@ -49,18 +49,18 @@ typedef struct GwProfileSpec
 	bool		seconds;
 } GwProfileSpec;
 
-typedef struct GwLabel
+typedef struct GwTargetLabel
 {
 	char	   *name;
 	char	   *value;
-} GwLabel;
+} GwTargetLabel;
 
 /* One static_configs entry or one group of a file_sd file. */
 typedef struct GwTargetGroup
 {
 	char	  **targets;		/* host:port */
 	size_t		ntargets;
-	GwLabel    *labels;
+	GwTargetLabel    *labels;
 	size_t		nlabels;
 	int			line;			/* where it was written (for messages) */
 } GwTargetGroup;

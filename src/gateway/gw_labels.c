@@ -328,7 +328,7 @@ gw_name_parse(const char *s, size_t len, char **app, GwLabels *tags, GwErr *err)
 				return gw_fail(err, 400, "name: the value of tag \"%s\" is not valid UTF-8 text", ex);
 			}
 			/* keys starting with "__" are internal: dropped, as Pyroscope drops them */
-			if (!(klen >= 2 && k[0] == '_' && k[1] == '_') &&
+			if (!gw_label_is_internal(k, klen) &&
 				!gw_labels_set(tags, k, klen, v, vlen))
 			{
 				gw_labels_free(tags);

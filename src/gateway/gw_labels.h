@@ -34,6 +34,17 @@ extern bool gw_labels_set_str(GwLabels *s, const char *name, const char *value);
 extern const GwLabel *gw_labels_get(const GwLabels *s, const char *name);
 extern void gw_labels_remove(GwLabels *s, const char *name);
 extern bool gw_labels_copy(GwLabels *dst, const GwLabels *src);
+
+/*
+ * Names starting with "__" are internal (Pyroscope's __session_id__,
+ * Prometheus' __address__, ...): they are not stored, except __name__
+ * where a caller sets it.
+ */
+static inline bool
+gw_label_is_internal(const char *name, size_t len)
+{
+	return len >= 2 && name[0] == '_' && name[1] == '_';
+}
 extern void gw_labels_free(GwLabels *s);
 
 /*

@@ -105,23 +105,32 @@ rows_from_pprof(const GwLimits *lim, const uint8_t *data, size_t len,
 	int64_t		ts;
 	bool		ok = true;
 
+	int			limit_status = rule->limit_status ? rule->limit_status : rule->invalid_status;
+
 	ctx_for_limits(&ctx, lim);
 	if (!pe_pprof_decode_split(&ctx, data, len, &opt, &split))
 	{
+		int			status = pe_err_is_limit(ctx.err.code) ? limit_status : rule->invalid_status;
+
 		if (ctx.err.code == PE_ERR_NOMEM)
 			return gw_fail(err, 503, "out of memory decoding the profile");
 		if (ctx.err.detail[0])
-			return gw_fail(err, rule->invalid_status, "%s (%s)", ctx.err.msg, ctx.err.detail);
-		return gw_fail(err, rule->invalid_status, "%s", ctx.err.msg);
+			return gw_fail(err, status, "%s (%s)", ctx.err.msg, ctx.err.detail);
+		return gw_fail(err, status, "%s", ctx.err.msg);
 	}
 	if (lim->max_samples && split.nsamples > lim->max_samples)
 	{
 		unsigned long long n = (unsigned long long) split.nsamples;
 
 		pe_split_free(&ctx, &split);
-		return gw_fail(err, rule->invalid_status,
+		return gw_fail(err, limit_status,
 					   "profile has %llu samples, more than the limit of %llu",
 					   n, (unsigned long long) lim->max_samples);
+	}
+	if (rule->filter && !rule->filter(rule->filter_arg, &split))
+	{
+		pe_split_free(&ctx, &split);
+		return true;
 	}
 	ts = split.series[0].tree.meta.time_nanos;
 	if (ts < GW_MIN_REAL_TIME_NS)
@@ -144,8 +153,8 @@ rows_from_pprof(const GwLimits *lim, const uint8_t *data, size_t len,
 		{
 			const char *key = s->keys[k];
 
-			if (s->key_len[k] >= 2 && key[0] == '_' && key[1] == '_')
-				continue;		/* internal names are not promoted */
+			if (gw_label_is_internal(key, s->key_len[k]))
+				continue;		/* not promoted */
 			ok = gw_labels_set(&labels, key, s->key_len[k], s->values[k], s->value_len[k]);
 		}
 		if (ok && rule->tenant)

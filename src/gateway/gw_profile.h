@@ -9,6 +9,7 @@
 
 #include "gw_batch.h"
 #include "gw_labels.h"
+#include "pe_pprof.h"
 
 /* The rows of one request; owns every labels_json and profile buffer. */
 typedef struct GwRows
@@ -36,6 +37,15 @@ typedef struct GwPprofRule
 	const char *tenant;			/* set as label "tenant" when not NULL */
 	int64_t		fallback_ts;	/* when the profile has no time_nanos */
 	int			invalid_status;	/* 422 (/ingest) or 400 (Push) */
+	int			limit_status;	/* over a size or sample limit; 0: invalid_status */
+
+	/*
+	 * When set, called with the decoded series before they become rows
+	 * (the scraper's deltas): it may change their trees, and returning
+	 * false stores none of them (not an error: the call succeeds).
+	 */
+	bool		(*filter) (void *arg, PeSplit *split);
+	void	   *filter_arg;
 } GwPprofRule;
 
 /* Decode one pprof payload (gzipped or not) and append its rows. */

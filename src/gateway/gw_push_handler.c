@@ -23,8 +23,7 @@ series_labels(const GwLabels *sent, GwLabels *out, GwErr *err)
 	{
 		const GwLabel *l = &sent->l[i];
 
-		if (l->name_len >= 2 && l->name[0] == '_' && l->name[1] == '_' &&
-			strcmp(l->name, "__name__") != 0)
+		if (gw_label_is_internal(l->name, l->name_len) && strcmp(l->name, "__name__") != 0)
 			continue;
 		if (!gw_labels_add(out, l->name, l->name_len, l->value, l->value_len))
 			return gw_fail(err, 503, "out of memory");

@@ -1,8 +1,9 @@
 /*
  * gw_scrape.c
  *		Scraping pprof endpoints: the schedule (manager thread), the fetch
- *		(libcurl in a bounded worker pool), deltas of cumulative profiles
- *		(the core's diff), rows through the batcher, health metrics.
+ *		(libcurl in a bounded worker pool), rows by the push handlers' path
+ *		(gw_profile.c: limits, label rules, decode slots) with deltas of
+ *		cumulative profiles (gw_delta.c), the batcher, health metrics.
  */
 #define _GNU_SOURCE				/* vasprintf */
 #include "gw_scrape.h"
@@ -18,16 +19,10 @@
 
 #include "gw_batch.h"
 #include "gw_common.h"
+#include "gw_delta.h"
 #include "gw_metrics.h"
+#include "gw_profile.h"
 #include "gw_sd.h"
-#include "pe_codec.h"
-#include "pe_ops.h"
-#include "pe_pprof.h"
-
-/* Sample types that count since process start (Alloy's delta list). */
-static const char *const cumulative_types[] = {
-	"alloc_objects", "alloc_space", "contentions", "delay",
-};
 
 #define MANAGER_TICK_MS		250
 #define MAX_REDIRECTS		10
@@ -41,7 +36,8 @@ typedef struct Loop
 	char	   *instance;
 	const char *series;			/* __name__ */
 	char	   *url;
-	char	   *labels_json;
+	GwLabels	labels;			/* every row's, before the sample labels */
+	char	   *labels_json;	/* the same, for the key */
 	bool		cumulative;
 	int64_t		interval_ms;
 	int64_t		timeout_ms;		/* whole transfer, CPU seconds included */
@@ -57,16 +53,6 @@ typedef struct Loop
 	bool		seen;			/* mark for the sync */
 	struct Loop *queue_next;
 } Loop;
-
-/* The previous cumulative profile of one target (by state_key). */
-typedef struct Baseline
-{
-	char	   *state_key;
-	PeCtx		ctx;
-	PeTree		tree;
-	bool		have;
-	bool		live;			/* some loop still uses it (sync mark) */
-} Baseline;
 
 struct GwScraper
 {
@@ -93,9 +79,7 @@ struct GwScraper
 	size_t		idle_workers;
 	int			max_workers;
 
-	pthread_mutex_t baseline_mu;
-	Baseline  **baselines;
-	size_t		nbaselines;
+	GwDeltas   *deltas;			/* baselines by state_key */
 };
 
 /* ------------------------------------------------------------------ utils */
@@ -187,7 +171,7 @@ declare_metrics(GwMetrics *m)
 	gw_metrics_counter(m, "profile_scrapes_total", "Scrapes attempted.");
 	gw_metrics_counter(m, "profile_scrape_errors_total",
 					   "Failed scrapes by reason (connect, timeout, http_status, redirects, "
-					   "too_large, content_type, empty, invalid_profile, write).");
+					   "too_large, content_type, empty, invalid_profile, invalid_labels, write).");
 	gw_metrics_counter(m, "profile_scrape_rows_total", "Rows written from scrapes.");
 	gw_metrics_counter(m, "profile_scrape_baselines_total",
 					   "Scrapes kept only as a delta baseline (first scrape, counter reset).");
@@ -223,6 +207,7 @@ loop_free(Loop *l)
 	free(l->job);
 	free(l->instance);
 	free(l->url);
+	gw_labels_free(&l->labels);
 	free(l->labels_json);
 	free(l->user);
 	free(l->password);
@@ -230,58 +215,33 @@ loop_free(Loop *l)
 	free(l);
 }
 
-/* Labels as Alloy gives them: the target's labels, job, instance, service_name, __name__. */
-static char *
-labels_json(const GwScrapeJob *job, const GwTargetGroup *g, const char *instance,
-			const char *series)
+/*
+ * Labels as Alloy gives them: the target's labels, job, instance,
+ * service_name, __name__.  Out of memory aborts, as xstrdup.
+ */
+static void
+loop_labels(const GwScrapeJob *job, const GwTargetGroup *g, const char *instance,
+			const char *series, GwLabels *out)
 {
-	PeBuf		b = {0};
-	bool		has_job = false,
-				has_instance = false,
-				has_service = false;
-	char	   *r;
+	bool		ok = true;
 
-	pe_buf_append(&b, "{", 1);
-	for (size_t i = 0; i < g->nlabels; i++)
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; ok && i < g->nlabels; i++)
 	{
 		const char *n = g->labels[i].name;
 
-		if (n[0] == '_' && n[1] == '_')
-			continue;			/* Prometheus' internal labels are not stored */
-		has_job |= strcmp(n, "job") == 0;
-		has_instance |= strcmp(n, "instance") == 0;
-		has_service |= strcmp(n, "service_name") == 0;
-		gw_buf_json_string(&b, n, strlen(n));
-		pe_buf_append(&b, ":", 1);
-		gw_buf_json_string(&b, g->labels[i].value, strlen(g->labels[i].value));
-		pe_buf_append(&b, ",", 1);
+		if (!gw_label_is_internal(n, strlen(n)))
+			ok = gw_labels_set(out, n, strlen(n), g->labels[i].value,
+							   strlen(g->labels[i].value));
 	}
-	if (!has_job)
-	{
-		pe_buf_printf(&b, "\"job\":");
-		gw_buf_json_string(&b, job->job_name, strlen(job->job_name));
-		pe_buf_append(&b, ",", 1);
-	}
-	if (!has_instance)
-	{
-		pe_buf_printf(&b, "\"instance\":");
-		gw_buf_json_string(&b, instance, strlen(instance));
-		pe_buf_append(&b, ",", 1);
-	}
-	if (!has_service)
-	{
-		pe_buf_printf(&b, "\"service_name\":");
-		gw_buf_json_string(&b, job->job_name, strlen(job->job_name));
-		pe_buf_append(&b, ",", 1);
-	}
-	pe_buf_printf(&b, "\"__name__\":");
-	gw_buf_json_string(&b, series, strlen(series));
-	pe_buf_append(&b, "}", 1);
-	if (b.failed || !b.data)
-		abort();				/* out of memory, as xstrdup */
-	r = xstrdup((const char *) b.data);
-	pe_buf_free(&b);
-	return r;
+	if (ok && !gw_labels_get(out, "job"))
+		ok = gw_labels_set_str(out, "job", job->job_name);
+	if (ok && !gw_labels_get(out, "instance"))
+		ok = gw_labels_set_str(out, "instance", instance);
+	if (ok && !gw_labels_get(out, "service_name"))
+		ok = gw_labels_set_str(out, "service_name", job->job_name);
+	if (!ok || !gw_labels_set_str(out, "__name__", series))
+		abort();
 }
 
 static Loop *
@@ -319,7 +279,10 @@ loop_new(const GwScrapeJob *job, const GwTargetGroup *g, const char *target,
 	else
 		l->url = xasprintf("%s://%s%s%s", job->scheme, l->instance, job->path_prefix,
 						   spec->path);
-	l->labels_json = labels_json(job, g, l->instance, l->series);
+	loop_labels(job, g, l->instance, l->series, &l->labels);
+	l->labels_json = gw_labels_json(&l->labels);
+	if (!l->labels_json)
+		abort();
 	l->body_limit = job->body_size_limit;
 	l->follow_redirects = job->follow_redirects;
 	l->user = job->basic_user ? xstrdup(job->basic_user) : NULL;
@@ -334,112 +297,21 @@ loop_new(const GwScrapeJob *job, const GwTargetGroup *g, const char *target,
 	return l;
 }
 
-/* ------------------------------------------------------------ baselines */
+/* ------------------------------------------------------------- deltas */
 
-static Baseline *
-baseline_get(GwScraper *s, const char *state_key)
+typedef struct DeltaFilter
 {
-	for (size_t i = 0; i < s->nbaselines; i++)
-		if (strcmp(s->baselines[i]->state_key, state_key) == 0)
-			return s->baselines[i];
-	s->baselines = realloc(s->baselines, (s->nbaselines + 1) * sizeof(Baseline *));
-	if (!s->baselines)
-		abort();
-	s->baselines[s->nbaselines] = calloc(1, sizeof(Baseline));
-	if (!s->baselines[s->nbaselines])
-		abort();
-	s->baselines[s->nbaselines]->state_key = xstrdup(state_key);
-	pe_ctx_init_malloc(&s->baselines[s->nbaselines]->ctx);
-	return s->baselines[s->nbaselines++];
-}
-
-static void
-baseline_free(Baseline *b)
-{
-	if (b->have)
-		pe_tree_free(&b->tree);
-	free(b->state_key);
-	free(b);
-}
+	GwDeltas   *deltas;
+	const char *state_key;
+	const char *why;			/* set when nothing is to be stored */
+} DeltaFilter;
 
 static bool
-is_cumulative_type(const char *type)
+delta_filter(void *arg, PeSplit *split)
 {
-	for (size_t i = 0; i < sizeof(cumulative_types) / sizeof(cumulative_types[0]); i++)
-		if (strcmp(type, cumulative_types[i]) == 0)
-			return true;
-	return false;
-}
+	DeltaFilter *f = arg;
 
-/*
- * cur (decoded in ctx) against the target's baseline: on success *out is
- * cur minus the baseline in the cumulative columns (the others as scraped)
- * and cur becomes the new baseline.  Returns false with *out unset when
- * this scrape is only a baseline (first one, counter reset, other types).
- */
-static bool
-delta_against_baseline(GwScraper *s, const char *state_key, PeCtx *ctx, PeTree *cur,
-					   PeTree *out, const char **why)
-{
-	Baseline   *b;
-	PeTree		prev;
-	uint32_t	nv = cur->meta.nvalues;
-	bool		cum[PE_MAX_VALUES];
-
-	*why = NULL;
-	pthread_mutex_lock(&s->baseline_mu);
-	b = baseline_get(s, state_key);
-	if (!b->have)
-		*why = "first scrape";
-	else if (!pe_meta_compatible(ctx, &b->tree.meta, &cur->meta))
-		*why = "sample types changed";
-	else if (!pe_tree_copy(ctx, &b->tree, &prev))
-		*why = "out of memory";
-	else
-	{
-		if (!pe_tree_copy(ctx, cur, out))
-			*why = "out of memory";
-		else
-		{
-			for (uint32_t v = 0; v < nv; v++)
-				cum[v] = is_cumulative_type(cur->meta.types[v].type);
-			/* the baseline's other columns (inuse_*) are not subtracted */
-			for (uint32_t n = 0; n < prev.nnodes; n++)
-				for (uint32_t v = 0; v < nv; v++)
-					if (!cum[v])
-						prev.self[(size_t) n * nv + v] = 0;
-			if (!pe_tree_merge(out, &prev, true))
-				*why = "diff failed";
-			for (uint32_t n = 0; n < out->nnodes && !*why; n++)
-				for (uint32_t v = 0; v < nv; v++)
-					if (cum[v] && out->self[(size_t) n * nv + v] < 0)
-					{
-						*why = "counter reset (values went down)";
-						break;
-					}
-			if (*why)
-				pe_tree_free(out);
-			else
-			{
-				out->meta.time_nanos = cur->meta.time_nanos;
-				if (b->tree.meta.time_nanos > 0 &&
-					cur->meta.time_nanos > b->tree.meta.time_nanos)
-					out->meta.duration_nanos = cur->meta.time_nanos - b->tree.meta.time_nanos;
-			}
-		}
-		pe_tree_free(&prev);
-	}
-	ctx->err.code = PE_OK;
-	/* cur becomes the baseline: the first one, a new one after a reset, or the next */
-	if (!*why || strcmp(*why, "out of memory") != 0)
-	{
-		if (b->have)
-			pe_tree_free(&b->tree);
-		b->have = pe_tree_copy(&b->ctx, cur, &b->tree);
-		b->ctx.err.code = PE_OK;
-	}
-	pthread_mutex_unlock(&s->baseline_mu);
-	return *why == NULL;
+	return gw_deltas_apply(f->deltas, f->state_key, split, &f->why);
 }
 
 /* ---------------------------------------------------------------- fetch */
@@ -488,8 +360,8 @@ scrape_once(GwScraper *s, Loop *l)
 	char		detail[1024] = "";
 	int64_t		start_ns = gw_now_ns();
 	int64_t		t0 = now_ms();
-	bool		stored = false,
-				baseline_only = false;
+	size_t		stored = 0;			/* rows written */
+	bool		baseline_only = false;
 	GwMetrics  *m = s->opt.metrics;
 
 	if (!curl)
@@ -596,65 +468,54 @@ scrape_once(GwScraper *s, Loop *l)
 		goto done;
 	}
 	{
-		PeCtx		ctx;
-		PeTree		cur,
-					delta;
-		PeTree	   *row_tree = &cur;
-		uint8_t    *out = NULL;
-		size_t		outlen = 0;
+		/* the push handlers' path, with the job's body limit on the decoded size too */
+		GwLimits	lim = s->opt.limits;
+		DeltaFilter delta = {.deltas = s->deltas, .state_key = l->state_key};
+		GwPprofRule rule = {.base = &l->labels, .fallback_ts = start_ns,
+			.invalid_status = 422, .limit_status = 413};
+		GwRows		rows = {0};
+		GwErr		err = {0};
 
-		pe_ctx_init_malloc(&ctx);
-		ctx.limits.max_decoded_bytes = (size_t) l->body_limit;
-		if (!pe_pprof_decode(&ctx, f.body.data, f.body.len, &cur))
-		{
-			reason = pe_err_is_limit(ctx.err.code) ? "too_large" : "invalid_profile";
-			snprintf(detail, sizeof(detail), "%s%s%s", ctx.err.msg,
-					 ctx.err.detail[0] ? ": " : "", ctx.err.detail);
-			goto done;
-		}
+		if ((size_t) l->body_limit < lim.max_profile_bytes)
+			lim.max_profile_bytes = (size_t) l->body_limit;
 		if (l->cumulative)
 		{
-			const char *why;
-
-			if (delta_against_baseline(s, l->state_key, &ctx, &cur, &delta, &why))
-				row_tree = &delta;
-			else
-			{
-				baseline_only = true;
-				if (why && strcmp(why, "first scrape") != 0)
-					logf_(s, "scrape %s %s: %s: new baseline, nothing stored",
-						  l->job, l->url, why);
-				pe_tree_free(&cur);
-				ctx.err.code = PE_OK;
-				goto done;
-			}
+			rule.filter = delta_filter;
+			rule.filter_arg = &delta;
 		}
-		if (!pe_encode(row_tree, s->opt.zstd_level, 0, &out, &outlen))
+		if (!gw_rows_from_pprof(&lim, f.body.data, f.body.len, &rule, &rows, &err))
 		{
-			reason = "invalid_profile";
-			snprintf(detail, sizeof(detail), "cannot encode: %s", row_tree->ctx->err.msg);
+			reason = err.status == 413 ? "too_large" :
+				err.status == 400 ? "invalid_labels" : "invalid_profile";
+			snprintf(detail, sizeof(detail), "%s", err.msg);
+		}
+		else if (delta.why)
+		{
+			baseline_only = true;
+			if (strcmp(delta.why, "first scrape") != 0)
+				logf_(s, "scrape %s %s: %s: new baseline, nothing stored",
+					  l->job, l->url, delta.why);
 		}
 		else
 		{
-			GwRow		row = {.ts_unix_ns = start_ns, .labels_json = l->labels_json,
-			.profile = out, .profile_len = outlen};
-			char		err[512] = "";
-			GwSubmitResult r = gw_batch_submit(s->opt.batcher, &row, 1, err, sizeof(err));
+			char		msg[512] = "";
+			GwSubmitResult r;
 
+			/* ts is when the scrape started, whatever time the profile says */
+			for (size_t i = 0; i < rows.n; i++)
+				rows.rows[i].ts_unix_ns = start_ns;
+			r = gw_batch_submit(s->opt.batcher, rows.rows, rows.n, msg, sizeof(msg));
 			if (r == GW_SUBMIT_OK)
-				stored = true;
+				stored = rows.n;
 			else if (r != GW_SUBMIT_SHUTDOWN)
 			{
 				reason = "write";
 				snprintf(detail, sizeof(detail), "not written: %s",
-						 err[0] ? err : r == GW_SUBMIT_DB_DOWN ? "database unreachable" :
+						 msg[0] ? msg : r == GW_SUBMIT_DB_DOWN ? "database unreachable" :
 						 r == GW_SUBMIT_QUEUE_FULL ? "queue full" : "refused");
 			}
-			pe_free(row_tree->ctx, out);
 		}
-		if (row_tree == &delta)
-			pe_tree_free(&delta);
-		pe_tree_free(&cur);
+		gw_rows_free(&rows);
 	}
 done:
 	{
@@ -669,7 +530,8 @@ done:
 				gw_metrics_add(m, "profile_scrape_errors_total", 1, LOOP_LABELS(l),
 							   "reason", reason, NULL);
 			if (stored)
-				gw_metrics_add(m, "profile_scrape_rows_total", 1, LOOP_LABELS(l), NULL);
+				gw_metrics_add(m, "profile_scrape_rows_total", (double) stored,
+							   LOOP_LABELS(l), NULL);
 			if (baseline_only)
 				gw_metrics_add(m, "profile_scrape_baselines_total", 1, LOOP_LABELS(l), NULL);
 		}
@@ -851,22 +713,16 @@ next:	;
 	s->nloops = nwant;
 
 	/* baselines nobody uses any more */
-	pthread_mutex_lock(&s->baseline_mu);
-	for (size_t b = 0; b < s->nbaselines;)
 	{
-		bool		live = false;
+		const char **keys = malloc((nwant ? nwant : 1) * sizeof(char *));
 
-		for (size_t w = 0; w < nwant && !live; w++)
-			live = strcmp(want[w]->state_key, s->baselines[b]->state_key) == 0;
-		if (live)
-		{
-			b++;
-			continue;
-		}
-		baseline_free(s->baselines[b]);
-		s->baselines[b] = s->baselines[--s->nbaselines];
+		if (!keys)
+			abort();
+		for (size_t w = 0; w < nwant; w++)
+			keys[w] = want[w]->state_key;
+		gw_deltas_retain(s->deltas, keys, nwant);
+		free(keys);
 	}
-	pthread_mutex_unlock(&s->baseline_mu);
 	if (s->opt.metrics)
 		gw_metrics_set(s->opt.metrics, "profile_scrape_targets", (double) nwant, NULL);
 }
@@ -980,7 +836,7 @@ gw_scraper_start(GwConfig *cfg, const GwScrapeOptions *opt, char *err, size_t er
 	if (!s->opt.log)
 		s->opt.log = default_log;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_mutex_init(&s->baseline_mu, NULL);
+	s->deltas = gw_deltas_new();
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->wake_manager, &ca);
@@ -994,6 +850,7 @@ gw_scraper_start(GwConfig *cfg, const GwScrapeOptions *opt, char *err, size_t er
 		snprintf(err, errlen, "cannot start the scrape manager thread");
 		sds_free(s);
 		gw_config_free(s->cfg);
+		gw_deltas_free(s->deltas);
 		free(s);
 		return NULL;
 	}
@@ -1037,15 +894,12 @@ gw_scraper_stop(GwScraper *s)
 	for (size_t i = 0; i < s->nloops; i++)
 		loop_free(s->loops[i]);
 	free(s->loops);
-	for (size_t b = 0; b < s->nbaselines; b++)
-		baseline_free(s->baselines[b]);
-	free(s->baselines);
+	gw_deltas_free(s->deltas);
 	if (s->pending)
 		gw_config_free(s->pending);
 	sds_free(s);
 	gw_config_free(s->cfg);
 	pthread_mutex_destroy(&s->mu);
-	pthread_mutex_destroy(&s->baseline_mu);
 	pthread_cond_destroy(&s->wake_manager);
 	pthread_cond_destroy(&s->wake_workers);
 	free(s);

@@ -10,14 +10,17 @@
  * scrapes never wait for another target's, so a slow or dead target only
  * costs its own worker.
  *
- * Cumulative profiles (Go's allocs, mutex, block) become per-interval
- * deltas against the previous scrape of the same target: the first scrape
- * is only a baseline, and values that go down (a restarted process) start
- * a new baseline instead of storing negative numbers.
+ * A fetched profile becomes rows as a pushed one does (gw_profile.c: the
+ * same limits, label rules and decode slots).  Cumulative profiles (Go's
+ * allocs, mutex, block) become per-interval deltas against the previous
+ * scrape of the same target (gw_delta.c): the first scrape is only a
+ * baseline, and values that go down (a restarted process) start a new
+ * baseline instead of storing negative numbers.
  */
 #ifndef GW_SCRAPE_H
 #define GW_SCRAPE_H
 
+#include "gw_common.h"
 #include "gw_config.h"
 
 typedef struct GwBatcher GwBatcher;
@@ -30,7 +33,7 @@ typedef struct GwScrapeOptions
 {
 	GwBatcher  *batcher;
 	GwMetrics  *metrics;		/* may be NULL */
-	int			zstd_level;		/* stored values' compression */
+	GwLimits	limits;			/* the push limits (a job's body_size_limit bounds more) */
 	GwScrapeLog log;			/* NULL: stderr */
 } GwScrapeOptions;
 

@@ -35,7 +35,10 @@ gw_scrape_main_start(const char *path, GwBatcher *batcher, GwMetrics *metrics,
 	}
 	h->opt.batcher = batcher;
 	h->opt.metrics = metrics;
-	h->opt.zstd_level = limits ? limits->zstd_level : GW_DEFAULT_ZSTD_LEVEL;
+	if (limits)
+		h->opt.limits = *limits;
+	else
+		gw_limits_default(&h->opt.limits);
 	if (!gw_scrape_wanted(cfg))
 	{
 		gw_config_free(cfg);

@@ -18,7 +18,9 @@
  *	5  gw_rows_from_pprof (low limits): decoding, validation and the split by
  *	   string sample labels.  Every row's labels must be a JSON object that
  *	   gw_json_parse reads, and its profile bytes must decode as a stored
- *	   value (pe_decode), as profile_recv will do with them.
+ *	   value (pe_decode), as profile_recv will do with them.  Then twice as
+ *	   the scraper does, with deltas (gw_delta.c): the first pass is only a
+ *	   baseline, the second the input minus itself.
  *	6  gw_parse_time_ns: `from` / `until` (digits by count as s, ms, us or ns):
  *	   no overflow (UBSan), no read past the input.
  *	7  gw_gunzip with a 1 MiB limit: a bomb stops at the limit with 413, the
@@ -29,6 +31,7 @@
  * finding.
  */
 #include "fuzz_common.h"
+#include "gw_delta.h"
 #include "gw_json.h"
 #include "gw_labels.h"
 #include "gw_multipart.h"
@@ -198,27 +201,37 @@ fuzz_type_names(const uint8_t *data, size_t size)
 	gw_type_names_free(&t);
 }
 
-static void
-fuzz_rows(const uint8_t *data, size_t size, const GwLimits *lim)
+typedef struct FuzzDelta
+{
+	GwDeltas   *deltas;
+	const char *why;
+} FuzzDelta;
+
+static bool
+fuzz_delta_filter(void *arg, PeSplit *split)
+{
+	FuzzDelta  *f = arg;
+
+	return gw_deltas_apply(f->deltas, "target", split, &f->why);
+}
+
+/* One pass; true when rows came out (and were checked). */
+static bool
+rows_pass(const uint8_t *data, size_t size, const GwLimits *lim, const GwPprofRule *rule)
 {
 	GwErr		err = {0};
-	GwLabels	base;
 	GwRows		rows;
-	GwPprofRule rule;
+	bool		stored;
 
-	memset(&base, 0, sizeof(base));
 	memset(&rows, 0, sizeof(rows));
-	memset(&rule, 0, sizeof(rule));
-	GW_ASSERT(gw_labels_set_str(&base, "service_name", "fuzz"));
-	GW_ASSERT(gw_labels_set_str(&base, "pyroscope_spy", "fuzzspy"));
-	rule.base = &base;
-	rule.derive_name = true;
-	rule.fallback_ts = 1700000000000000000LL;
-	rule.invalid_status = 422;
-	if (!gw_rows_from_pprof(lim, data, size, &rule, &rows, &err))
+	if (!gw_rows_from_pprof(lim, data, size, rule, &rows, &err))
+	{
 		check_refusal(&err);
+		stored = false;
+	}
 	else
 	{
+		stored = rows.n > 0;
 		for (size_t i = 0; i < rows.n; i++)
 		{
 			const GwRow *row = &rows.rows[i];
@@ -237,6 +250,36 @@ fuzz_rows(const uint8_t *data, size_t size, const GwLimits *lim)
 		}
 	}
 	gw_rows_free(&rows);
+	return stored;
+}
+
+static void
+fuzz_rows(const uint8_t *data, size_t size, const GwLimits *lim)
+{
+	GwLabels	base;
+	GwPprofRule rule;
+	FuzzDelta	delta = {gw_deltas_new(), NULL};
+
+	memset(&base, 0, sizeof(base));
+	memset(&rule, 0, sizeof(rule));
+	GW_ASSERT(gw_labels_set_str(&base, "service_name", "fuzz"));
+	GW_ASSERT(gw_labels_set_str(&base, "pyroscope_spy", "fuzzspy"));
+	rule.base = &base;
+	rule.derive_name = true;
+	rule.fallback_ts = 1700000000000000000LL;
+	rule.invalid_status = 422;
+	if (rows_pass(data, size, lim, &rule))
+	{
+		/* as the scraper: a baseline first, then the same bytes minus it */
+		rule.limit_status = 413;
+		rule.filter = fuzz_delta_filter;
+		rule.filter_arg = &delta;
+		GW_ASSERT(!rows_pass(data, size, lim, &rule) && delta.why != NULL &&
+				  strcmp(delta.why, "first scrape") == 0);
+		delta.why = NULL;
+		(void) rows_pass(data, size, lim, &rule);
+	}
+	gw_deltas_free(delta.deltas);
 	gw_labels_free(&base);
 }
 

@@ -10,6 +10,8 @@ Every path on PORT answers as MODE does:
   trickle   200 with a 1 MB Content-Length, one byte every 0.5 s for 10 minutes
   redirect  302 to itself, forever
   error500  500 with a text body
+  many      200 a valid pprof with MANY_SAMPLES samples (one more than the
+            gateway's default --max-samples)
 Prints "ready" once every port listens.
 """
 import http.server
@@ -29,6 +31,40 @@ def make_bomb():
 
 
 BOMB = make_bomb()
+MANY_SAMPLES = 16001
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(num, payload):
+    """A length-delimited protobuf field."""
+    return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+
+def make_many():
+    # profile.proto: sample_type 1, sample 2, location 4, function 5, string_table 6
+    strings = [b"", b"samples", b"count", b"main"]
+    msg = field(1, b"\x08\x01\x10\x02")                       # samples/count
+    sample = field(2, field(1, b"\x01") + field(2, b"\x01"))   # location 1, value 1
+    msg += sample * MANY_SAMPLES
+    msg += field(4, b"\x08\x01" + field(4, b"\x08\x01"))      # location 1: function 1
+    msg += field(5, b"\x08\x01\x10\x03")                      # function 1: "main"
+    for s in strings:
+        msg += field(6, s)
+    return msg
+
+
+MANY = make_many()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -56,6 +92,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       b"\x0a\xff\xff\xff\xff\x0fnot a profile at all" * 8)
         elif m == "bomb":
             self.body(200, "application/octet-stream", BOMB)
+        elif m == "many":
+            self.body(200, "application/octet-stream", MANY)
         elif m == "redirect":
             self.body(302, "text/plain", b"moved\n", [("Location", self.path)])
         elif m == "error500":

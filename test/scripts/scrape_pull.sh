@@ -12,8 +12,10 @@
 #     equals the target's own final profile fetched directly;
 #   - the leak is a growing inuse_space call site;
 #   - bad targets (HTML, not pprof, gzip bomb, 10-minute trickle, redirect
-#     loop, 500, nothing listening) are errors by reason in /metrics, store
-#     nothing and do not slow the others;
+#     loop, 500, nothing listening, more samples than --max-samples) are
+#     errors by reason in /metrics, store nothing and do not slow the others;
+#     the profile over --max-samples is refused with the message a push of
+#     the same bytes gets;
 #   - a file_sd change and a SIGHUP reload take effect without a restart; an
 #     invalid reload keeps the old configuration and names the line;
 #   - a restarted target (counters go down) starts a new baseline: no row
@@ -92,7 +94,7 @@ pids+=($!)
 start_alloc $CHUNKS
 "$work/target" -listen "$L" -leak-per-sec 262144 >"$work/leak.log" 2>&1 &
 pids+=($!)
-modes=(html garbage bomb trickle redirect error500)
+modes=(html garbage bomb trickle redirect error500 many)
 declare -A badport
 badargs=()
 for m in "${modes[@]}"; do
@@ -293,7 +295,7 @@ metric() { # FAMILY INSTANCE [REASON]: the value, or empty
 		{ if [ -n "${3:-}" ]; then grep "reason=\"$3\""; else cat; fi; } | awk '{print $NF}' | head -1
 }
 declare -A reason=([html]=content_type [garbage]=invalid_profile [bomb]=too_large
-	[trickle]=timeout [redirect]=redirects [error500]=http_status)
+	[trickle]=timeout [redirect]=redirects [error500]=http_status [many]=too_large)
 for m in "${modes[@]}"; do
 	inst=127.0.0.1:${badport[$m]}
 	n=$(metric profile_scrape_errors_total "$inst" "${reason[$m]}")
@@ -304,6 +306,16 @@ for m in "${modes[@]}"; do
 		bad "bad target $m: up=$up errors{reason=${reason[$m]}}=$n"
 	fi
 done
+# the scraper refuses what push refuses, with the same words: one path for both
+many=127.0.0.1:${badport[many]}
+push_msg=$(curl -s "http://$many/debug/pprof/goroutine" |
+	curl -s -X POST --data-binary @- "http://127.0.0.1:$pG/ingest?name=many&format=pprof" |
+	json_field message)
+if [ -n "$push_msg" ] && grep -qF "scrape bad http://$many/debug/pprof/goroutine failed (too_large): $push_msg" 	"$work/gateway.log" && [[ $push_msg == *"16001 samples, more than the limit of 16000"* ]]; then
+	ok "over --max-samples: the scrape is refused as a push of the same bytes ($push_msg)"
+else
+	bad "over --max-samples: push says '$push_msg'; scrape log: $(grep -F "$many" "$work/gateway.log" | tail -1)"
+fi
 n=$(metric profile_scrape_errors_total "$U" connect)
 [ -n "$n" ] && [ "$(metric profile_scrape_up "$U")" = 0 ] &&
 	ok "unreachable target: up 0, errors{reason=connect} $n" || bad "unreachable target: errors=$n"
