@@ -1,4 +1,4 @@
--- Format versions 2 and 3: the summary (sample types, period, time, duration, counts, totals) is read
+-- Format versions 2 to 4: the summary (sample types, period, time, duration, counts, totals) is read
 -- from the first bytes of a value, without fetching or decoding the call tree.
 \pset null '(null)'
 
@@ -95,8 +95,9 @@ SELECT n, total - row_only <= few AS total_few, types - row_only <= few AS types
 	   info - row_only <= few AS info_few, whole - row_only >= bytes / 8192 AS whole_all
   FROM blocks, LATERAL (SELECT CASE WHEN n < 0 THEN 6 ELSE 3 END AS few) f ORDER BY n;
 
--- ALTER EXTENSION profile_ext UPDATE from 0.1.0: version 1 values stay readable, and the
--- planner learns that the summary accessors are cheap.
+-- ALTER EXTENSION profile_ext UPDATE from 0.1.0: version 1 values stay readable, values of
+-- every version (1 to 4, the current) live side by side, and the planner learns that the
+-- summary accessors are cheap.
 SELECT current_database() AS regress_db \gset
 CREATE DATABASE regress_pe_upgrade;
 \c regress_pe_upgrade
@@ -111,6 +112,8 @@ SELECT proname, procost FROM pg_proc
  WHERE proname IN ('profile_total', 'profile_sample_types', 'profile_time', 'profile_duration', 'profile_info')
  ORDER BY proname;
 INSERT INTO old VALUES ('\x7f5052460200000069000000190000003511ceb7010773616d706c657305636f756e740000000000000808006c084c0064622e7175657279000067632e776f726b6572000068616e646c65722e6765740008706f737400017474702e7365727665000069646c6500006a736f6e2e656e636f646500006d61696e000800010001000001020a010b0203030500010002000800003c180e');
+-- the same profile as the version 2 value, written in format version 3 (before version 4)
+INSERT INTO old VALUES ('\x7f5052460300000069000000190000003511ceb7010773616d706c657305636f756e740000000000000808006c0844000000080100000064622e71756572790067632e776f726b65720068616e646c65722e67657400706f7374007474702e73657276650069646c65006a736f6e2e656e636f6465006d61696e000800010001000001020a010b0203030500010002000800003c180e');
 INSERT INTO old SELECT profile_merge(p) FROM old WHERE profile_info(p) ->> 'format_version' = '1';
 SELECT profile_info(p) ->> 'format_version' AS version, profile_total(p), profile_sample_types(p) FROM old ORDER BY 1;
 \c :regress_db

@@ -11,9 +11,12 @@
  *
  * zstd runs in streaming mode over 1 MB pieces with the interrupt hook
  * called in between; its contexts allocate through the PeCtx allocator, so
- * a longjmp out of the hook leaks nothing outside the caller's memory.
+ * a longjmp out of the hook leaks nothing outside the caller's memory.  The
+ * one exception is version 4's dictionary (pe_dict.h), prepared once per
+ * process with malloc and kept: see dict_cdict.
  */
 #define ZSTD_STATIC_LINKING_ONLY
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 
 #include "pe_buf.h"
 #include "pe_codec.h"
+#include "pe_dict.h"
 
 /* zstd input handed over per call, between interrupt checks. */
 #define ZSTD_PIECE				((size_t) 1 << 20)
@@ -123,6 +127,50 @@ zstd_mem(PeCtx *ctx)
 	ZSTD_customMem mem = {zstd_alloc, zstd_free, ctx};
 
 	return mem;
+}
+
+/*
+ * Version 4's dictionary, digested once per process for compression (one
+ * ZSTD_CDict per level: a CDict fixes its level) and for decompression, and
+ * kept until exit.  Plain malloc, never the caller's allocator: that one may
+ * longjmp or be reset, and these are globals shared by the gateway's threads.
+ * Nothing in here calls back into the caller, so no longjmp happens while
+ * the lock is held.
+ */
+#define DICT_LEVELS			23	/* zstd levels 0-22; higher ones are clamped */
+static pthread_mutex_t dict_lock = PTHREAD_MUTEX_INITIALIZER;
+static ZSTD_CDict *dict_cdicts[DICT_LEVELS];
+static ZSTD_DDict *dict_ddict;
+
+static const ZSTD_CDict *
+dict_cdict(PeCtx *ctx, int level)
+{
+	ZSTD_CDict *cdict;
+
+	level = level < 1 ? 1 : level >= DICT_LEVELS ? DICT_LEVELS - 1 : level;
+	pthread_mutex_lock(&dict_lock);
+	if (dict_cdicts[level] == NULL)
+		dict_cdicts[level] = ZSTD_createCDict_byReference(pe_dict_v4, PE_DICT_V4_SIZE, level);
+	cdict = dict_cdicts[level];
+	pthread_mutex_unlock(&dict_lock);
+	if (cdict == NULL)
+		pe_fail(ctx, PE_ERR_NOMEM, "out of memory preparing the zstd dictionary of format version 4");
+	return cdict;
+}
+
+static const ZSTD_DDict *
+dict_ddict_get(PeCtx *ctx)
+{
+	ZSTD_DDict *ddict;
+
+	pthread_mutex_lock(&dict_lock);
+	if (dict_ddict == NULL)
+		dict_ddict = ZSTD_createDDict_byReference(pe_dict_v4, PE_DICT_V4_SIZE);
+	ddict = dict_ddict;
+	pthread_mutex_unlock(&dict_lock);
+	if (ddict == NULL)
+		pe_fail(ctx, PE_ERR_NOMEM, "out of memory preparing the zstd dictionary of format version 4");
+	return ddict;
 }
 
 
@@ -415,22 +463,28 @@ put_columns(PeBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_i
 
 /*
  * Compress body into dst (capacity dstcap) as one zstd frame with content
- * size and checksum.  *fits is false when the frame would not fit.  A block
+ * size and checksum, with cdict's dictionary (and its ID in the frame) if
+ * not NULL.  *fits is false when the frame would not fit.  A block
  * ends at each of the nflush increasing offsets in flush[]: the parts of
  * the body are unlike each other (text, small integers), and a new block
  * gets entropy tables of its own while matches still reach back.
  */
 static bool
 zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
-			 const size_t *flush, int nflush,
+			 const ZSTD_CDict *cdict, const size_t *flush, int nflush,
 			 uint8_t *dst, size_t dstcap, size_t *dstlen, bool *fits)
 {
-	ZSTD_CCtx  *cctx = ZSTD_createCCtx_advanced(zstd_mem(ctx));
+	ZSTD_CCtx  *cctx = ctx->zstd_cctx;
 	ZSTD_outBuffer out = {dst, dstcap, 0};
 	ZSTD_inBuffer in = {body, 0, 0};
 	size_t		rc;
 
 	*fits = false;
+	if (cctx)
+		/* The caller's context: reset whatever an interrupted use left. */
+		ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+	else
+		cctx = ZSTD_createCCtx_advanced(zstd_mem(ctx));
 	if (cctx == NULL)
 		return pe_fail(ctx, PE_ERR_NOMEM, "out of memory creating a zstd compression context");
 	rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
@@ -438,6 +492,8 @@ zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
 		rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
 	if (!ZSTD_isError(rc))
 		rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+	if (!ZSTD_isError(rc) && cdict)
+		rc = ZSTD_CCtx_refCDict(cctx, cdict);
 	if (!ZSTD_isError(rc))
 		rc = ZSTD_CCtx_setPledgedSrcSize(cctx, body_len);
 	while (!ZSTD_isError(rc))
@@ -466,7 +522,8 @@ zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
 			break;
 		pe_check_interrupts(ctx);
 	}
-	ZSTD_freeCCtx(cctx);
+	if (cctx != ctx->zstd_cctx)
+		ZSTD_freeCCtx(cctx);
 	if (ZSTD_isError(rc))
 		return pe_fail(ctx, PE_ERR_NOMEM, "cannot compress profile: %s", ZSTD_getErrorName(rc));
 	return true;
@@ -571,7 +628,8 @@ pe_encode(const PeTree *t, int zstd_level, size_t room,
  * zstd compresses.  Version 2: header, the uncompressed summary (header
  * fields, counts, totals), then the body (names, columns).  Version 3: as
  * version 2, with the name table's shared lengths ahead of its name bytes
- * and a zstd block ending after each of the two.
+ * and a zstd block ending after each of the two.  Version 4: version 3
+ * compressed with the format's dictionary.
  */
 bool
 pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
@@ -627,9 +685,13 @@ pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
 
 	if (zstd_level > 0 && body_len > 1)
 	{
+		const ZSTD_CDict *cdict = NULL;
+
+		if (version >= 4 && (cdict = dict_cdict(ctx, zstd_level)) == NULL)
+			goto done;
 		value = pe_alloc(ctx, room + prefix + body_len - 1);
 		if (value == NULL ||
-			!zstd_deflate(ctx, b.data, body_len, zstd_level, flush, version >= 3 ? 2 : 0,
+			!zstd_deflate(ctx, b.data, body_len, zstd_level, cdict, flush, version >= 3 ? 2 : 0,
 						  value + room + prefix, body_len - 1, &clen, &fits))
 			goto done;
 		if (fits)
@@ -1358,7 +1420,7 @@ check_summary(PeCtx *ctx, const PeSummary *s, const PeTree *t, const TreeCounts 
 	return true;
 }
 
-/* A version 2 or 3 body: the tree, whose header fields come from the summary. */
+/* A version 2, 3 or 4 body: the tree, whose header fields come from the summary. */
 static bool
 parse_body_v2(PeCtx *ctx, const uint8_t *body, size_t body_len, int version,
 			  const PeSummary *s, PeTree *t, PeStrtab *names)
@@ -1374,12 +1436,15 @@ parse_body_v2(PeCtx *ctx, const uint8_t *body, size_t body_len, int version,
 
 /*
  * Decompress a zstd body of exactly body_len bytes.  The frame must be the
- * whole input, declare its content size and carry a checksum.
+ * whole input, declare its content size and carry a checksum; in version 4
+ * it names the format's dictionary, before that none.
  */
 static bool
-zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, uint8_t **out)
+zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, int version, uint32_t body_len,
+			 uint8_t **out)
 {
 	ZSTD_frameHeader fh;
+	const ZSTD_DDict *ddict = NULL;
 	ZSTD_DCtx  *dctx;
 	ZSTD_outBuffer o;
 	size_t		consumed = 0;
@@ -1395,13 +1460,20 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, u
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body size does not match the header\n"
 				"The header declares %u bytes, the zstd frame %llu.",
 				body_len, (unsigned long long) fh.frameContentSize);
-	if (!fh.checksumFlag || fh.dictID != 0)
+	if (!fh.checksumFlag || (version < 4 && fh.dictID != 0))
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: zstd frame without checksum or with a dictionary\n"
-				"Stored bodies are single zstd frames with a content checksum and no dictionary.");
+				"Bodies of format version %d are single zstd frames with a content checksum and no dictionary.",
+				version);
+	if (version >= 4 && fh.dictID != PE_DICT_V4_ID)
+		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: zstd frame of format version 4 without its dictionary\n"
+				"Version 4 bodies name zstd dictionary %u; this frame names %u (0: none).",
+				PE_DICT_V4_ID, fh.dictID);
 	rc = ZSTD_findFrameCompressedSize(src, srclen);
 	if (ZSTD_isError(rc) || rc != srclen)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body is truncated or followed by other data\n"
 				"The body is %zu bytes; it must be exactly one zstd frame.", srclen);
+	if (version >= 4 && (ddict = dict_ddict_get(ctx)) == NULL)
+		return false;
 
 	body = pe_alloc(ctx, body_len ? body_len : 1);
 	if (body == NULL)
@@ -1423,6 +1495,8 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, uint32_t body_len, u
 	o.size = body_len;
 	o.pos = 0;
 	rc = ZSTD_DCtx_setParameter(dctx, ZSTD_d_stableOutBuffer, 1);
+	if (!ZSTD_isError(rc) && ddict)
+		rc = ZSTD_DCtx_refDDict(dctx, ddict);
 	while (!ZSTD_isError(rc))
 	{
 		size_t		end = srclen - consumed > ZSTD_PIECE ? consumed + ZSTD_PIECE : srclen;
@@ -1483,7 +1557,7 @@ check_header(PeCtx *ctx, const uint8_t *data, size_t have, size_t len,
 				data[0], data[1], data[2], data[3]);
 	if (data[4] < 1 || data[4] > PE_FORMAT_VERSION)
 		return pe_fail(ctx, PE_ERR_UNSUPPORTED, "unsupported profile format version %u\n"
-				"This build of profile_ext reads format versions 1, 2 and 3.", data[4]);
+				"This build of profile_ext reads format versions 1 to 4.", data[4]);
 	*version = data[4];
 	if (data[5] & ~PE_FLAG_ZSTD)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: unknown flag bits 0x%02X\n"
@@ -1521,7 +1595,7 @@ get_body(PeCtx *ctx, const uint8_t *data, size_t len, size_t prefix, uint32_t bo
 				"Its body is %u bytes; the limit is %zu.", body_len, ctx->limits.max_decoded_bytes);
 	if (data[5] & PE_FLAG_ZSTD)
 	{
-		if (!zstd_inflate(ctx, data + prefix, len - prefix, body_len, inflated))
+		if (!zstd_inflate(ctx, data + prefix, len - prefix, data[4], body_len, inflated))
 			return false;
 		*body = *inflated;
 		return true;

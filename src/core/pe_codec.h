@@ -19,10 +19,10 @@
 #define PE_MAGIC1		'P'
 #define PE_MAGIC2		'R'
 #define PE_MAGIC3		'F'
-#define PE_FORMAT_VERSION	3	/* what pe_encode writes; 1, 2 and 3 are read */
+#define PE_FORMAT_VERSION	4	/* what pe_encode writes; 1 to 4 are read */
 #define PE_FLAG_ZSTD	0x01
 #define PE_HEADER_SIZE	12		/* version 1 header */
-#define PE_HEADER_SIZE_V2	20	/* versions 2, 3: also the summary's size and CRC */
+#define PE_HEADER_SIZE_V2	20	/* versions 2-4: also the summary's size and CRC */
 
 /* What the first bytes of a value of version 2 or later say without decoding the tree. */
 typedef struct PeSummary

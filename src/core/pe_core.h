@@ -73,6 +73,8 @@ typedef struct PeCtx
 	 * than decompressing a small body).  NULL: one per call.
 	 */
 	void	   *zstd_dctx;
+	/* The same for compression: an optional ZSTD_CCtx owned by the caller. */
+	void	   *zstd_cctx;
 	PeError		err;
 } PeCtx;
 

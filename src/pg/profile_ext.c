@@ -80,7 +80,7 @@ pg_free(void *arg, void *ptr)
 }
 
 /*
- * zstd's allocator for the backend's decompression context: memory of the
+ * zstd's allocator for the backend's zstd contexts: memory of the
  * backend's lifetime, NULL (never an ERROR) when out of memory, since an
  * ERROR must not unwind through zstd.
  */
@@ -113,6 +113,21 @@ backend_zstd_dctx(void)
 	return dctx;
 }
 
+/* One compression context per backend, reused by every encode (saves its setup per value). */
+static void *
+backend_zstd_cctx(void)
+{
+	static ZSTD_CCtx *cctx;
+
+	if (cctx == NULL)
+	{
+		ZSTD_customMem mem = {zstd_backend_alloc, zstd_backend_free, NULL};
+
+		cctx = ZSTD_createCCtx_advanced(mem);
+	}
+	return cctx;
+}
+
 static void
 pg_check_interrupts(void)
 {
@@ -132,6 +147,7 @@ pe_pg_ctx_init(PeCtx *ctx, MemoryContext mcxt)
 	ctx->limits.max_nodes = (uint32) pe_guc_max_nodes;
 	ctx->check_interrupts = pg_check_interrupts;
 	ctx->zstd_dctx = backend_zstd_dctx();
+	ctx->zstd_cctx = backend_zstd_cctx();
 }
 
 static int

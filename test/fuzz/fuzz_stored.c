@@ -1,14 +1,15 @@
 /*
  * fuzz_stored.c
  *		libFuzzer target: pe_decode and pe_decode_summary, the validating
- *		readers of the stored format (docs/FORMAT.md), versions 1, 2 and 3.
+ *		readers of the stored format (docs/FORMAT.md), versions 1 to 4.
  *
  * An input that starts with the magic bytes is decoded as it is.  Any
  * other input is taken as a raw body behind a valid raw header, so that
  * mutations reach the parsers without having to keep lengths and the
  * summary's CRC right: first byte even, a version 1 header; odd, a
- * version 2 (bit 1 clear) or 3 (bit 1 set) header whose summary is the
- * next data[1] bytes (as many as there are) and whose body is the rest.
+ * version 2, 3 or 4 header (bits 1-2: 0 picks 2, 1 picks 3, else 4) whose
+ * summary is the next data[1] bytes (as many as there are) and whose body
+ * is the rest.
  *
  * The format has one raw encoding per tree, so when a value decodes:
  * - raw input: pe_encode at level 0, in the value's version, reproduces
@@ -25,6 +26,7 @@
 
 #include "fuzz_common.h"
 #include "pe_codec.h"
+#include "pe_dict.h"
 
 static size_t
 prefix_of(const uint8_t *data)
@@ -70,7 +72,7 @@ check_zstd_round_trip(PeCtx *ctx, int version, const PeTree *t, const uint8_t *r
 	pe_tree_free(&back);
 }
 
-/* The zstd frame of a value decompresses to exactly the raw body. */
+/* The zstd frame of a value decompresses to exactly the raw body (with version 4's dictionary). */
 static void
 check_zstd_body(PeCtx *ctx, const uint8_t *data, size_t size,
 				const uint8_t *raw, size_t rawlen)
@@ -81,7 +83,16 @@ check_zstd_body(PeCtx *ctx, const uint8_t *data, size_t size,
 	size_t		got;
 
 	FUZZ_ASSERT(ctx, body != NULL && prefix_of(data) == prefix);
-	got = ZSTD_decompress(body, bodylen, data + prefix, size - prefix);
+	{
+		ZSTD_DCtx  *dctx = ZSTD_createDCtx();
+
+		FUZZ_ASSERT(ctx, dctx != NULL);
+		got = data[4] >= 4 ?
+			ZSTD_decompress_usingDict(dctx, body, bodylen, data + prefix, size - prefix,
+									  pe_dict_v4, PE_DICT_V4_SIZE) :
+			ZSTD_decompressDCtx(dctx, body, bodylen, data + prefix, size - prefix);
+		ZSTD_freeDCtx(dctx);
+	}
 	FUZZ_ASSERT(ctx, !ZSTD_isError(got) && got == bodylen);
 	FUZZ_ASSERT(ctx, memcmp(body, raw + prefix, bodylen) == 0);
 	/* header and summary: everything but the flags is the same */
@@ -213,7 +224,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	else
 	{
-		/* version 2 or 3: data[1] bytes of summary (with a correct CRC), then the body */
+		/* version 2, 3 or 4: data[1] bytes of summary (with a correct CRC), then the body */
 		size_t		rest = size - 1;
 		size_t		slen = size >= 2 ? data[1] : 0;
 		const uint8_t *p = data + (size >= 2 ? 2 : 1);
@@ -225,7 +236,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		value = malloc(PE_HEADER_SIZE_V2 + rest);
 		FUZZ_ASSERT(&ctx, value != NULL);
 		memcpy(value, "\x7fPRF\x02\x00\x00\x00", 8);
-		value[4] = (data[0] & 2) ? 3 : 2;
+		value[4] = (data[0] >> 1 & 3) == 0 ? 2 : (data[0] >> 1 & 3) == 1 ? 3 : 4;
 		put_u32le(value + 8, (uint32_t) (rest - slen));
 		put_u32le(value + 12, (uint32_t) slen);
 		put_u32le(value + 16, (uint32_t) crc32(0L, p, (uInt) slen));

@@ -39,7 +39,7 @@ unset PGSERVICE PGOPTIONS PGDATABASE
 TEST_USER=${PROFILE_EXT_TEST_USER:-profile_ext_test}
 FIXTURES=("$repo"/test/fixtures/stored_v*.tsv)
 # The format version this build writes: what an old value's rewrite must report.
-WRITER_VERSION=3
+WRITER_VERSION=4
 BINDIR=$(pg_config --bindir)
 
 pe_work durability

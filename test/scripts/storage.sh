@@ -6,7 +6,7 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 source "$repo/test/lib.sh"
-target=0.33
+target=0.30
 pe_need_corpus
 q -c "CREATE EXTENSION IF NOT EXISTS profile_ext;
 	DROP TABLE IF EXISTS storage_ratio; CREATE TABLE storage_ratio (file text, p profile)" || exit 1

@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "pe_codec.h"
+#include "pe_dict.h"
 #include "pe_input.h"
 #include "pe_pprof.h"
 #include "unit.h"
@@ -540,7 +541,7 @@ test_name_table_v3(void)
 
 	fresh_ctx();
 	build_mixed(&t);
-	x = encode(&t, 0, &len);
+	x = encode_version(&t, 3, 0, &len);
 	if (x == NULL)
 		return;
 	y = malloc(len);
@@ -600,7 +601,7 @@ test_name_table_v3(void)
 		add_stack(&t, "a\xC3\xA9", one);
 		check_round_trip(&t, 0);
 		check_round_trip(&t, 3);
-		x = encode(&t, 0, &len);
+		x = encode_version(&t, 3, 0, &len);
 		body = PE_HEADER_SIZE_V2 + (x[12] | x[13] << 8 | x[14] << 16 | (size_t) x[15] << 24);
 		/* nstrings 2, 6 name bytes, shared 0 and 2, then "a\xC3\xA8" NUL "\xA9" NUL */
 		CHECK(x[body] == 2 && x[body + 1] == 6 && x[body + 2] == 0 && x[body + 3] == 2);
@@ -612,20 +613,92 @@ test_name_table_v3(void)
 		pe_tree_free(&t);
 	}
 
-	/* An older writer's version 2 value still reads, and rewrites as version 3. */
+	/* Older writers' version 2 and 3 values still read, and rewrite as the current version. */
+	for (int version = 2; version <= 3; version++)
+	{
+		fresh_ctx();
+		build_mixed(&t);
+		x = encode_version(&t, version, 3, &len);
+		CHECK(x[4] == version);
+		pe_tree_free(&t);
+		CHECK_OK(&ctx, pe_decode(&ctx, x, len, &t));
+		free(x);
+		if (ctx.err.code != PE_OK)
+			return;
+		x = encode(&t, 3, &len);
+		CHECK(x[4] == PE_FORMAT_VERSION);
+		free(x);
+		pe_tree_free(&t);
+	}
+}
+
+/*
+ * Version 4: version 3's layout, its zstd frame made with the format's
+ * dictionary and naming it; a frame without it, or with another, is refused
+ * before decompressing, and versions 1-3 still refuse any dictionary.
+ */
+static void
+test_format_v4(void)
+{
+	PeTree		t;
+	size_t		len3;
+	size_t		len4;
+	uint8_t    *x3;
+	uint8_t    *x4;
+	uint8_t    *id = NULL;
+
+	/* The embedded dictionary is the documented one (docs/FORMAT.md). */
+	CHECK(ZSTD_getDictID_fromDict(pe_dict_v4, PE_DICT_V4_SIZE) == PE_DICT_V4_ID);
+	CHECK(crc32(0, pe_dict_v4, PE_DICT_V4_SIZE) == 2221855339u);
+
+	/* Raw bodies: the same bytes as version 3 but for the version byte. */
 	fresh_ctx();
 	build_mixed(&t);
-	x = encode_version(&t, 2, 3, &len);
-	CHECK(x[4] == 2);
+	x3 = encode_version(&t, 3, 0, &len3);
+	x4 = encode(&t, 0, &len4);
+	CHECK(x4[4] == 4 && x4[5] == 0 && len3 == len4);
+	CHECK(memcmp(x3 + 5, x4 + 5, len4 - 5) == 0);
+	free(x3);
+	free(x4);
 	pe_tree_free(&t);
-	CHECK_OK(&ctx, pe_decode(&ctx, x, len, &t));
-	free(x);
-	if (ctx.err.code != PE_OK)
-		return;
-	x = encode(&t, 3, &len);
-	CHECK(x[4] == 3);
-	free(x);
+
+	/* Compressed: the frame names the dictionary; the value round-trips. */
+	fresh_ctx();
+	build_wide(&t, 60);
+	check_round_trip(&t, 3);
+	x4 = encode(&t, 3, &len4);
+	x3 = encode_version(&t, 3, 3, &len3);
 	pe_tree_free(&t);
+	CHECK(x4[5] == PE_FLAG_ZSTD && x3[5] == PE_FLAG_ZSTD);
+	{
+		size_t		prefix = PE_HEADER_SIZE_V2 + (x4[12] | x4[13] << 8 | x4[14] << 16 | (size_t) x4[15] << 24);
+
+		CHECK(ZSTD_getDictID_fromFrame(x4 + prefix, len4 - prefix) == PE_DICT_V4_ID);
+		/* the dictionary ID in the frame header (little-endian, 4 bytes) */
+		for (size_t i = prefix + 4; i + 4 <= prefix + 18 && i + 4 <= len4; i++)
+			if (x4[i] == (PE_DICT_V4_ID & 0xFF) && x4[i + 1] == (PE_DICT_V4_ID >> 8 & 0xFF) &&
+				x4[i + 2] == (PE_DICT_V4_ID >> 16 & 0xFF) && x4[i + 3] == PE_DICT_V4_ID >> 24)
+				id = x4 + i;
+	}
+	CHECK(id != NULL);
+	if (id)
+	{
+		/* another dictionary's ID */
+		id[0] ^= 1;
+		expect_fail(x4, len4, PE_ERR_CORRUPT, "zstd frame of format version 4 without its dictionary");
+		CHECK(strstr(ctx.err.detail, "this frame names 1346699269") != NULL);
+		id[0] ^= 1;
+	}
+	/* version 4 claimed for a frame without a dictionary; version 3 for one with it */
+	x3[4] = 4;
+	expect_fail(x3, len3, PE_ERR_CORRUPT, "zstd frame of format version 4 without its dictionary");
+	CHECK(strstr(ctx.err.detail, "this frame names 0 (0: none)") != NULL);
+	x4[4] = 3;
+	expect_fail(x4, len4, PE_ERR_CORRUPT, "zstd frame without checksum or with a dictionary");
+	x4[4] = 2;
+	expect_fail(x4, len4, PE_ERR_CORRUPT, "zstd frame without checksum or with a dictionary");
+	free(x3);
+	free(x4);
 }
 
 /* ---- hand-built values for the validation suite ---- */
@@ -816,7 +889,7 @@ test_bad_headers(void)
 	memcpy(copy, v.b, v.n);
 	copy[4] = 7;
 	expect_fail(copy, v.n, PE_ERR_UNSUPPORTED, "unsupported profile format version 7");
-	CHECK(strstr(ctx.err.detail, "versions 1, 2 and 3") != NULL);
+	CHECK(strstr(ctx.err.detail, "versions 1 to 4") != NULL);
 	copy[4] = 0;
 	expect_fail(copy, v.n, PE_ERR_UNSUPPORTED, "unsupported profile format version 0");
 
@@ -1395,6 +1468,7 @@ main(void)
 	RUN(test_truncations);
 	RUN(test_bit_flips);
 	RUN(test_name_table_v3);
+	RUN(test_format_v4);
 	RUN(test_summary);
 
 	RUN(test_input_dispatch);
