@@ -617,13 +617,63 @@ sd_log(const char *msg)
 	fprintf(stderr, "profile-gateway: %s\n", msg);
 }
 
-/* Build the wanted loops from the config and file_sd; swap them in (mutex held). */
+static int
+compare_keys(const void *a, const void *b)
+{
+	return strcmp((*(Loop *const *) a)->key, (*(Loop *const *) b)->key);
+}
+
+static int
+compare_state_keys(const void *a, const void *b)
+{
+	return strcmp((*(Loop *const *) a)->state_key, (*(Loop *const *) b)->state_key);
+}
+
+static int
+compare_instances(const void *a, const void *b)
+{
+	return strcmp((*(Loop *const *) a)->instance, (*(Loop *const *) b)->instance);
+}
+
+/* The loop of sorted[n] that cmp finds equal to l, or NULL. */
+static Loop *
+find_loop(Loop *const *sorted, size_t n, const Loop *l,
+		  int (*cmp) (const void *, const void *))
+{
+	Loop *const *hit = n ? bsearch(&l, sorted, n, sizeof(Loop *), cmp) : NULL;
+
+	return hit ? *hit : NULL;
+}
+
+/* A copy of loops[n] sorted by cmp (aborts when out of memory). */
+static Loop **
+sorted_copy(Loop *const *loops, size_t n, int (*cmp) (const void *, const void *))
+{
+	Loop	  **r = malloc((n ? n : 1) * sizeof(Loop *));
+
+	if (!r)
+		abort();
+	if (n)
+		memcpy(r, loops, n * sizeof(Loop *));
+	qsort(r, n, sizeof(Loop *), cmp);
+	return r;
+}
+
+/*
+ * Build the wanted loops from the config and file_sd; swap them in (mutex
+ * held).  s->loops stays sorted by key, so matching is by binary search:
+ * a sync costs O(n log n) in the number of loops.
+ */
 static void
 sync_loops(GwScraper *s, int64_t now)
 {
 	Loop	  **want = NULL;
+	Loop	  **by_state;
+	Loop	  **by_instance;
+	const char **state_keys;
 	size_t		nwant = 0,
-				cap = 0;
+				cap = 0,
+				kept = 0;
 
 	for (size_t j = 0; j < s->cfg->njobs; j++)
 	{
@@ -638,19 +688,8 @@ sync_loops(GwScraper *s, int64_t now)
 			for (size_t t = 0; t < g->ntargets; t++)
 				for (int k = 0; k < GW_PROFILE_NKINDS; k++)
 				{
-					Loop	   *l;
-					bool		dup = false;
-
 					if (!job->profiles[k].enabled)
 						continue;
-					l = loop_new(job, g, g->targets[t], (GwProfileKind) k);
-					for (size_t w = 0; w < nwant && !dup; w++)
-						dup = strcmp(want[w]->key, l->key) == 0;
-					if (dup)
-					{
-						loop_free(l);
-						continue;
-					}
 					if (nwant == cap)
 					{
 						cap = cap ? cap * 2 : 16;
@@ -658,71 +697,72 @@ sync_loops(GwScraper *s, int64_t now)
 						if (!want)
 							abort();
 					}
-					want[nwant++] = l;
+					want[nwant++] = loop_new(job, g, g->targets[t], (GwProfileKind) k);
 				}
 		}
 	}
+	/* one loop per key: the same target listed twice is scraped once */
+	qsort(want, nwant, sizeof(Loop *), compare_keys);
+	for (size_t w = 0; w < nwant; w++)
+	{
+		if (kept > 0 && strcmp(want[kept - 1]->key, want[w]->key) == 0)
+			loop_free(want[w]);
+		else
+			want[kept++] = want[w];
+	}
+	nwant = kept;
+
 	/* keep running loops that are still wanted unchanged; retire the rest */
+	by_state = sorted_copy(s->loops, s->nloops, compare_state_keys);
 	for (size_t i = 0; i < s->nloops; i++)
 		s->loops[i]->seen = false;
 	for (size_t w = 0; w < nwant; w++)
 	{
-		Loop	   *carry = NULL;
+		Loop	   *old = find_loop(s->loops, s->nloops, want[w], compare_keys);
+		Loop	   *carry;
 
-		for (size_t i = 0; i < s->nloops; i++)
+		if (old)
 		{
-			Loop	   *old = s->loops[i];
-
-			if (!old->seen && strcmp(old->key, want[w]->key) == 0)
-			{
-				old->seen = true;
-				loop_free(want[w]);
-				want[w] = old;
-				carry = NULL;
-				goto next;
-			}
-			if (strcmp(old->state_key, want[w]->state_key) == 0)
-				carry = old;
+			old->seen = true;
+			loop_free(want[w]);
+			want[w] = old;
+			continue;
 		}
 		/* a changed loop keeps its predecessor's cadence; a new one gets jitter */
+		carry = find_loop(by_state, s->nloops, want[w], compare_state_keys);
 		if (carry)
 			want[w]->next_due_ms = carry->next_due_ms;
 		else
 			want[w]->next_due_ms = now + (int64_t) (hash_str(want[w]->key) %
 													(uint64_t) want[w]->interval_ms);
-next:	;
 	}
+	free(by_state);
+	by_instance = sorted_copy(want, nwant, compare_instances);
 	for (size_t i = 0; i < s->nloops; i++)
 	{
 		Loop	   *old = s->loops[i];
-		bool		instance_kept = false;
 
 		if (old->seen)
 			continue;
-		for (size_t w = 0; w < nwant; w++)
-			if (strcmp(want[w]->instance, old->instance) == 0)
-				instance_kept = true;
-		if (!instance_kept)
+		if (!find_loop(by_instance, nwant, old, compare_instances))
 			forget_loop_metrics(s, old);
 		old->removed = true;
 		if (!old->busy)
 			loop_free(old);		/* else the worker frees it after its scrape */
 	}
+	free(by_instance);
 	free(s->loops);
 	s->loops = want;
 	s->nloops = nwant;
 
 	/* baselines nobody uses any more */
-	{
-		const char **keys = malloc((nwant ? nwant : 1) * sizeof(char *));
-
-		if (!keys)
-			abort();
-		for (size_t w = 0; w < nwant; w++)
-			keys[w] = want[w]->state_key;
-		gw_deltas_retain(s->deltas, keys, nwant);
-		free(keys);
-	}
+	state_keys = malloc((nwant ? nwant : 1) * sizeof(char *));
+	if (!state_keys)
+		abort();
+	for (size_t w = 0; w < nwant; w++)
+		state_keys[w] = want[w]->state_key;
+	gw_deltas_retain(s->deltas, state_keys, nwant);
+	free(state_keys);
 	if (s->opt.metrics)
 		gw_metrics_set(s->opt.metrics, "profile_scrape_targets", (double) nwant, NULL);
 }
