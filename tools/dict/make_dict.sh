@@ -51,6 +51,12 @@ if [ $write = 1 ]; then
 	echo "wrote tools/dict/pe_dict_v4.zdict and src/core/pe_dict.c"
 elif cmp -s "$work/dict" "$here/pe_dict_v4.zdict"; then
 	echo "same bytes as the committed tools/dict/pe_dict_v4.zdict"
+	if python3 "$here/to_c.py" "$work/dict" "$DICT_ID" | cmp -s - "$repo/src/core/pe_dict.c"; then
+		echo "src/core/pe_dict.c holds the same bytes"
+	else
+		echo "src/core/pe_dict.c differs from the committed dictionary"
+		exit 1
+	fi
 else
 	echo "differs from the committed tools/dict/pe_dict_v4.zdict (other JDK, Go or zstd?): keep the committed one"
 	exit 1
