@@ -944,7 +944,7 @@ get_meta(Reader *r, PeMeta *m)
  * versions 1 and 2 put each one before its name's bytes.
  */
 static bool
-get_names_with(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t **map,
+get_names_with(Reader *r, const PeStrtab *own, int version, uint32_t *nstrings, uint32_t **map,
 			   char **scratchp, uint32_t **sharedp)
 {
 	PeCtx	   *ctx = r->ctx;
@@ -997,7 +997,7 @@ get_names_with(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t *
 		const uint8_t *suffix;
 		const uint8_t *nul;
 		size_t		suffix_len;
-		uint32_t	before = t->names.n;
+		uint32_t	before = own ? own->n : 0;
 		uint32_t	id;
 
 		if (shared_column == NULL)
@@ -1032,7 +1032,7 @@ get_names_with(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t *
 		 * are there already, and every name there was validated when it
 		 * came in: validate only new ones.
 		 */
-		id = r->names != &t->names ? pe_strtab_lookup(r->names, scratch, shared + suffix_len) :
+		id = own == NULL ? pe_strtab_lookup(r->names, scratch, shared + suffix_len) :
 			PE_NO_NODE;
 		if (id == PE_NO_NODE && !name_utf8_valid(prev, prev_len, scratch, shared, shared + suffix_len))
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not valid UTF-8", i);
@@ -1048,7 +1048,7 @@ get_names_with(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t *
 		 * Only an empty first name may meet the root's empty name.  (In a
 		 * shared table names may exist already; strict order suffices.)
 		 */
-		if (r->names == &t->names && id != before && !(id == 0 && i == 0))
+		if (own != NULL && id != before && !(id == 0 && i == 0))
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u repeats an earlier name", i);
 		(*map)[i] = id;
 		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
@@ -1060,13 +1060,17 @@ get_names_with(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t *
 	return true;
 }
 
-/* get_names_with, freeing its scratch buffers on every path. */
+/*
+ * get_names_with, freeing its scratch buffers on every path.  own: the
+ * fresh tree's table that r->names is, or NULL when r->names is a shared
+ * table (a merge state's), where names may exist already.
+ */
 static bool
-get_names(Reader *r, PeTree *t, int version, uint32_t *nstrings, uint32_t **map)
+get_names(Reader *r, const PeStrtab *own, int version, uint32_t *nstrings, uint32_t **map)
 {
 	char	   *scratch = NULL;
 	uint32_t   *shared = NULL;
-	bool		ok = get_names_with(r, t, version, nstrings, map, &scratch, &shared);
+	bool		ok = get_names_with(r, own, version, nstrings, map, &scratch, &shared);
 
 	pe_free(r->ctx, scratch);
 	pe_free(r->ctx, shared);
@@ -1105,6 +1109,20 @@ get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 }
 
 /*
+ * Where parse_tree puts a value's nodes: the arrays of a fresh tree, or
+ * scratch arrays that pe_decode_merge folds into a state.
+ */
+typedef struct NodeArrays
+{
+	uint32_t	n;				/* nodes, the root included */
+	uint32_t	nvalues;
+	uint32_t   *parent;
+	uint32_t   *name;
+	int64_t    *self;			/* n * nvalues */
+	uint64_t   *hash;			/* path hashes (pe_path_hash), or NULL */
+} NodeArrays;
+
+/*
  * The name column: build the nodes.  A later sibling's code is the gap to
  * the previous sibling's rank (so siblings strictly increase), a first
  * child's is its rank minus its parent's, zigzagged.  path[d] is the rank
@@ -1112,7 +1130,7 @@ get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
  * rank at depth d; used marks ranks seen, all of which must be.
  */
 static bool
-get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
+get_nodes(Reader *r, NodeArrays *a, uint32_t nnodes, const uint32_t *depth,
 		  uint32_t nstrings, const uint32_t *map, uint32_t *path, uint32_t *last)
 {
 	PeCtx	   *ctx = r->ctx;
@@ -1122,8 +1140,9 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 	const uint8_t *data = r->data;
 	size_t		len = r->len;
 	size_t		pos = r->pos;
-	uint32_t   *parent = t->parent;
-	uint32_t   *name = t->name;
+	uint32_t   *parent = a->parent;
+	uint32_t   *name = a->name;
+	uint64_t   *hash = a->hash;
 
 	if (used == NULL || node_at == NULL)
 		goto done;
@@ -1160,12 +1179,13 @@ get_nodes(Reader *r, PeTree *t, uint32_t nnodes, const uint32_t *depth,
 		/* parse_tree reserved room for every node and checked max_nodes */
 		parent[node] = node_at[d - 1];
 		name[node] = map[rank];
+		if (hash)
+			hash[node] = pe_path_hash(hash[parent[node]], name[node]);
 		node_at[d] = node;
 		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
 	r->pos = pos;
-	t->nnodes = nnodes + 1;
 	for (uint32_t k = 0; k < nstrings; k++)
 		if (!used[k])
 		{
@@ -1183,6 +1203,7 @@ done:
 /* What parse_tree learns on the way that the version 2 summary must repeat. */
 typedef struct TreeCounts
 {
+	uint32_t	nnodes;			/* nodes but the root */
 	uint32_t	nfunctions;		/* distinct names but the root's empty one */
 	uint64_t	overflow;		/* bit v: the total of column v leaves 64 bits */
 	int64_t		totals[PE_MAX_VALUES];	/* 0 where overflow */
@@ -1195,10 +1216,10 @@ typedef struct TreeCounts
  * each column has one encoding).  Column totals are summed on the way.
  */
 static bool
-get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version, TreeCounts *counts)
+get_selves(Reader *r, NodeArrays *a, uint8_t *nonzero, int version, TreeCounts *counts)
 {
-	uint32_t	nv = t->meta.nvalues;
-	uint32_t	n = t->nnodes;
+	uint32_t	nv = a->nvalues;
+	uint32_t	n = a->n;
 
 	for (uint32_t v = 0; v < nv; v++)
 	{
@@ -1206,7 +1227,7 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version, TreeCounts *coun
 		uint64_t	g = 0;
 		int64_t		sum = 0;
 		bool		overflow = false;
-		int64_t    *self = t->self + v;
+		int64_t    *self = a->self + v;
 		const uint8_t *data = r->data;
 		size_t		len = r->len;
 		size_t		pos;
@@ -1271,21 +1292,23 @@ get_selves(Reader *r, PeTree *t, uint8_t *nonzero, int version, TreeCounts *coun
 	for (uint32_t node = n; node-- > 1;)
 	{
 		for (uint32_t v = 0; !nonzero[node] && v < nv; v++)
-			nonzero[node] = t->self[(size_t) node * nv + v] != 0;
+			nonzero[node] = a->self[(size_t) node * nv + v] != 0;
 		if (!nonzero[node])
 			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u and all its descendants have only zero values\n"
 					"All-zero subtrees are left out of a stored profile.", node);
-		nonzero[t->parent[node]] = 1;
+		nonzero[a->parent[node]] = 1;
 	}
 	return true;
 }
 
 /*
- * Parse the tree part of a body (names and columns) into t, which holds
- * the header fields.
+ * Parse the tree part of a body (names and columns).  With t (which holds
+ * the header fields): into t, names into its own table.  Without: into
+ * arrays of a allocated here (the caller sets a->nvalues and frees them
+ * with node_arrays_free), with path hashes, names into r->names.
  */
 static bool
-parse_tree(Reader *r, PeTree *t, int version, TreeCounts *counts)
+parse_tree(Reader *r, PeTree *t, NodeArrays *a, int version, TreeCounts *counts)
 {
 	PeCtx	   *ctx = r->ctx;
 	uint32_t	nstrings = 0;
@@ -1295,11 +1318,16 @@ parse_tree(Reader *r, PeTree *t, int version, TreeCounts *counts)
 	uint32_t   *path = NULL;
 	uint32_t   *last = NULL;
 	uint8_t    *nonzero = NULL;
+	const PeStrtab *own = NULL;
 	bool		ok = false;
 
-	if (r->names == NULL)
+	if (t != NULL)
+	{
 		r->names = &t->names;
-	if (!get_names(r, t, version, &nstrings, &map) ||
+		own = &t->names;
+		a->nvalues = t->meta.nvalues;
+	}
+	if (!get_names(r, own, version, &nstrings, &map) ||
 		!get_u32(r, &nnodes, UINT32_MAX - 2, "the number of nodes", -1))
 		goto done;
 	if ((uint64_t) nnodes + 1 > ctx->limits.max_nodes)
@@ -1310,7 +1338,7 @@ parse_tree(Reader *r, PeTree *t, int version, TreeCounts *counts)
 		goto done;
 	}
 	/* Each node takes at least one byte per column. */
-	if ((uint64_t) nnodes * (2 + t->meta.nvalues) > r->len - r->pos)
+	if ((uint64_t) nnodes * (2 + a->nvalues) > r->len - r->pos)
 	{
 		pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: %u nodes declared in %zu remaining bytes",
 				nnodes, r->len - r->pos);
@@ -1320,11 +1348,36 @@ parse_tree(Reader *r, PeTree *t, int version, TreeCounts *counts)
 	path = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
 	last = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 2));
 	nonzero = pe_alloc(ctx, nnodes + 1);
-	if (!depth || !path || !last || !nonzero || !pe_tree_reserve(t, nnodes + 1))
+	if (!depth || !path || !last || !nonzero)
 		goto done;
+	if (t != NULL)
+	{
+		if (!pe_tree_reserve(t, nnodes + 1))
+			goto done;
+		a->parent = t->parent;
+		a->name = t->name;
+		a->self = t->self;
+		a->hash = NULL;
+	}
+	else
+	{
+		a->parent = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
+		a->name = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
+		a->self = pe_alloc(ctx, sizeof(int64_t) * (nnodes + 1) * a->nvalues);
+		a->hash = pe_alloc(ctx, sizeof(uint64_t) * (nnodes + 1));
+		if (!a->parent || !a->name || !a->self || !a->hash)
+			goto done;
+		a->parent[0] = PE_NO_NODE;
+		a->name[0] = 0;
+		a->hash[0] = PE_ROOT_PATH_HASH;
+	}
+	a->n = nnodes + 1;
 	ok = get_depths(r, nnodes, depth) &&
-		get_nodes(r, t, nnodes, depth, nstrings, map, path, last) &&
-		get_selves(r, t, nonzero, version, counts);
+		get_nodes(r, a, nnodes, depth, nstrings, map, path, last) &&
+		get_selves(r, a, nonzero, version, counts);
+	if (t != NULL)
+		t->nnodes = a->n;
+	counts->nnodes = nnodes;
 	/* Functions: the table's names but an empty one (the root's name). */
 	counts->nfunctions = nstrings - (nstrings > 0 && r->names->len[map[0]] == 0);
 done:
@@ -1336,13 +1389,23 @@ done:
 	return ok;
 }
 
+static void
+node_arrays_free(PeCtx *ctx, NodeArrays *a)
+{
+	pe_free(ctx, a->parent);
+	pe_free(ctx, a->name);
+	pe_free(ctx, a->self);
+	pe_free(ctx, a->hash);
+	memset(a, 0, sizeof(*a));
+}
+
 /* A version 1 body: header fields, then the tree (t is initialized here). */
 static bool
-parse_body_v1(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
-			  PeStrtab *names)
+parse_body_v1(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t)
 {
-	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
+	Reader		r = {ctx, body, body_len, 0, VARINT_OK, NULL};
 	PeMeta		meta;
+	NodeArrays	a;
 	TreeCounts	counts;
 	bool		ok;
 
@@ -1354,7 +1417,7 @@ parse_body_v1(PeCtx *ctx, const uint8_t *body, size_t body_len, PeTree *t,
 	ok = pe_tree_init(ctx, t, &meta);
 	pe_meta_free(ctx, &meta);
 	memset(&counts, 0, sizeof(counts));
-	return ok && parse_tree(&r, t, 1, &counts);
+	return ok && parse_tree(&r, t, &a, 1, &counts);
 }
 
 /*
@@ -1399,15 +1462,15 @@ get_summary(PeCtx *ctx, const uint8_t *data, size_t len, uint32_t crc, PeSummary
 
 /* The summary of a decoded tree must be the one its encoder would write. */
 static bool
-check_summary(PeCtx *ctx, const PeSummary *s, const PeTree *t, const TreeCounts *c)
+check_summary(PeCtx *ctx, const PeSummary *s, const TreeCounts *c)
 {
-	if (s->nnodes != t->nnodes - 1)
+	if (s->nnodes != c->nnodes)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary says %u nodes, the tree has %u",
-					   s->nnodes, t->nnodes - 1);
+					   s->nnodes, c->nnodes);
 	if (s->nfunctions != c->nfunctions)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: the summary says %u functions, the tree has %u",
 					   s->nfunctions, c->nfunctions);
-	for (uint32_t v = 0; v < t->meta.nvalues; v++)
+	for (uint32_t v = 0; v < s->meta.nvalues; v++)
 	{
 		bool		overflow = c->overflow >> v & 1;
 		int64_t		sum = c->totals[v];
@@ -1423,15 +1486,16 @@ check_summary(PeCtx *ctx, const PeSummary *s, const PeTree *t, const TreeCounts 
 /* A version 2, 3 or 4 body: the tree, whose header fields come from the summary. */
 static bool
 parse_body_v2(PeCtx *ctx, const uint8_t *body, size_t body_len, int version,
-			  const PeSummary *s, PeTree *t, PeStrtab *names)
+			  const PeSummary *s, PeTree *t)
 {
-	Reader		r = {ctx, body, body_len, 0, VARINT_OK, names};
+	Reader		r = {ctx, body, body_len, 0, VARINT_OK, NULL};
+	NodeArrays	a;
 	TreeCounts	counts;
 
 	memset(&counts, 0, sizeof(counts));
 	return pe_tree_init(ctx, t, &s->meta) &&
-		parse_tree(&r, t, version, &counts) &&
-		check_summary(ctx, s, t, &counts);
+		parse_tree(&r, t, &a, version, &counts) &&
+		check_summary(ctx, s, &counts);
 }
 
 /*
@@ -1607,42 +1671,27 @@ get_body(PeCtx *ctx, const uint8_t *data, size_t len, size_t prefix, uint32_t bo
 	return true;
 }
 
-/* pe_decode, interning frame names into names (NULL: the tree's own). */
+/*
+ * The parts of a whole value: its version, its summary (version 2 or
+ * later) and its decompressed body.  The caller frees summary->meta and
+ * *inflated whatever the outcome.
+ */
 static bool
-decode_with_names(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
-				  PeStrtab *names)
+open_value(PeCtx *ctx, const uint8_t *data, size_t len, int *version, PeSummary *summary,
+		   const uint8_t **body, uint32_t *body_len, uint8_t **inflated)
 {
-	int			version;
 	size_t		prefix;
-	uint32_t	body_len;
-	uint8_t    *inflated = NULL;
-	const uint8_t *body = NULL;
-	PeSummary	summary;
-	bool		ok;
 
-	memset(t, 0, sizeof(*t));
-	memset(&summary, 0, sizeof(summary));
-	if (!check_header(ctx, data, len, len, &version, &prefix, &body_len))
+	memset(summary, 0, sizeof(*summary));
+	*inflated = NULL;
+	*body = NULL;
+	if (!check_header(ctx, data, len, len, version, &prefix, body_len))
 		return false;
-	if (version >= 2 &&
+	if (*version >= 2 &&
 		!get_summary(ctx, data + PE_HEADER_SIZE_V2, prefix - PE_HEADER_SIZE_V2,
-					 get_u32le(data + 16), &summary))
-	{
-		pe_meta_free(ctx, &summary.meta);
+					 get_u32le(data + 16), summary))
 		return false;
-	}
-	ok = get_body(ctx, data, len, prefix, body_len, &body, &inflated);
-	if (ok && version == 1)
-		ok = parse_body_v1(ctx, body, body_len, t, names);
-	else if (ok)
-		ok = parse_body_v2(ctx, body, body_len, version, &summary, t, names);
-	pe_free(ctx, inflated);
-	pe_meta_free(ctx, &summary.meta);
-	if (!ok)
-		pe_tree_free(t);
-	else
-		t->canonical = true;	/* validated: nodes are in canonical order */
-	return ok;
+	return get_body(ctx, data, len, prefix, *body_len, body, inflated);
 }
 
 size_t
@@ -1724,21 +1773,73 @@ pe_summary_total(PeCtx *ctx, const PeSummary *s, uint32_t v, int64_t *total)
 bool
 pe_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t)
 {
-	return decode_with_names(ctx, data, len, t, NULL);
+	int			version;
+	uint32_t	body_len;
+	uint8_t    *inflated;
+	const uint8_t *body;
+	PeSummary	summary;
+	bool		ok;
+
+	memset(t, 0, sizeof(*t));
+	ok = open_value(ctx, data, len, &version, &summary, &body, &body_len, &inflated);
+	if (ok && version == 1)
+		ok = parse_body_v1(ctx, body, body_len, t);
+	else if (ok)
+		ok = parse_body_v2(ctx, body, body_len, version, &summary, t);
+	pe_free(ctx, inflated);
+	pe_meta_free(ctx, &summary.meta);
+	if (!ok)
+		pe_tree_free(t);
+	else
+		t->canonical = true;	/* validated: nodes are in canonical order */
+	return ok;
 }
 
+/*
+ * The value is decoded and validated whole into scratch arrays (names go
+ * into dst's table), and only then folded into dst by path hashes.
+ */
 bool
 pe_decode_merge(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *dst)
 {
-	PeTree		t;
+	int			version;
+	uint32_t	body_len;
+	uint8_t    *inflated;
+	const uint8_t *body;
+	PeSummary	summary;
+	PeMeta		meta_v1;
+	const PeMeta *meta = &summary.meta;
+	NodeArrays	a;
+	TreeCounts	counts;
+	uint32_t   *map = NULL;
 	bool		ok;
 
-	/* Names go straight into dst's table: no second table to map from. */
-	if (!decode_with_names(ctx, data, len, &t, &dst->names))
-		return false;
-	ok = pe_meta_compatible(ctx, &dst->meta, &t.meta) &&
-		pe_meta_merge(ctx, &dst->meta, &t.meta) &&
-		pe_tree_merge_names_shared(dst, &t);
-	pe_tree_free(&t);
+	memset(&meta_v1, 0, sizeof(meta_v1));
+	memset(&a, 0, sizeof(a));
+	memset(&counts, 0, sizeof(counts));
+	ok = open_value(ctx, data, len, &version, &summary, &body, &body_len, &inflated);
+	if (ok)
+	{
+		Reader		r = {ctx, body, body_len, 0, VARINT_OK, &dst->names};
+
+		/* Version 1 keeps the header fields in the body. */
+		if (version == 1)
+		{
+			ok = get_meta(&r, &meta_v1);
+			meta = &meta_v1;
+		}
+		a.nvalues = meta->nvalues;
+		ok = ok && parse_tree(&r, NULL, &a, version, &counts) &&
+			(version == 1 || check_summary(ctx, &summary, &counts)) &&
+			pe_meta_compatible(ctx, &dst->meta, meta) &&
+			(map = pe_alloc(ctx, sizeof(uint32_t) * a.n)) != NULL &&
+			pe_meta_merge(ctx, &dst->meta, meta) &&
+			pe_tree_merge_paths(dst, a.n, a.parent, a.name, a.hash, a.self, map);
+	}
+	pe_free(ctx, inflated);
+	pe_free(ctx, map);
+	node_arrays_free(ctx, &a);
+	pe_meta_free(ctx, &meta_v1);
+	pe_meta_free(ctx, &summary.meta);
 	return ok;
 }

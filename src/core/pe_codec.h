@@ -60,7 +60,11 @@ extern bool pe_decode(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t);
  * Decode, validate and merge into dst (which must hold a profile already):
  * the fast path of the merge aggregate.  Scratch memory comes from ctx;
  * names and nodes are added to dst with dst's allocator, so an error may
- * be recorded in either context.
+ * be recorded in either context.  A value that fails validation leaves
+ * dst's nodes and values as they were (its names may have been added to
+ * dst's table; unused names are never stored).  A failure while adding
+ * (an overflow, max_nodes, out of memory) leaves part of the value added:
+ * dst is then consistent and safe to free, but no meaningful merge.
  */
 extern bool pe_decode_merge(PeCtx *ctx, const uint8_t *data, size_t len,
 							PeTree *dst);

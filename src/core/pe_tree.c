@@ -89,6 +89,7 @@ pe_tree_free(PeTree *t)
 	pe_free(ctx, t->self);
 	pe_free(ctx, t->slots);
 	pe_free(ctx, t->last_child);
+	pe_free(ctx, t->path_slots);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -210,6 +211,13 @@ pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
 	if (node + 1 > t->cap && !tree_grow(t, node + 1))
 		return PE_NO_NODE;
 	t->canonical = false;
+	if (t->path_slots)
+	{
+		/* not kept up to date here: rebuilt when the merge needs it */
+		pe_free(ctx, t->path_slots);
+		t->path_slots = NULL;
+		t->npath_slots = 0;
+	}
 	t->parent[node] = parent;
 	t->name[node] = name;
 	if (t->last_child)
@@ -452,6 +460,192 @@ pe_tree_merge_names_shared(PeTree *dst, const PeTree *src)
 	if (!pe_meta_compatible(dst->ctx, &dst->meta, &src->meta))
 		return false;
 	return merge_nodes(dst, src, NULL, false);
+}
+
+/* A path's first slot in a table of nslots (a power of two): its hash's high bits. */
+static inline uint32_t
+path_slot(uint32_t hash_high, uint32_t nslots)
+{
+	return nslots > 1 ? hash_high >> (32 - __builtin_ctz(nslots)) : 0;
+}
+
+static inline void
+path_index_put(PePathSlot *slots, uint32_t nslots, PePathSlot entry)
+{
+	uint32_t	mask = nslots - 1;
+	uint32_t	i = path_slot(entry.hash, nslots);
+
+	while (slots[i].node != 0)
+		i = (i + 1) & mask;
+	slots[i] = entry;
+}
+
+/*
+ * (Re)build the path index so that it holds need nodes at load <= 3/4
+ * (a smaller table than the child index's: fewer cache and TLB misses for
+ * probes that mostly end in their first cache line): from the old slots
+ * when growing, else from the nodes (parents first).
+ */
+static bool
+path_index_reserve(PeTree *t, uint32_t need)
+{
+	PeCtx	   *ctx = t->ctx;
+	uint32_t	nslots = t->npath_slots ? t->npath_slots : 1024;
+	PePathSlot *slots;
+
+	if (t->path_slots && (uint64_t) need * 4 <= (uint64_t) t->npath_slots * 3)
+		return true;
+	while ((uint64_t) need * 4 > (uint64_t) nslots * 3)
+	{
+		if (nslots >= (UINT32_C(1) << 31))
+			return pe_fail(ctx, PE_ERR_LIMIT, "call tree too large");
+		nslots *= 2;
+	}
+	slots = pe_alloc0(ctx, (size_t) nslots * sizeof(PePathSlot));
+	if (slots == NULL)
+		return false;
+	if (t->path_slots)
+	{
+		for (uint32_t i = 0; i < t->npath_slots; i++)
+		{
+			if (t->path_slots[i].node != 0)
+				path_index_put(slots, nslots, t->path_slots[i]);
+			if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
+				pe_check_interrupts(ctx);
+		}
+	}
+	else
+	{
+		uint64_t   *hash = pe_alloc(ctx, sizeof(uint64_t) * t->nnodes);
+
+		if (hash == NULL)
+		{
+			pe_free(ctx, slots);
+			return false;
+		}
+		hash[0] = PE_ROOT_PATH_HASH;
+		for (uint32_t n = 1; n < t->nnodes; n++)
+		{
+			PePathSlot	entry = {t->parent[n], t->name[n], n, 0};
+
+			hash[n] = pe_path_hash(hash[t->parent[n]], t->name[n]);
+			entry.hash = (uint32_t) (hash[n] >> 32);
+			path_index_put(slots, nslots, entry);
+			if ((n & (PE_INTERRUPT_EVERY - 1)) == 0)
+				pe_check_interrupts(ctx);
+		}
+		pe_free(ctx, hash);
+	}
+	pe_free(ctx, t->path_slots);
+	t->path_slots = slots;
+	t->npath_slots = nslots;
+	return true;
+}
+
+/*
+ * Slots and values this many nodes ahead are prefetched.  A node's slot
+ * follows from its path hash alone, so probes do not wait for each other
+ * as child lookups (parent's node, then its child) do: the walk is bound
+ * by how many cache misses are in flight, not by one miss after another.
+ */
+#define PATH_PREFETCH	16
+
+bool
+pe_tree_merge_paths(PeTree *dst, uint32_t n, const uint32_t *parent,
+					const uint32_t *name, const uint64_t *hash,
+					const int64_t *self, uint32_t *map)
+{
+	PeCtx	   *ctx = dst->ctx;
+	uint32_t	nv = dst->meta.nvalues;
+	uint32_t	max_nodes = ctx->limits.max_nodes;
+	PePathSlot *slots;
+	uint32_t	mask;
+	int			shift;			/* a hash's first slot: hash >> shift */
+
+	/* This walk appends nodes past the child index: it is rebuilt when next asked. */
+	pe_free(ctx, dst->slots);
+	dst->slots = NULL;
+	dst->nslots = 0;
+	pe_free(ctx, dst->last_child);
+	dst->last_child = NULL;
+	if (!path_index_reserve(dst, dst->nnodes + 1))
+		return false;
+	dst->canonical = false;
+	slots = dst->path_slots;
+	mask = dst->npath_slots - 1;
+	shift = 64 - __builtin_ctz(dst->npath_slots);
+	for (uint32_t i = 0; i < n; i++)
+	{
+		uint32_t	node = 0;
+
+		if (i + PATH_PREFETCH < n)
+			__builtin_prefetch(&slots[hash[i + PATH_PREFETCH] >> shift]);
+		if (i > 0)
+		{
+			uint32_t	p = map[parent[i]];
+			uint32_t	nm = name[i];
+			uint32_t	j = (uint32_t) (hash[i] >> shift);
+
+			while (slots[j].node != 0 &&
+				   (slots[j].parent != p || slots[j].name != nm))
+				j = (j + 1) & mask;
+			node = slots[j].node;
+			if (node == 0)
+			{
+				/* A new node: as pe_tree_append, with the slot found as its place. */
+				PePathSlot	entry = {p, nm, dst->nnodes, (uint32_t) (hash[i] >> 32)};
+
+				node = dst->nnodes;
+				if (node >= max_nodes)
+				{
+					pe_fail(ctx, PE_ERR_LIMIT_NODES, "call tree exceeds the limit of %u nodes",
+							max_nodes);
+					return false;
+				}
+				if ((node + 1 > dst->cap && !tree_grow(dst, node + 1)) ||
+					!path_index_reserve(dst, node + 1))
+					return false;
+				if (dst->path_slots != slots)
+				{
+					/* regrown: find the new node's place again */
+					slots = dst->path_slots;
+					mask = dst->npath_slots - 1;
+					shift = 64 - __builtin_ctz(dst->npath_slots);
+					j = (uint32_t) (hash[i] >> shift);
+					while (slots[j].node != 0)
+						j = (j + 1) & mask;
+				}
+				slots[j] = entry;
+				dst->parent[node] = p;
+				dst->name[node] = nm;
+				for (uint32_t v = 0; v < nv; v++)
+					dst->self[(size_t) node * nv + v] = 0;
+				dst->nnodes++;
+			}
+		}
+		map[i] = node;
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(ctx);
+	}
+
+	/*
+	 * The values, in a second pass: every node's place is known, so the
+	 * values ahead can be prefetched exactly.
+	 */
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const int64_t *sv = self + (size_t) i * nv;
+		int64_t    *dv = dst->self + (size_t) map[i] * nv;
+
+		if (i + PATH_PREFETCH < n)
+			__builtin_prefetch(&dst->self[(size_t) map[i + PATH_PREFETCH] * nv], 1);
+		for (uint32_t v = 0; v < nv; v++)
+			if (sv[v] != 0 && !pe_add64(ctx, &dv[v], sv[v]))
+				return false;
+		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
+			pe_check_interrupts(ctx);
+	}
+	return true;
 }
 
 bool

@@ -16,6 +16,7 @@
 #define PE_TREE_H
 
 #include "pe_core.h"
+#include "pe_hash.h"
 #include "pe_utf8.h"
 
 #define PE_NO_NODE		UINT32_MAX
@@ -89,6 +90,18 @@ typedef struct PeLastChild
 	uint32_t	name;
 } PeLastChild;
 
+/*
+ * A slot of the merge's path index: the node reached from parent by name,
+ * placed by the hash of its whole path from the root.
+ */
+typedef struct PePathSlot
+{
+	uint32_t	parent;
+	uint32_t	name;
+	uint32_t	node;			/* 0: empty (the root is nobody's child) */
+	uint32_t	hash;			/* high bits of the path hash, to regrow */
+} PePathSlot;
+
 typedef struct PeTree
 {
 	PeCtx	   *ctx;
@@ -113,6 +126,15 @@ typedef struct PeTree
 	 * skip sorting.
 	 */
 	bool		canonical;
+	/*
+	 * The merge's path index (pe_tree_merge_paths): keyed by (parent,
+	 * name) like the child index, but placed by path hashes, which a
+	 * stored value's walk computes without reading the tree, so probes for
+	 * consecutive nodes do not wait for each other.  Dropped by
+	 * pe_tree_append, rebuilt when next needed.
+	 */
+	PePathSlot *path_slots;
+	uint32_t	npath_slots;
 } PeTree;
 
 /* Pre-order of a tree: siblings sorted by name bytes (the canonical order). */
@@ -177,6 +199,33 @@ extern char *pe_meta_describe_types(PeCtx *ctx, const PeMeta *m);
 extern bool pe_tree_merge(PeTree *dst, const PeTree *src, bool negate);
 /* dst += src where src's name ids already refer to dst's name table. */
 extern bool pe_tree_merge_names_shared(PeTree *dst, const PeTree *src);
+
+/*
+ * The path hash of the root, and of a child from its parent's: one
+ * multiply, since walks compute it node after node.  Multiplying by an
+ * odd constant is a bijection, so siblings and the same name under two
+ * different paths never share a hash; the high bits, which mix every bit
+ * below them, place the node in the path index.
+ */
+#define PE_ROOT_PATH_HASH	UINT64_C(0x6a09e667f3bcc908)
+static inline uint64_t
+pe_path_hash(uint64_t parent_hash, uint32_t name)
+{
+	return (parent_hash ^ name) * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+/*
+ * dst += a tree given as n nodes (node 0 the root, parent[i] < i) whose
+ * names are ids in dst's name table, hash[i] its path hash
+ * (pe_path_hash) and self n * nvalues values: the merge aggregate's step
+ * for a decoded value.  map (n entries) receives each node's node in dst.
+ * The caller checked that the headers are compatible.  On failure (an
+ * overflow, max_nodes, out of memory) dst holds part of the sum: still a
+ * consistent tree, safe to free, but no meaningful merge.
+ */
+extern bool pe_tree_merge_paths(PeTree *dst, uint32_t n, const uint32_t *parent,
+								const uint32_t *name, const uint64_t *hash,
+								const int64_t *self, uint32_t *map);
 
 /*
  * Sample type lookup: spec is "type" or "type:unit"; NULL means pprof's

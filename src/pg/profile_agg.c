@@ -200,8 +200,12 @@ profile_merge2(PG_FUNCTION_ARGS)
 		a = PG_GETARG_PROFILE(PG_ARGISNULL(0) ? 1 : 0);
 	else
 	{
+		/* b's bytes folded straight into a, as the aggregate folds a row */
+		struct varlena *b = PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+
 		a = PG_GETARG_PROFILE(0);
-		merge_tree_into(a->ctx, a, PG_GETARG_PROFILE(1));
+		if (!pe_decode_merge(a->ctx, (const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), a))
+			pe_pg_raise(a->ctx);
 	}
 	PG_RETURN_DATUM(pe_pg_encode(a));
 }

@@ -56,7 +56,9 @@ main(int argc, char **argv)
 	uint8_t    *out;
 	size_t		outlen;
 	struct timespec t0,
-				t1;
+				t1,
+				c0,
+				c1;
 
 	if (argc < 2 || (list = fopen(argv[1], "r")) == NULL)
 	{
@@ -99,6 +101,7 @@ main(int argc, char **argv)
 		return 2;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	CALLGRIND_START_INSTRUMENTATION;
 	if (!pe_decode(&ctx, values[0], lens[0], &state))
 		die(&ctx, "decode");
@@ -111,15 +114,17 @@ main(int argc, char **argv)
 			die(ctx.err.code != PE_OK ? &ctx : &scratch, "merge");
 	}
 	CALLGRIND_STOP_INSTRUMENTATION;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	if (!pe_encode(&state, 0, 0, &out, &outlen))
 		die(&ctx, "encode the result");
-	printf("values %zu nodes %u names %u result %016llx merge %.1f ms (%.0f/s)\n",
+	printf("values %zu nodes %u names %u result %016llx merge %.1f ms (%.0f/s), cpu %.1f ms\n",
 		   n, state.nnodes, state.names.n,
 		   (unsigned long long) pe_hash_bytes(out, outlen),
 		   ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6),
-		   n / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
+		   n / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9),
+		   ((c1.tv_sec - c0.tv_sec) * 1e3 + (c1.tv_nsec - c0.tv_nsec) / 1e6));
 	free(out);
 	pe_tree_free(&state);
 	for (size_t i = 0; i < n; i++)

@@ -19,7 +19,10 @@
  * Either way a zstd re-encoding (level 1) decodes back to the same tree,
  * and the summary read from the value's first bytes alone agrees with the
  * decoded tree.  The summary reader runs on every input, on every prefix
- * length it asks for.
+ * length it asks for.  pe_decode_merge (the merge aggregate's reader)
+ * accepts exactly what pe_decode accepts: a refused value leaves the
+ * state's tree as it was; an accepted one folded into its own decoded
+ * tree gives the tree merged with itself.
  */
 #include <zlib.h>
 #include <zstd.h>
@@ -153,6 +156,77 @@ fuzz_summary(PeCtx *ctx, const uint8_t *data, size_t size)
 	}
 }
 
+/* The level-0 encoding of t (the caller frees it). */
+static uint8_t *
+raw_of(PeCtx *ctx, const PeTree *t, size_t *len)
+{
+	uint8_t    *out = NULL;
+
+	FUZZ_ASSERT(ctx, pe_encode(t, 0, 0, &out, len));
+	return out;
+}
+
+/* pe_decode_merge of the input: see the file header.  t: the decoded tree, or NULL. */
+static void
+check_decode_merge(PeCtx *ctx, const uint8_t *data, size_t size, const PeTree *t)
+{
+	PeTree		st;
+	PeTree		twice;
+	uint8_t    *before,
+			   *after;
+	size_t		beforelen,
+				afterlen;
+
+	if (t == NULL)
+	{
+		/* a small state of one sample type, built through its child index */
+		static const PeSampleType types[] = {{"samples", "count"}};
+		PeMeta		meta = {.nvalues = 1, .types = (PeSampleType *) types,
+			.period_type = {"", ""}, .default_type = -1};
+		int64_t		one[] = {1};
+		uint32_t	a;
+
+		FUZZ_ASSERT(ctx, pe_tree_init(ctx, &st, &meta));
+		a = pe_tree_child(&st, 0, pe_strtab_intern(&st.names, "main", 4));
+		FUZZ_ASSERT(ctx, a != PE_NO_NODE && pe_tree_add_self(&st, a, one));
+		before = raw_of(ctx, &st, &beforelen);
+		FUZZ_ASSERT(ctx, !pe_decode_merge(ctx, data, size, &st));
+		FUZZ_FAILED(ctx);
+		fuzz_clear_error(ctx);
+		fuzz_check_tree(ctx, &st);
+		after = raw_of(ctx, &st, &afterlen);
+		FUZZ_ASSERT(ctx, fuzz_same_bytes(before, beforelen, after, afterlen));
+		pe_free(ctx, before);
+		pe_free(ctx, after);
+		pe_tree_free(&st);
+		return;
+	}
+	FUZZ_ASSERT(ctx, pe_decode(ctx, data, size, &st));
+	FUZZ_ASSERT(ctx, pe_decode(ctx, data, size, &twice));
+	if (!pe_tree_merge(&twice, t, false))
+	{
+		/* values doubled may overflow: then the aggregate's path must fail too */
+		FUZZ_ASSERT(ctx, ctx->err.code == PE_ERR_OVERFLOW);
+		fuzz_clear_error(ctx);
+		FUZZ_ASSERT(ctx, !pe_decode_merge(ctx, data, size, &st));
+		FUZZ_ASSERT(ctx, ctx->err.code == PE_ERR_OVERFLOW);
+		fuzz_clear_error(ctx);
+	}
+	else
+	{
+		FUZZ_ASSERT(ctx, pe_meta_merge(ctx, &twice.meta, &t->meta));
+		FUZZ_ASSERT(ctx, pe_decode_merge(ctx, data, size, &st));
+		fuzz_check_tree(ctx, &st);
+		before = raw_of(ctx, &twice, &beforelen);
+		after = raw_of(ctx, &st, &afterlen);
+		FUZZ_ASSERT(ctx, fuzz_same_bytes(before, beforelen, after, afterlen));
+		pe_free(ctx, before);
+		pe_free(ctx, after);
+	}
+	pe_tree_free(&st);
+	pe_tree_free(&twice);
+}
+
 static void
 fuzz_value(PeCtx *ctx, const uint8_t *data, size_t size)
 {
@@ -166,9 +240,12 @@ fuzz_value(PeCtx *ctx, const uint8_t *data, size_t size)
 	if (!pe_decode(ctx, data, size, &t))
 	{
 		FUZZ_FAILED(ctx);
+		fuzz_clear_error(ctx);
+		check_decode_merge(ctx, data, size, NULL);
 		return;
 	}
 	fuzz_check_tree(ctx, &t);
+	check_decode_merge(ctx, data, size, &t);
 	version = data[4];
 	check_summary(ctx, data, size, &t);
 	FUZZ_ASSERT(ctx, pe_encode_version(&t, version, 0, 0, &raw, &rawlen));

@@ -1216,48 +1216,90 @@ test_corpus_round_trip(void)
 		   nfiles, file_bytes, stored_bytes);
 }
 
-/* pe_decode_merge equals decode + merge, and refuses what decode refuses. */
+/* True when t encodes (uncompressed) to exactly these bytes. */
+static bool
+same_encoding(const PeTree *t, const uint8_t *want, size_t want_len)
+{
+	size_t		len;
+	uint8_t    *got = encode(t, 0, &len);
+	bool		same = len == want_len && memcmp(got, want, len) == 0;
+
+	free(got);
+	return same;
+}
+
+/*
+ * pe_decode_merge equals decode + merge (also for version 1 values, after
+ * a plain merge into the state, and when the state's path index regrows),
+ * and refuses what decode refuses, leaving the state's tree as it was.
+ */
 static void
 test_decode_merge(void)
 {
 	PeTree		a,
 				b,
+				c,
 				m1,
 				m2;
 	uint8_t    *xa,
 			   *xb,
-			   *x1,
-			   *x2;
+			   *xb1,
+			   *xc,
+			   *x1;
 	size_t		la,
 				lb,
-				l1,
-				l2;
+				lb1,
+				lc,
+				l1;
 
 	fresh_ctx();
 	build_wide(&a, 50);
 	build_wide(&b, 80);
+	build_wide(&c, 3000);
 	xa = encode(&a, 3, &la);
 	xb = encode(&b, 3, &lb);
+	xb1 = encode_v1(&b, 3, &lb1);
+	xc = encode(&c, 3, &lc);
+	/* m1: the sums by decode and pe_tree_merge; m2: the same by pe_decode_merge */
 	CHECK_OK(&ctx, pe_decode(&ctx, xa, la, &m1));
-	CHECK_OK(&ctx, pe_decode(&ctx, xb, lb, &m2));
-	CHECK_OK(&ctx, pe_meta_merge(&ctx, &m1.meta, &m2.meta));
-	CHECK_OK(&ctx, pe_tree_merge(&m1, &m2, false));
-	pe_tree_free(&m2);
+	CHECK_OK(&ctx, pe_tree_merge(&m1, &b, false));
+	CHECK_OK(&ctx, pe_meta_merge(&ctx, &m1.meta, &b.meta));
+	x1 = encode(&m1, 0, &l1);
 	CHECK_OK(&ctx, pe_decode(&ctx, xa, la, &m2));
 	CHECK_OK(&ctx, pe_decode_merge(&ctx, xb, lb, &m2));
+	CHECK(same_encoding(&m2, x1, l1));
+	free(x1);
+	/* c adds thousands of nodes: the path index regrows during the merge */
+	CHECK_OK(&ctx, pe_tree_merge(&m1, &c, false));
+	CHECK_OK(&ctx, pe_meta_merge(&ctx, &m1.meta, &c.meta));
+	CHECK_OK(&ctx, pe_decode_merge(&ctx, xc, lc, &m2));
 	x1 = encode(&m1, 0, &l1);
-	x2 = encode(&m2, 0, &l2);
-	CHECK(l1 == l2 && memcmp(x1, x2, l1) == 0);
-	/* a damaged value is refused and leaves no half-merged error */
+	CHECK(same_encoding(&m2, x1, l1));
+	free(x1);
+	/* a damaged value is refused with the right error; the tree is as it was */
 	xb[lb / 2] ^= 0x40;
 	CHECK(!pe_decode_merge(&ctx, xb, lb, &m2));
 	CHECK(ctx.err.code == PE_ERR_CORRUPT);
+	fresh_ctx();
+	x1 = encode(&m1, 0, &l1);
+	CHECK(same_encoding(&m2, x1, l1));
+	free(x1);
+	/* a plain merge into the state (which drops its path index), then a version 1 value */
+	CHECK_OK(&ctx, pe_tree_merge(&m1, &a, false));
+	CHECK_OK(&ctx, pe_tree_merge(&m2, &a, false));
+	CHECK_OK(&ctx, pe_tree_merge(&m1, &b, false));
+	CHECK_OK(&ctx, pe_meta_merge(&ctx, &m1.meta, &b.meta));
+	CHECK_OK(&ctx, pe_decode_merge(&ctx, xb1, lb1, &m2));
+	x1 = encode(&m1, 0, &l1);
+	CHECK(same_encoding(&m2, x1, l1));
+	free(x1);
 	free(xa);
 	free(xb);
-	free(x1);
-	free(x2);
+	free(xb1);
+	free(xc);
 	pe_tree_free(&a);
 	pe_tree_free(&b);
+	pe_tree_free(&c);
 	pe_tree_free(&m1);
 	pe_tree_free(&m2);
 }
@@ -1393,18 +1435,6 @@ test_summary(void)
 	free(x);
 	free(x1);
 	pe_tree_free(&t);
-}
-
-/* True when t encodes (uncompressed) to exactly these bytes. */
-static bool
-same_encoding(const PeTree *t, const uint8_t *want, size_t want_len)
-{
-	size_t		len;
-	uint8_t    *got = encode(t, 0, &len);
-	bool		same = len == want_len && memcmp(got, want, len) == 0;
-
-	free(got);
-	return same;
 }
 
 /* Input told apart by its first bytes. */
