@@ -2,9 +2,10 @@
  * pe_pprof_decode.c
  *		pprof (profile.proto, gzipped or plain) into a call tree.
  *
- * protobuf-c unpacks the message into an arena taken from the PeCtx
- * allocator, so unpacking costs a few large allocations, and the arena is
- * released in one sweep.  The profile is then validated the way pprof's
+ * A wire reader (below) takes the fields the decoder uses straight from
+ * the message into an arena taken from the PeCtx allocator, so reading
+ * costs a few large allocations, and the arena is released in one sweep.
+ * The profile is then validated the way pprof's
  * own reader does (string indexes, unique ids, references, value counts)
  * and folded into a PeTree: each sample's frames run from root to leaf,
  * inlined lines expanded, and each location's frame names are computed
@@ -24,6 +25,7 @@
  *   "0x" followed by lowercase hex digits.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,14 +33,87 @@
 
 #include "pe_hash.h"
 #include "pe_pprof.h"
-#include "profile.pb-c.h"
 
-typedef Perftools__Profiles__Profile PbProfile;
-typedef Perftools__Profiles__Sample PbSample;
-typedef Perftools__Profiles__Location PbLocation;
-typedef Perftools__Profiles__Function PbFunction;
-typedef Perftools__Profiles__Mapping PbMapping;
-typedef Perftools__Profiles__ValueType PbValueType;
+/*
+ * The message as the wire reader below leaves it: the fields the decoder
+ * uses (field names as in profile.proto), in the arena.
+ */
+typedef struct PbValueType
+{
+	int64_t		type;
+	int64_t		unit;
+} PbValueType;
+
+typedef struct PbLabel
+{
+	int64_t		key;
+	int64_t		str;
+	int64_t		num_unit;
+} PbLabel;
+
+typedef struct PbSample
+{
+	size_t		n_location_id;
+	uint64_t   *location_id;
+	size_t		n_value;
+	int64_t    *value;
+	size_t		n_label;
+	PbLabel   **label;
+} PbSample;
+
+typedef struct PbMapping
+{
+	uint64_t	id;
+	int64_t		filename;
+	int64_t		build_id;
+} PbMapping;
+
+typedef struct PbLine
+{
+	uint64_t	function_id;
+} PbLine;
+
+typedef struct PbLocation
+{
+	uint64_t	id;
+	uint64_t	address;
+	size_t		n_line;
+	PbLine	  **line;
+} PbLocation;
+
+typedef struct PbFunction
+{
+	uint64_t	id;
+	int64_t		name;
+	int64_t		system_name;
+	int64_t		filename;
+} PbFunction;
+
+typedef struct PbProfile
+{
+	size_t		n_sample_type;
+	PbValueType **sample_type;
+	size_t		n_sample;
+	PbSample  **sample;
+	size_t		n_mapping;
+	PbMapping **mapping;
+	size_t		n_location;
+	PbLocation **location;
+	size_t		n_function;
+	PbFunction **function;
+	size_t		n_string_table;
+	const char **string_table;	/* into the message: not NUL-terminated */
+	size_t	   *string_len;
+	int64_t		drop_frames;
+	int64_t		keep_frames;
+	int64_t		time_nanos;
+	int64_t		duration_nanos;
+	PbValueType *period_type;	/* NULL when absent */
+	int64_t		period;
+	size_t		n_comment;
+	int64_t    *comment;
+	int64_t		default_sample_type;
+} PbProfile;
 
 #define ARENA_MIN_BLOCK		((size_t) 64 * 1024)
 #define ARENA_MAX_BLOCK		((size_t) 64 * 1024 * 1024)
@@ -123,11 +198,10 @@ arena_new_block(Arena *a, size_t size)
 	return (char *) b + ARENA_HEADER;
 }
 
-/* ProtobufCAllocator.alloc, also used for the decoder's own arrays. */
+/* Bump allocation of size bytes (8-aligned). */
 static void *
-arena_alloc(void *arg, size_t size)
+arena_alloc(Arena *a, size_t size)
 {
-	Arena	   *a = arg;
 	char	   *p;
 
 	if (size > SIZE_MAX - ARENA_ALIGN)
@@ -153,12 +227,6 @@ arena_alloc(void *arg, size_t size)
 	if (a->next_size < ARENA_MAX_BLOCK)
 		a->next_size *= 2;
 	return p;
-}
-
-/* ProtobufCAllocator.free: memory goes back with the whole arena. */
-static void
-arena_free_noop(void *arg, void *ptr)
-{
 }
 
 static void *
@@ -290,83 +358,489 @@ idmap_build(Arena *a, IdMap *m, void *const *msgs, size_t n, size_t id_offset,
 }
 
 /* ---------------------------------------------------------------------
- * The string table, with true lengths.
+ * The wire reader: profile.proto straight from the bytes.
+ *
+ * Each message is read twice: once to check its framing and count its
+ * repeated fields, once to fill arrays sized from the counts.  It refuses
+ * what protobuf-c's unpack refuses, so that a message is valid or not
+ * whichever reads it (the gateway unpacks Push messages with protobuf-c):
+ * - wire types 0 (varint), 1 (8 bytes), 2 (length-delimited) and 5 (4
+ *   bytes) only, in unknown fields too;
+ * - field keys of at most 5 bytes, and not a one-byte key of field 0;
+ *   varints of at most 10 bytes (bits past 64 dropped); lengths of at most
+ *   5 bytes, INT_MAX, and the bytes left in the enclosing message;
+ * - a known field with another wire type than its type's (bool fields
+ *   take any), and packed integers that end inside a varint.
+ * Repeated integers may come packed or one per field, even mixed; unknown
+ * fields are skipped.  A scalar given twice: the last one wins;
+ * period_type given twice: merged, per protobuf's rule (the fields the
+ * later one carries replace the earlier one's).
  * --------------------------------------------------------------------- */
 
-/* Read one protobuf varint at *pp, advancing it; false when malformed. */
-static bool
-read_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+#define WIRE_VARINT		0
+#define WIRE_FIXED64	1
+#define WIRE_LEN		2
+#define WIRE_FIXED32	5
+
+typedef struct WireField
+{
+	uint32_t	number;
+	uint8_t		wire_type;
+	uint64_t	value;			/* WIRE_VARINT */
+	const uint8_t *data;		/* WIRE_LEN: the field's bytes */
+	size_t		len;
+} WireField;
+
+/* A varint of at most 10 bytes at *pp, advancing it. */
+static inline bool
+wire_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
 	const uint8_t *p = *pp;
+	size_t		max = end - p < 10 ? (size_t) (end - p) : 10;
 	uint64_t	r = 0;
 
-	for (int shift = 0; shift < 64 && p < end; shift += 7)
+	if (max > 0 && p[0] < 0x80)
 	{
-		uint8_t		b = *p++;
-
-		r |= (uint64_t) (b & 0x7f) << shift;
-		if ((b & 0x80) == 0)
+		*v = p[0];
+		*pp = p + 1;
+		return true;
+	}
+	for (size_t i = 0; i < max; i++)
+	{
+		r |= (uint64_t) (p[i] & 0x7f) << (7 * i);
+		if ((p[i] & 0x80) == 0)
 		{
 			*v = r;
-			*pp = p;
+			*pp = p + i + 1;
 			return true;
 		}
 	}
 	return false;
 }
 
+/* The field at *pp (before end), advancing past it; false when malformed. */
+static inline bool
+wire_field(const uint8_t **pp, const uint8_t *end, WireField *f)
+{
+	const uint8_t *p = *pp;
+	uint32_t	number = (p[0] & 0x7f) >> 3;
+	size_t		i;
+	size_t		max;
+	uint64_t	len;
+
+	if ((p[0] & 0xf8) == 0)
+		return false;
+	f->wire_type = p[0] & 7;
+	if (p[0] & 0x80)
+	{
+		max = end - p < 5 ? (size_t) (end - p) : 5;
+		for (i = 1; i < max; i++)
+		{
+			number |= (uint32_t) (p[i] & 0x7f) << (7 * i - 3);
+			if ((p[i] & 0x80) == 0)
+				break;
+		}
+		if (i == max)
+			return false;
+		p += i + 1;
+	}
+	else
+		p++;
+	f->number = number;
+	switch (f->wire_type)
+	{
+		case WIRE_VARINT:
+			return wire_varint(&p, end, &f->value) && (*pp = p, true);
+		case WIRE_FIXED64:
+			if (end - p < 8)
+				return false;
+			*pp = p + 8;
+			return true;
+		case WIRE_FIXED32:
+			if (end - p < 4)
+				return false;
+			*pp = p + 4;
+			return true;
+		case WIRE_LEN:
+			max = end - p < 5 ? (size_t) (end - p) : 5;
+			len = 0;
+			for (i = 0; i < max; i++)
+			{
+				len |= (uint64_t) (p[i] & 0x7f) << (7 * i);
+				if ((p[i] & 0x80) == 0)
+					break;
+			}
+			if (i == max || len > INT_MAX || len > (uint64_t) (end - p) - i - 1)
+				return false;
+			f->data = p + i + 1;
+			f->len = (size_t) len;
+			*pp = f->data + len;
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* A singular integer field: a varint; the last one given wins. */
+static inline bool
+wire_int(const WireField *f, int64_t *out)
+{
+	if (f->wire_type != WIRE_VARINT)
+		return false;
+	*out = (int64_t) f->value;
+	return true;
+}
+
+/* Count the values of a repeated integer field, packed or not. */
+static inline bool
+wire_count_ints(const WireField *f, size_t *n)
+{
+	if (f->wire_type == WIRE_VARINT)
+	{
+		(*n)++;
+		return true;
+	}
+	if (f->wire_type != WIRE_LEN)
+		return false;
+	for (size_t i = 0; i < f->len; i++)
+		*n += (f->data[i] & 0x80) == 0;
+	return true;
+}
+
+/* Append a repeated integer field's values to out[*n], room for cap. */
+static inline bool
+wire_take_ints(const WireField *f, uint64_t *out, size_t *n, size_t cap)
+{
+	const uint8_t *p;
+	const uint8_t *end;
+
+	if (f->wire_type == WIRE_VARINT)
+	{
+		if (*n >= cap)
+			return false;
+		out[(*n)++] = f->value;
+		return true;
+	}
+	p = f->data;
+	end = f->data + f->len;
+	while (p < end)
+	{
+		if (*n >= cap || !wire_varint(&p, end, &out[*n]))
+			return false;
+		(*n)++;
+	}
+	return true;
+}
+
+/* Room for n values of size elem (none for n == 0); NULL only on error. */
+static void *
+wire_array(Arena *a, size_t n, size_t elem)
+{
+	static uint64_t none;
+
+	return n == 0 ? (void *) &none : arena_array(a, n, elem);
+}
+
 /*
- * protobuf-c copies each string whole and adds a NUL, but hands over only
- * the char *, so an embedded NUL would cut it short.  One pass over the
- * top-level fields of the (already unpacked) message recovers each
- * string_table entry's length.  False if the count does not come out right.
+ * n messages of size elem and the array of pointers to them; the messages
+ * are zeroed (every field's default).
+ */
+static void **
+wire_messages(Arena *a, size_t n, size_t elem)
+{
+	void	  **ptrs;
+	char	   *msgs;
+
+	if (n == 0)
+		return wire_array(a, 0, sizeof(void *));
+	ptrs = arena_array(a, n, sizeof(void *));
+	msgs = arena_array(a, n, elem);
+	if (ptrs == NULL || msgs == NULL)
+		return NULL;
+	memset(msgs, 0, n * elem);
+	for (size_t i = 0; i < n; i++)
+		ptrs[i] = msgs + i * elem;
+	return ptrs;
+}
+
+/*
+ * A message of integer fields 1 to n (any more are bools, or unknown):
+ * field i goes to *into[i - 1].  Fields the decoder does not use go to a
+ * scratch variable, so that their wire type is still checked.
  */
 static bool
-scan_string_lengths(const uint8_t *buf, size_t len, size_t nstr, size_t *slen)
+read_ints(const uint8_t *p, const uint8_t *end, int64_t *const *into, uint32_t n)
 {
-	const uint8_t *p = buf;
-	const uint8_t *end = buf + len;
-	size_t		k = 0;
+	WireField	f;
 
 	while (p < end)
 	{
-		uint64_t	tag;
-		uint64_t	n;
-
-		if (!read_varint(&p, end, &tag))
+		if (!wire_field(&p, end, &f))
 			return false;
-		switch (tag & 7)
+		if (f.number >= 1 && f.number <= n && !wire_int(&f, into[f.number - 1]))
+			return false;
+	}
+	return true;
+}
+
+static bool
+read_value_type(const uint8_t *p, const uint8_t *end, PbValueType *vt)
+{
+	int64_t    *const into[] = {&vt->type, &vt->unit};
+
+	return read_ints(p, end, into, 2);
+}
+
+static bool
+read_label(const uint8_t *p, const uint8_t *end, PbLabel *l)
+{
+	int64_t		num;
+	int64_t    *const into[] = {&l->key, &l->str, &num, &l->num_unit};
+
+	return read_ints(p, end, into, 4);
+}
+
+static bool
+read_sample(Arena *a, const uint8_t *start, const uint8_t *end, PbSample *s)
+{
+	const uint8_t *p = start;
+	WireField	f;
+	size_t		nloc = 0;
+	size_t		nval = 0;
+	size_t		nlab = 0;
+
+	while (p < end)
+	{
+		if (!wire_field(&p, end, &f))
+			return false;
+		if ((f.number == 1 && !wire_count_ints(&f, &nloc)) ||
+			(f.number == 2 && !wire_count_ints(&f, &nval)))
+			return false;
+		if (f.number == 3 && f.wire_type != WIRE_LEN)
+			return false;
+		nlab += f.number == 3;
+	}
+	s->location_id = wire_array(a, nloc, sizeof(uint64_t));
+	s->value = wire_array(a, nval, sizeof(int64_t));
+	s->label = (PbLabel **) wire_messages(a, nlab, sizeof(PbLabel));
+	if (!s->location_id || !s->value || !s->label)
+		return false;
+	for (p = start; p < end;)
+	{
+		(void) wire_field(&p, end, &f);	/* checked above */
+		switch (f.number)
 		{
-			case 0:
-				if (!read_varint(&p, end, &n))
-					return false;
-				break;
 			case 1:
-				if (end - p < 8)
+				if (!wire_take_ints(&f, s->location_id, &s->n_location_id, nloc))
 					return false;
-				p += 8;
 				break;
 			case 2:
-				if (!read_varint(&p, end, &n) || n > (uint64_t) (end - p))
+				if (!wire_take_ints(&f, (uint64_t *) s->value, &s->n_value, nval))
 					return false;
-				if ((tag >> 3) == 6)
-				{
-					if (k >= nstr)
-						return false;
-					slen[k++] = (size_t) n;
-				}
-				p += n;
 				break;
-			case 5:
-				if (end - p < 4)
+			case 3:
+				if (!read_label(f.data, f.data + f.len, s->label[s->n_label++]))
 					return false;
-				p += 4;
 				break;
-			default:
-				return false;
 		}
 	}
-	return k == nstr;
+	return true;
+}
+
+/* Fields 7 to 10 are bools, which take any wire type. */
+static bool
+read_mapping(const uint8_t *p, const uint8_t *end, PbMapping *m)
+{
+	int64_t		unused;
+	int64_t    *const into[] = {(int64_t *) &m->id, &unused, &unused, &unused,
+	&m->filename, &m->build_id};
+
+	return read_ints(p, end, into, 6);
+}
+
+static bool
+read_line(const uint8_t *p, const uint8_t *end, PbLine *l)
+{
+	int64_t		unused;
+	int64_t    *const into[] = {(int64_t *) &l->function_id, &unused, &unused};
+
+	return read_ints(p, end, into, 3);
+}
+
+static bool
+read_location(Arena *a, const uint8_t *start, const uint8_t *end, PbLocation *loc)
+{
+	const uint8_t *p = start;
+	WireField	f;
+	int64_t		unused;
+	size_t		nline = 0;
+
+	while (p < end)
+	{
+		if (!wire_field(&p, end, &f))
+			return false;
+		switch (f.number)
+		{
+			case 1:
+				if (!wire_int(&f, (int64_t *) &loc->id))
+					return false;
+				break;
+			case 2:				/* mapping_id */
+				if (!wire_int(&f, &unused))
+					return false;
+				break;
+			case 3:
+				if (!wire_int(&f, (int64_t *) &loc->address))
+					return false;
+				break;
+			case 4:
+				if (f.wire_type != WIRE_LEN)
+					return false;
+				nline++;
+				break;
+		}
+		/* 5 (is_folded) is a bool */
+	}
+	loc->line = (PbLine **) wire_messages(a, nline, sizeof(PbLine));
+	if (loc->line == NULL)
+		return false;
+	for (p = start; nline > 0 && p < end;)
+	{
+		(void) wire_field(&p, end, &f);	/* checked above */
+		if (f.number == 4 && !read_line(f.data, f.data + f.len, loc->line[loc->n_line++]))
+			return false;
+	}
+	return true;
+}
+
+static bool
+read_function(const uint8_t *p, const uint8_t *end, PbFunction *fn)
+{
+	int64_t		unused;
+	int64_t    *const into[] = {(int64_t *) &fn->id, &fn->name, &fn->system_name,
+	&fn->filename, &unused};
+
+	return read_ints(p, end, into, 5);
+}
+
+/*
+ * Read a Profile message into the arena.  NULL when the bytes are not one
+ * (ctx's error untouched) or memory ran out (ctx's error set).  String
+ * table entries point into buf, which must outlive the result.
+ */
+static PbProfile *
+read_profile(Arena *a, const uint8_t *buf, size_t len)
+{
+	const uint8_t *end = buf + len;
+	const uint8_t *p;
+	WireField	f = {0};
+	PbProfile  *prof = arena_alloc(a, sizeof(PbProfile));
+	size_t		n[14] = {0};	/* repeated fields' counts, by number - 1 */
+	size_t		ncomment = 0;
+	size_t		nfields = 0;
+	int64_t    *scalar[15] = {0};	/* the int64 scalars by number, set in the first pass */
+
+	if (prof == NULL)
+		return NULL;
+	memset(prof, 0, sizeof(*prof));
+	scalar[7] = &prof->drop_frames;
+	scalar[8] = &prof->keep_frames;
+	scalar[9] = &prof->time_nanos;
+	scalar[10] = &prof->duration_nanos;
+	scalar[12] = &prof->period;
+	scalar[14] = &prof->default_sample_type;
+	for (p = buf; p < end;)
+	{
+		if (!wire_field(&p, end, &f))
+			return NULL;
+		switch (f.number)
+		{
+			case 1:				/* messages and strings */
+			case 2:
+			case 3:
+			case 4:
+			case 5:
+			case 6:
+			case 11:
+				if (f.wire_type != WIRE_LEN)
+					return NULL;
+				n[f.number - 1]++;
+				break;
+			case 13:
+				if (!wire_count_ints(&f, &ncomment))
+					return NULL;
+				break;
+			default:
+				if (f.number < 15 && scalar[f.number] && !wire_int(&f, scalar[f.number]))
+					return NULL;
+				break;
+		}
+	}
+	prof->sample_type = (PbValueType **) wire_messages(a, n[0], sizeof(PbValueType));
+	prof->sample = (PbSample **) wire_messages(a, n[1], sizeof(PbSample));
+	prof->mapping = (PbMapping **) wire_messages(a, n[2], sizeof(PbMapping));
+	prof->location = (PbLocation **) wire_messages(a, n[3], sizeof(PbLocation));
+	prof->function = (PbFunction **) wire_messages(a, n[4], sizeof(PbFunction));
+	prof->string_table = wire_array(a, n[5], sizeof(const char *));
+	prof->string_len = wire_array(a, n[5], sizeof(size_t));
+	prof->comment = wire_array(a, ncomment, sizeof(int64_t));
+	if (!prof->sample_type || !prof->sample || !prof->mapping || !prof->location ||
+		!prof->function || !prof->string_table || !prof->string_len || !prof->comment)
+		return NULL;
+
+	for (p = buf; p < end;)
+	{
+		const uint8_t *fend;
+
+		(void) wire_field(&p, end, &f);	/* checked above */
+		fend = f.wire_type == WIRE_LEN ? f.data + f.len : NULL;
+		switch (f.number)
+		{
+			case 1:
+				if (!read_value_type(f.data, fend, prof->sample_type[prof->n_sample_type++]))
+					return NULL;
+				break;
+			case 2:
+				if (!read_sample(a, f.data, fend, prof->sample[prof->n_sample++]))
+					return NULL;
+				break;
+			case 3:
+				if (!read_mapping(f.data, fend, prof->mapping[prof->n_mapping++]))
+					return NULL;
+				break;
+			case 4:
+				if (!read_location(a, f.data, fend, prof->location[prof->n_location++]))
+					return NULL;
+				break;
+			case 5:
+				if (!read_function(f.data, fend, prof->function[prof->n_function++]))
+					return NULL;
+				break;
+			case 6:
+				prof->string_table[prof->n_string_table] = (const char *) f.data;
+				prof->string_len[prof->n_string_table++] = f.len;
+				break;
+			case 11:
+				/* a later period_type merges into the earlier one */
+				if (prof->period_type == NULL)
+				{
+					prof->period_type = arena_alloc(a, sizeof(PbValueType));
+					if (prof->period_type == NULL)
+						return NULL;
+					memset(prof->period_type, 0, sizeof(PbValueType));
+				}
+				if (!read_value_type(f.data, fend, prof->period_type))
+					return NULL;
+				break;
+			case 13:
+				if (!wire_take_ints(&f, (uint64_t *) prof->comment, &prof->n_comment, ncomment))
+					return NULL;
+				break;
+		}
+		if (++nfields % INTERRUPT_ITEMS == 0)
+			pe_check_interrupts(a->ctx);
+	}
+	return prof;
 }
 
 /* ---------------------------------------------------------------------
@@ -381,8 +855,8 @@ typedef struct Decoder
 	PeTree	   *tree;
 
 	size_t		nstr;
-	char	  **str;			/* prof->string_table */
-	size_t	   *slen;			/* true lengths: entries may hold NULs */
+	const char **str;			/* prof->string_table */
+	size_t	   *slen;			/* their lengths: entries may hold NULs */
 
 	IdMap		functions;
 	IdMap		locations;
@@ -430,9 +904,9 @@ string_error(const Decoder *d, int64_t idx, const char *fmt,...)
 	return false;
 }
 
-/* Learn the strings' lengths and check that entry 0 is empty. */
+/* Check that the string table's entry 0 is there and empty. */
 static bool
-load_strings(Decoder *d, const uint8_t *buf, size_t len)
+load_strings(Decoder *d)
 {
 	const PbProfile *prof = d->prof;
 
@@ -444,15 +918,7 @@ load_strings(Decoder *d, const uint8_t *buf, size_t len)
 		return false;
 	}
 	d->str = prof->string_table;
-	d->slen = arena_array(d->arena, d->nstr, sizeof(size_t));
-	if (d->slen == NULL)
-		return false;
-	if (!scan_string_lengths(buf, len, d->nstr, d->slen))
-	{
-		/* Cannot happen for a message protobuf-c accepted; stay safe. */
-		for (size_t i = 0; i < d->nstr; i++)
-			d->slen[i] = strlen(prof->string_table[i]);
-	}
+	d->slen = prof->string_len;
 	if (d->slen[0] != 0)
 	{
 		pe_fail(d->ctx, PE_ERR_PPROF, "invalid pprof: string_table[0] is not empty\n"
@@ -786,7 +1252,7 @@ new_series(Decoder *d, const PbSample *s, uint32_t n)
 	sp->nseries++;				/* from here on pe_split_free releases it */
 	for (uint32_t i = 0; i < n; i++)
 	{
-		const Perftools__Profiles__Label *l = s->label[d->pairs[i]];
+		const PbLabel *l = s->label[d->pairs[i]];
 
 		ser->keys[i] = pe_strndup(d->ctx, d->str[l->key], d->slen[l->key]);
 		ser->values[i] = pe_strndup(d->ctx, d->str[l->str], d->slen[l->str]);
@@ -820,7 +1286,7 @@ series_tree(Decoder *d, const PbSample *s)
 	}
 	for (size_t k = 0; k < s->n_label; k++)
 	{
-		const Perftools__Profiles__Label *l = s->label[k];
+		const PbLabel *l = s->label[k];
 		uint32_t	j;
 		bool		dup = false;
 
@@ -844,7 +1310,7 @@ series_tree(Decoder *d, const PbSample *s)
 	}
 	for (uint32_t i = 0; i < n; i++)
 	{
-		const Perftools__Profiles__Label *l = s->label[d->pairs[i]];
+		const PbLabel *l = s->label[d->pairs[i]];
 
 		keylen += 8 + d->slen[l->key] + d->slen[l->str];
 	}
@@ -858,7 +1324,7 @@ series_tree(Decoder *d, const PbSample *s)
 	keylen = 0;
 	for (uint32_t i = 0; i < n; i++)
 	{
-		const Perftools__Profiles__Label *l = s->label[d->pairs[i]];
+		const PbLabel *l = s->label[d->pairs[i]];
 		uint32_t	kl = (uint32_t) d->slen[l->key],
 					vl = (uint32_t) d->slen[l->str];
 
@@ -910,7 +1376,7 @@ add_sample(Decoder *d, size_t si)
 	}
 	for (size_t k = 0; k < s->n_label; k++)
 	{
-		const Perftools__Profiles__Label *l = s->label[k];
+		const PbLabel *l = s->label[k];
 
 		if (!string_ok(d, l->key))
 			return string_error(d, l->key, "key of label %zu of sample %zu", k, si);
@@ -1135,7 +1601,6 @@ decode_common(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 	uint8_t    *inflated = NULL;
 	const uint8_t *buf = data;
 	Arena		arena;
-	ProtobufCAllocator pballoc;
 	Decoder		d;
 	bool		ok = false;
 
@@ -1159,11 +1624,7 @@ decode_common(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 		return false;
 	}
 
-	/* The unpacked message is several times the size of the wire form. */
 	arena_init(&arena, ctx, len);
-	pballoc.alloc = arena_alloc;
-	pballoc.free = arena_free_noop;
-	pballoc.allocator_data = &arena;
 	memset(&d, 0, sizeof(d));
 	d.ctx = ctx;
 	d.arena = &arena;
@@ -1171,7 +1632,7 @@ decode_common(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 	d.split_opt = split_opt;
 	d.split = split;
 
-	d.prof = perftools__profiles__profile__unpack(&pballoc, len, buf);
+	d.prof = read_profile(&arena, buf, len);
 	if (d.prof == NULL)
 	{
 		if (ctx->err.code == PE_OK)
@@ -1181,13 +1642,8 @@ decode_common(PeCtx *ctx, const uint8_t *data, size_t len, PeTree *t,
 					len, inflated ? " inflated from gzip" : "");
 		}
 	}
-	else if (load_strings(&d, buf, len))
-	{
-		/* Everything needed is in the arena now: drop the inflated copy. */
-		pe_free(ctx, inflated);
-		inflated = NULL;
+	else if (load_strings(&d))
 		ok = decode_profile(&d);
-	}
 
 	if (split_opt && d.group_keys.ctx)
 		pe_strtab_free(&d.group_keys);

@@ -705,6 +705,227 @@ test_not_pprof(void)
 }
 
 /* ---------------------------------------------------------------------
+ * Wire rules: hand-made messages (what protobuf-c's unpack accepted and
+ * refused, which the wire reader keeps).
+ * --------------------------------------------------------------------- */
+
+typedef struct Wire
+{
+	uint8_t		b[1024];
+	size_t		n;
+} Wire;
+
+static void
+w_varint(Wire *w, uint64_t v)
+{
+	do
+	{
+		w->b[w->n++] = (uint8_t) ((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+}
+
+static void
+w_raw(Wire *w, const char *bytes, size_t n)
+{
+	memcpy(w->b + w->n, bytes, n);
+	w->n += n;
+}
+
+static void
+w_int(Wire *w, uint32_t field, uint64_t v)
+{
+	w_varint(w, (uint64_t) field << 3);
+	w_varint(w, v);
+}
+
+static void
+w_bytes(Wire *w, uint32_t field, const void *data, size_t n)
+{
+	w_varint(w, (uint64_t) field << 3 | 2);
+	w_varint(w, n);
+	w_raw(w, data, n);
+}
+
+static void
+w_msg(Wire *w, uint32_t field, const Wire *m)
+{
+	w_bytes(w, field, m->b, m->n);
+}
+
+/*
+ * A profile with one sample "main 5" (samples:count); sample holds the
+ * sample message's fields, extra more top-level bytes.
+ */
+static Wire
+wire_profile(const Wire *sample, const Wire *extra)
+{
+	const char *strings[] = {"", "samples", "count", "main", "cpu", "nanoseconds"};
+	Wire		w = {.n = 0};
+	Wire		m = {.n = 0};
+	Wire		line = {.n = 0};
+
+	w_int(&m, 1, 1);
+	w_int(&m, 2, 2);
+	w_msg(&w, 1, &m);
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		w_bytes(&w, 6, strings[i], strlen(strings[i]));
+	m.n = 0;
+	w_int(&m, 1, 7);
+	w_int(&m, 2, 3);
+	w_msg(&w, 5, &m);
+	m.n = 0;
+	w_int(&line, 1, 7);
+	w_int(&m, 1, 9);
+	w_msg(&m, 4, &line);
+	w_msg(&w, 4, &m);
+	w_msg(&w, 2, sample);
+	if (extra)
+		w_raw(&w, (const char *) extra->b, extra->n);
+	return w;
+}
+
+static void
+expect_wire_at(int line, const Wire *sample, const Wire *extra, bool ok)
+{
+	Wire		w = wire_profile(sample, extra);
+	int			failed = unit_failed_checks;
+
+	if (ok)
+		expect_folded(w.b, w.n, "main 5");
+	else
+		expect_error(w.b, w.n, PE_ERR_PPROF, "invalid pprof: not a profile.proto message");
+	if (unit_failed_checks != failed)
+		fprintf(stderr, "  (the message of line %d)\n", line);
+}
+
+#define expect_wire(sample, extra, ok) expect_wire_at(__LINE__, sample, extra, ok)
+
+static void
+test_wire_rules(void)
+{
+	Wire		s = {.n = 0};
+	Wire		x = {.n = 0};
+	PeTree		t;
+
+	reset_ctx();
+	/* one value per field, packed, and both mixed */
+	w_int(&s, 1, 9);
+	w_int(&s, 2, 5);
+	expect_wire(&s, NULL, true);
+	s.n = 0;
+	w_bytes(&s, 1, "\x09", 1);
+	w_bytes(&s, 2, "\x05", 1);
+	expect_wire(&s, NULL, true);
+	s.n = 0;
+	w_bytes(&s, 1, "", 0);
+	w_int(&s, 1, 9);
+	w_bytes(&s, 2, "\x85\x80\x80\x80\x80\x80\x80\x80\x80\x00", 10);	/* 10 bytes */
+	expect_wire(&s, NULL, true);
+
+	/* unknown fields of every wire type but groups are skipped */
+	x.n = 0;
+	w_int(&x, 99, 12345);
+	w_raw(&x, "\xa1\x06" "12345678", 10);	/* field 100, 8 bytes */
+	w_raw(&x, "\xad\x06" "1234", 6);	/* field 101, 4 bytes */
+	w_bytes(&x, 102, "\xff\xff", 2);
+	expect_wire(&s, &x, true);
+	s.n = 0;
+	w_int(&s, 1, 9);
+	w_raw(&s, "\x28\x01\x31" "abcdefgh" "\x3d" "abcd", 16);	/* 5 varint, 6 fixed64, 7 fixed32 */
+	w_int(&s, 2, 5);
+	expect_wire(&s, NULL, true);
+
+	/* groups and wire types 6 and 7 are refused, even in unknown fields */
+	for (int wt = 3; wt <= 7; wt++)
+	{
+		char		key[2] = {(char) (15 << 3 | wt), 0};
+
+		if (wt == 5)
+			continue;
+		x.n = 0;
+		w_raw(&x, key, 1);
+		w_raw(&x, "\x00\x00\x00\x00\x00\x00\x00\x00", 8);
+		expect_wire(&s, &x, false);
+	}
+
+	/* a known field with its type's wrong wire type */
+	x.n = 0;
+	w_int(&x, 2, 1);			/* sample as a varint */
+	expect_wire(&s, &x, false);
+	x.n = 0;
+	w_bytes(&x, 9, "\x01", 1);	/* time_nanos length-delimited */
+	expect_wire(&s, &x, false);
+	s.n = 0;
+	w_raw(&s, "\x09" "12345678", 9);	/* location_id as fixed64 */
+	expect_wire(&s, NULL, false);
+	s.n = 0;
+	w_int(&s, 1, 9);
+	w_int(&s, 2, 5);
+	w_bytes(&s, 3, "\x0a\x00", 2);	/* label key length-delimited */
+	expect_wire(&s, NULL, false);
+
+	/* ...but bool fields take any (Mapping.has_functions as fixed32) */
+	x.n = 0;
+	w_bytes(&x, 3, "\x08\x01\x3d\x01\x00\x00\x00", 7);
+	expect_wire(&s, &x, false);	/* the sample above is still broken */
+	s.n = 0;
+	w_int(&s, 1, 9);
+	w_int(&s, 2, 5);
+	expect_wire(&s, &x, true);
+
+	/* varints: 11 bytes, a key of 6 bytes, packed ending inside a varint */
+	s.n = 0;
+	w_int(&s, 1, 9);
+	w_bytes(&s, 2, "\x85\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00", 11);
+	expect_wire(&s, NULL, false);
+	s.n = 0;
+	w_int(&s, 1, 9);
+	w_int(&s, 2, 5);
+	x.n = 0;
+	w_raw(&x, "\xf8\x8c\x80\x80\x80\x00\x01", 7);
+	expect_wire(&s, &x, false);
+	x.n = 0;
+	w_raw(&x, "\xf8\x8c\x80\x80\x00\x01", 6);	/* a 5-byte key (field 207) */
+	expect_wire(&s, &x, true);
+	s.n = 0;
+	w_int(&s, 1, 9);
+	w_bytes(&s, 2, "\x05\x85", 2);
+	expect_wire(&s, NULL, false);
+	/* lengths: 6 bytes, or past the end of the enclosing message */
+	s.n = 0;
+	w_int(&s, 1, 9);
+	w_int(&s, 2, 5);
+	x.n = 0;
+	w_raw(&x, "\xa2\x06\x81\x80\x80\x80\x80\x00", 8);
+	expect_wire(&s, &x, false);
+	x.n = 0;
+	w_raw(&x, "\xa2\x06\x05\x00", 4);
+	expect_wire(&s, &x, false);
+	x.n = 0;
+	w_raw(&x, "\xa2\x06\x80\x80\x80\x80\x08", 7);	/* 2^31 */
+	expect_wire(&s, &x, false);
+
+	/* scalars given twice: the last wins; period_type twice: merged */
+	x.n = 0;
+	w_int(&x, 12, 10);
+	w_bytes(&x, 11, "\x08\x04\x10\x02", 4);	/* cpu:count */
+	w_int(&x, 12, 20);
+	w_bytes(&x, 11, "\x10\x05", 2);	/* unit nanoseconds */
+	{
+		Wire		w = wire_profile(&s, &x);
+
+		clear_err();
+		CHECK_OK(&ctx, pe_pprof_decode(&ctx, w.b, w.n, &t));
+		CHECK(t.meta.period == 20);
+		CHECK(strcmp(t.meta.period_type.type, "cpu") == 0);
+		CHECK(strcmp(t.meta.period_type.unit, "nanoseconds") == 0);
+		pe_tree_free(&t);
+	}
+	CHECK(tracker.live == 0);
+}
+
+/* ---------------------------------------------------------------------
  * gzip.
  * --------------------------------------------------------------------- */
 
@@ -1290,6 +1511,7 @@ main(void)
 	RUN(test_string_indexes);
 	RUN(test_string_table_zero);
 	RUN(test_not_pprof);
+	RUN(test_wire_rules);
 	RUN(test_gzip);
 	RUN(test_gzip_truncated);
 	RUN(test_gzip_bomb);
