@@ -7,6 +7,7 @@
 #include <limits.h>
 
 #include "access/detoast.h"
+#include "access/xact.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -30,6 +31,7 @@ int			pe_guc_max_nodes = PE_DEFAULT_MAX_NODES;
 int			pe_guc_compression_level = 6;
 
 void		_PG_init(void);
+static void forget_xact_cctx(XactEvent event, void *arg);
 
 void
 _PG_init(void)
@@ -59,6 +61,7 @@ _PG_init(void)
 							6, 1, 19,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("profile_ext");
+	RegisterXactCallback(forget_xact_cctx, NULL);
 }
 
 static void *
@@ -113,19 +116,41 @@ backend_zstd_dctx(void)
 	return dctx;
 }
 
-/* One compression context per backend, reused by every encode (saves its setup per value). */
+/*
+ * zstd's allocator for the transaction's compression context: its workspace
+ * (megabytes with the format's dictionary) goes with the transaction instead
+ * of staying with the backend; NULL, never an ERROR, when out of memory.
+ */
 static void *
-backend_zstd_cctx(void)
+zstd_xact_alloc(void *opaque, size_t size)
 {
-	static ZSTD_CCtx *cctx;
+	return MemoryContextAllocExtended(TopTransactionContext, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
 
-	if (cctx == NULL)
+static ZSTD_CCtx *xact_cctx;
+
+/* Its memory is TopTransactionContext's: forget it when the transaction ends. */
+static void
+forget_xact_cctx(XactEvent event, void *arg)
+{
+	xact_cctx = NULL;
+}
+
+/*
+ * One compression context per transaction, reused by every encode in it: a
+ * COPY of many rows sets it up once (the core resets it before each use).
+ */
+static void *
+xact_zstd_cctx(void)
+{
+	if (xact_cctx == NULL && IsTransactionState())
 	{
-		ZSTD_customMem mem = {zstd_backend_alloc, zstd_backend_free, NULL};
+		ZSTD_customMem mem = {zstd_xact_alloc, zstd_backend_free, NULL};
 
-		cctx = ZSTD_createCCtx_advanced(mem);
+		xact_cctx = ZSTD_createCCtx_advanced(mem);
 	}
-	return cctx;
+	return xact_cctx;
 }
 
 static void
@@ -147,7 +172,7 @@ pe_pg_ctx_init(PeCtx *ctx, MemoryContext mcxt)
 	ctx->limits.max_nodes = (uint32) pe_guc_max_nodes;
 	ctx->check_interrupts = pg_check_interrupts;
 	ctx->zstd_dctx = backend_zstd_dctx();
-	ctx->zstd_cctx = backend_zstd_cctx();
+	ctx->zstd_cctx = xact_zstd_cctx();
 }
 
 static int
