@@ -879,6 +879,7 @@ typedef struct Decoder
 	uint32_t	series_cap;
 	char	   *keybuf;			/* scratch for one serialized label set */
 	size_t		keybuf_cap;
+	size_t		series_bytes;	/* label bytes the series copied, in the arena's budget */
 	uint32_t   *pairs;			/* scratch: label indexes of one sample */
 	size_t		pairs_cap;
 } Decoder;
@@ -1339,8 +1340,24 @@ series_tree(Decoder *d, const PbSample *s)
 	if (id == PE_NO_NODE)
 		return NULL;
 	/* ids are dense: series 0 (no labels) exists, a new key gets the next */
-	if (id == d->split->nseries && !new_series(d, s, n))
-		return NULL;
+	if (id == d->split->nseries)
+	{
+		/*
+		 * A new label set is copied twice (its key, the series' labels):
+		 * labels refer to strings by index, so without a budget a long
+		 * value named by many label sets would cost its length each time.
+		 */
+		if (keylen > (d->arena->budget - d->series_bytes) / 2)
+		{
+			pe_fail(d->ctx, PE_ERR_LIMIT, "pprof profile needs more than %zu bytes of memory for its label sets\n"
+					"Splitting by labels may take %d times the %zu bytes of the protobuf message (at least %zu bytes); this message names long label values in too many label sets.",
+					d->arena->budget, ARENA_BUDGET_FACTOR, d->arena->wire_len, ARENA_BUDGET_MIN);
+			return NULL;
+		}
+		d->series_bytes += 2 * keylen;
+		if (!new_series(d, s, n))
+			return NULL;
+	}
 	return &d->split->series[id].tree;
 }
 

@@ -1308,6 +1308,50 @@ test_stack_depth_limit(void)
 					   "stack of sample 0 has 12 frames, more than the limit of 11");
 }
 
+/*
+ * Splitting by labels copies each new label set's bytes (its key and the
+ * series' labels): a long value named by many label sets must hit the
+ * decode's memory budget, not take len * nsamples bytes.
+ */
+static void
+test_split_label_bytes(void)
+{
+	PbBuilder	b;
+	int64_t		v[] = {1};
+	size_t		vlen = 256 * 1024;
+	char	   *big = malloc(vlen + 1);
+	int64_t		value;
+	uint8_t    *pb;
+	size_t		len;
+	PeSplitOptions opt = {NULL, 0, 0};
+	PeSplit		split;
+	bool		ok;
+
+	memset(big, 'v', vlen);
+	big[vlen] = '\0';
+	reset_ctx();
+	pb_init_types(&b, "samples/count");
+	value = pb_str(&b, big);
+	for (int i = 0; i < 200; i++)
+	{
+		char		key[16];
+
+		snprintf(key, sizeof(key), "k%d", i);
+		pb_label(pb_sample(&b, 0, NULL, 1, v), pb_str(&b, key), value);
+	}
+	pb = pb_pack(&b, &len);
+	pb_free(&b);
+	clear_err();
+	ok = pe_pprof_decode_split(&ctx, pb, len, &opt, &split);
+	CHECK(!ok);
+	CHECK(pe_err_is_limit(ctx.err.code));
+	if (ok)
+		pe_split_free(&ctx, &split);
+	CHECK(tracker.live == 0);
+	free(pb);
+	free(big);
+}
+
 /* Every allocation failure must end in a clean error and no leak. */
 static void
 test_out_of_memory(void)
@@ -1519,6 +1563,7 @@ main(void)
 	RUN(test_invalid_utf8_names);
 	RUN(test_deep_stack);
 	RUN(test_stack_depth_limit);
+	RUN(test_split_label_bytes);
 	RUN(test_out_of_memory);
 	RUN(test_corpus);
 	return unit_finish("pprof");
