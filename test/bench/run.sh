@@ -5,7 +5,8 @@
 #   1. ingest: binary COPY of N gzipped pprof files into a profile column, against the
 #      same bytes COPYed into a bytea column and against zlib inflating them (gunzip_timer.c)
 #   2. storage: sum(pg_column_size(profile)) against the gzipped pprof bytes
-#   3. merge: profile_merge over the N profiles, serial and with 2 parallel workers, against
+#   3. merge: profile_merge over the N profiles, serial and with 2 parallel workers (on a
+#      warm connection; a new connection's first merge as information), against
 #      `go tool pprof -proto f1 ... fN` merging the same files
 #   4. flame graph rows of a merged tree of > 1 million nodes (max_nodes 8192 and 0), against
 #      decoding that tree and ranking its functions (profile_top(p, NULL, 1))
@@ -249,15 +250,19 @@ pprof_merge_seconds() {	# go tool pprof -proto merging all files (in chunks when
 	fi
 	since "$t0"
 }
-T_SERIAL='' T_PARALLEL='' T_PPROF=''
+# Timed on a warm connection (a pool's), as the dashboard rows are; a new connection's first
+# merge is reported beside it (3a'').
+T_SERIAL='' T_SERIAL_NEW='' T_PARALLEL='' T_PPROF=''
 for _ in $(seq "$REPS"); do
-	T_SERIAL+=" $(echo "$SERIAL_SET $MERGE_SQL" | sql_ms)"
-	T_PARALLEL+=" $(echo "$PARALLEL_SET $MERGE_SQL" | sql_ms)"
+	T_SERIAL_NEW+=" $(echo "$SERIAL_SET $MERGE_SQL" | sql_ms)"
+	T_SERIAL+=" $(echo "$SERIAL_SET $MERGE_SQL" | sql_ms_warm)"
+	T_PARALLEL+=" $(echo "$PARALLEL_SET $MERGE_SQL" | sql_ms_warm)"
 	if [ "$PPROF_OK" = 1 ]; then
 		T_PPROF+=" $(pprof_merge_seconds)"
 	fi
 done
 T_SERIAL=$(calc %.4f "$(echo "$T_SERIAL" | median) / 1000")
+T_SERIAL_NEW=$(calc %.4f "$(echo "$T_SERIAL_NEW" | median) / 1000")
 T_PARALLEL=$(calc %.4f "$(echo "$T_PARALLEL" | median) / 1000")
 T_PPROF=$(echo "${T_PPROF:-}" | median)
 WORKERS=$(echo "EXPLAIN (ANALYZE, COSTS OFF) $MERGE_SQL" | { echo "$PARALLEL_SET"; cat; } | qv |
@@ -574,6 +579,9 @@ row "3a. merge $N profiles, serial (= per core)" \
 row "3a'. merge throughput, one core" \
 	"$(pps "$N" "$T_SERIAL") profiles/s" "target: 10000 typical CPU profiles/s per core" \
 	"$(calc %.3f "$N / $T_SERIAL / 10000")x of target" ">= 1" "$(met "$(calc %.3f "$N / $T_SERIAL / 10000")" '>=' 1)"
+row "3a''. the same serial merge as a new connection's first query" \
+	"${T_SERIAL_NEW} s = $(pps "$N" "$T_SERIAL_NEW") profiles/s" "on a connection that ran it before: ${T_SERIAL} s" \
+	"$(calc %.3f "$T_SERIAL_NEW / $T_SERIAL")x" "(info: page faults mapping shared_buffers and the state's memory)" "-"
 row "3b. merge $N profiles, 2 parallel workers (workers launched: ${WORKERS:-0})" \
 	"${T_PARALLEL} s = $(pps "$N" "$T_PARALLEL") profiles/s" \
 	"go tool pprof: ${T_PPROF:-n/a} s" "${r_parallel}x" "<= 0.02 (50x faster)" "$(met "$r_parallel" '<=' 0.02)"
