@@ -361,7 +361,7 @@ pe_meta_merge(PeCtx *ctx, PeMeta *dst, const PeMeta *src)
 }
 
 /*
- * Add src's nodes into dst through name_map (NULL: ids are shared).
+ * Add src's nodes into dst through name_map.
  * Inlined into merge_nodes() so that each value of negate gets its own loop.
  */
 static inline __attribute__((always_inline)) bool
@@ -383,8 +383,7 @@ merge_nodes_with(PeTree *dst, const PeTree *src, const uint32_t *name_map, bool 
 
 		if (n > 0)
 		{
-			uint32_t	name = name_map ? name_map[src->name[n]] : src->name[n];
-			uint32_t	d = pe_tree_child(dst, node_map[src->parent[n]], name);
+			uint32_t	d = pe_tree_child(dst, node_map[src->parent[n]], name_map[src->name[n]]);
 
 			if (d == PE_NO_NODE)
 				goto done;
@@ -452,14 +451,6 @@ pe_tree_merge(PeTree *dst, const PeTree *src, bool negate)
 	ok = merge_nodes(dst, src, name_map, negate);
 	pe_free(ctx, name_map);
 	return ok;
-}
-
-bool
-pe_tree_merge_names_shared(PeTree *dst, const PeTree *src)
-{
-	if (!pe_meta_compatible(dst->ctx, &dst->meta, &src->meta))
-		return false;
-	return merge_nodes(dst, src, NULL, false);
 }
 
 /* A path's first slot in a table of nslots (a power of two): its hash's high bits. */

@@ -197,8 +197,6 @@ extern char *pe_meta_describe_types(PeCtx *ctx, const PeMeta *m);
 
 /* dst += src (or dst -= src with negate); checks compatibility first. */
 extern bool pe_tree_merge(PeTree *dst, const PeTree *src, bool negate);
-/* dst += src where src's name ids already refer to dst's name table. */
-extern bool pe_tree_merge_names_shared(PeTree *dst, const PeTree *src);
 
 /*
  * The path hash of the root, and of a child from its parent's: one
