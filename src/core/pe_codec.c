@@ -13,7 +13,7 @@
  * called in between; its contexts allocate through the PeCtx allocator, so
  * a longjmp out of the hook leaks nothing outside the caller's memory.  The
  * one exception is version 4's dictionary (pe_dict.h), prepared once per
- * process with malloc and kept: see dict_cdict.
+ * process with malloc and kept: see dict_digested.
  */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <pthread.h>
@@ -139,38 +139,34 @@ zstd_mem(PeCtx *ctx)
  */
 #define DICT_LEVELS			23	/* zstd levels 0-22; higher ones are clamped */
 static pthread_mutex_t dict_lock = PTHREAD_MUTEX_INITIALIZER;
-static ZSTD_CDict *dict_cdicts[DICT_LEVELS];
-static ZSTD_DDict *dict_ddict;
+static void *dict_cdicts[DICT_LEVELS];	/* ZSTD_CDict */
+static void *dict_ddict;			/* ZSTD_DDict */
 
-static const ZSTD_CDict *
-dict_cdict(PeCtx *ctx, int level)
+/*
+ * The digested dictionary: for compression at level (one ZSTD_CDict per
+ * level), or for decompression when level is DICT_FOR_READING.
+ */
+#define DICT_FOR_READING	(-1)
+
+static const void *
+dict_digested(PeCtx *ctx, int level)
 {
-	ZSTD_CDict *cdict;
+	void	  **slot;
+	const void *dict;
 
-	level = level < 1 ? 1 : level >= DICT_LEVELS ? DICT_LEVELS - 1 : level;
+	if (level != DICT_FOR_READING)
+		level = level < 1 ? 1 : level >= DICT_LEVELS ? DICT_LEVELS - 1 : level;
+	slot = level == DICT_FOR_READING ? &dict_ddict : &dict_cdicts[level];
 	pthread_mutex_lock(&dict_lock);
-	if (dict_cdicts[level] == NULL)
-		dict_cdicts[level] = ZSTD_createCDict_byReference(pe_dict_v4, PE_DICT_V4_SIZE, level);
-	cdict = dict_cdicts[level];
+	if (*slot == NULL)
+		*slot = level == DICT_FOR_READING ?
+			(void *) ZSTD_createDDict_byReference(pe_dict_v4, PE_DICT_V4_SIZE) :
+			(void *) ZSTD_createCDict_byReference(pe_dict_v4, PE_DICT_V4_SIZE, level);
+	dict = *slot;
 	pthread_mutex_unlock(&dict_lock);
-	if (cdict == NULL)
+	if (dict == NULL)
 		pe_fail(ctx, PE_ERR_NOMEM, "out of memory preparing the zstd dictionary of format version 4");
-	return cdict;
-}
-
-static const ZSTD_DDict *
-dict_ddict_get(PeCtx *ctx)
-{
-	ZSTD_DDict *ddict;
-
-	pthread_mutex_lock(&dict_lock);
-	if (dict_ddict == NULL)
-		dict_ddict = ZSTD_createDDict_byReference(pe_dict_v4, PE_DICT_V4_SIZE);
-	ddict = dict_ddict;
-	pthread_mutex_unlock(&dict_lock);
-	if (ddict == NULL)
-		pe_fail(ctx, PE_ERR_NOMEM, "out of memory preparing the zstd dictionary of format version 4");
-	return ddict;
+	return dict;
 }
 
 
@@ -474,7 +470,8 @@ zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
 			 const ZSTD_CDict *cdict, const size_t *flush, int nflush,
 			 uint8_t *dst, size_t dstcap, size_t *dstlen, bool *fits)
 {
-	ZSTD_CCtx  *cctx = ctx->zstd_cctx;
+	ZSTD_CCtx  *shared = ctx->get_zstd_cctx ? ctx->get_zstd_cctx() : NULL;
+	ZSTD_CCtx  *cctx = shared;
 	ZSTD_outBuffer out = {dst, dstcap, 0};
 	ZSTD_inBuffer in = {body, 0, 0};
 	size_t		rc;
@@ -522,7 +519,7 @@ zstd_deflate(PeCtx *ctx, const uint8_t *body, size_t body_len, int level,
 			break;
 		pe_check_interrupts(ctx);
 	}
-	if (cctx != ctx->zstd_cctx)
+	if (cctx != shared)
 		ZSTD_freeCCtx(cctx);
 	if (ZSTD_isError(rc))
 		return pe_fail(ctx, PE_ERR_NOMEM, "cannot compress profile: %s", ZSTD_getErrorName(rc));
@@ -687,7 +684,7 @@ pe_encode_version(const PeTree *t, int version, int zstd_level, size_t room,
 	{
 		const ZSTD_CDict *cdict = NULL;
 
-		if (version >= 4 && (cdict = dict_cdict(ctx, zstd_level)) == NULL)
+		if (version >= 4 && (cdict = dict_digested(ctx, zstd_level)) == NULL)
 			goto done;
 		value = pe_alloc(ctx, room + prefix + body_len - 1);
 		if (value == NULL ||
@@ -1536,7 +1533,7 @@ zstd_inflate(PeCtx *ctx, const uint8_t *src, size_t srclen, int version, uint32_
 	if (ZSTD_isError(rc) || rc != srclen)
 		return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: compressed body is truncated or followed by other data\n"
 				"The body is %zu bytes; it must be exactly one zstd frame.", srclen);
-	if (version >= 4 && (ddict = dict_ddict_get(ctx)) == NULL)
+	if (version >= 4 && (ddict = dict_digested(ctx, DICT_FOR_READING)) == NULL)
 		return false;
 
 	body = pe_alloc(ctx, body_len ? body_len : 1);

@@ -73,8 +73,12 @@ typedef struct PeCtx
 	 * than decompressing a small body).  NULL: one per call.
 	 */
 	void	   *zstd_dctx;
-	/* The same for compression: an optional ZSTD_CCtx owned by the caller. */
-	void	   *zstd_cctx;
+	/*
+	 * The same for compression: returns a ZSTD_CCtx owned by the caller, or
+	 * NULL.  Asked only when a value is compressed, so a caller that sets it
+	 * up lazily pays nothing for contexts that only read.  May be NULL.
+	 */
+	void	   *(*get_zstd_cctx) (void);
 	PeError		err;
 } PeCtx;
 

@@ -172,7 +172,7 @@ pe_pg_ctx_init(PeCtx *ctx, MemoryContext mcxt)
 	ctx->limits.max_nodes = (uint32) pe_guc_max_nodes;
 	ctx->check_interrupts = pg_check_interrupts;
 	ctx->zstd_dctx = backend_zstd_dctx();
-	ctx->zstd_cctx = xact_zstd_cctx();
+	ctx->get_zstd_cctx = xact_zstd_cctx;
 }
 
 static int
