@@ -138,13 +138,19 @@ tools/gen/pe_gen: $(GEN_SRCS) $(wildcard tools/gen/*.h) src/core/profile.pb-c.c 
 		src/core/profile.pb-c.c -lprotobuf-c -lz -lm
 EXTRA_CLEAN += tools/gen/pe_gen
 
-# merge instruction counts under callgrind (test/bench/merge_driver.c explains), built with
-# the server's code generation flags
-build/bench/merge_driver: test/bench/merge_driver.c test/unit/unit.c $(CORE_SRCS) $(wildcard src/core/*.h)
+# the stage drivers over src/core (merge_driver.c and ingest_driver.c explain): times and,
+# under callgrind, instruction counts per stage; built with the server's code generation
+# flags.  `make bench` builds them (test/bench/run.sh's floor rows).
+BENCH_DRIVERS = build/bench/merge_driver build/bench/ingest_driver
+build/bench/%_driver: test/bench/%_driver.c $(wildcard test/bench/*.h) test/unit/unit.c src/core/profile.pb-c.h \
+		$(CORE_SRCS) $(wildcard src/core/*.h)
 	@mkdir -p build/bench
 	$(UNIT_CC) -std=gnu11 -O2 -fno-strict-aliasing -fwrapv -g -Wall -Wextra -Wno-unused-parameter \
 		-Wno-sign-compare -Wno-missing-field-initializers -Isrc/core -Itest/unit -o $@ $< \
 		test/unit/unit.c $(CORE_SRCS) $(UNIT_LIBS)
+
+.PHONY: bench-drivers
+bench-drivers: $(BENCH_DRIVERS)
 
 .PHONY: demo demo-gateway
 demo:

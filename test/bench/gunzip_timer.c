@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zlib.h>
+
+#include "bench_time.h"
+#include "zlib_gunzip.h"
 
 typedef struct Blob
 {
@@ -61,56 +63,16 @@ read_file(const char *path)
 	return b;
 }
 
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a, y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Inflate one gzip member into out (grown as needed); returns the output length. */
 static size_t
 gunzip(z_stream *zs, const Blob *in, unsigned char **out, size_t *outcap)
 {
-	int			rc;
+	const char *err;
+	size_t		n = zlib_gunzip(zs, in->data, in->len, out, outcap, &err);
 
-	if (inflateReset2(zs, 16 + MAX_WBITS) != Z_OK)
-		die("inflateReset2 failed", NULL);
-	zs->next_in = in->data;
-	zs->avail_in = (uInt) in->len;
-	zs->next_out = *out;
-	zs->avail_out = (uInt) *outcap;
-	for (;;)
-	{
-		rc = inflate(zs, Z_NO_FLUSH);
-		if (rc == Z_STREAM_END)
-			break;
-		if (rc == Z_BUF_ERROR || (rc == Z_OK && zs->avail_out == 0))
-		{
-			size_t		used = zs->total_out;
-
-			*outcap *= 2;
-			*out = realloc(*out, *outcap);
-			if (!*out)
-				die("out of memory", NULL);
-			zs->next_out = *out + used;
-			zs->avail_out = (uInt) (*outcap - used);
-			continue;
-		}
-		if (rc != Z_OK)
-			die("inflate failed", zs->msg);
-	}
-	return zs->total_out;
+	if (err)
+		die("inflate failed", err);
+	return n;
 }
 
 int
@@ -156,15 +118,14 @@ main(int argc, char **argv)
 		die("cannot set up zlib", NULL);
 	for (int r = 0; r < reps; r++)
 	{
-		double		t0 = now_seconds();
+		double		t0 = bench_now();
 
 		inflated = 0;
 		for (size_t i = 0; i < nfiles; i++)
 			inflated += gunzip(&zs, &files[i], &out, &outcap);
-		times[r] = now_seconds() - t0;
+		times[r] = bench_now() - t0;
 	}
 	inflateEnd(&zs);
-	qsort(times, reps, sizeof(double), cmp_double);
-	printf("%.6f %zu %zu %zu\n", times[reps / 2], compressed, inflated, nfiles);
+	printf("%.6f %zu %zu %zu\n", bench_median(times, reps), compressed, inflated, nfiles);
 	return 0;
 }

@@ -4,10 +4,15 @@
 # Generates its data (tools/gen/pe_gen, SQL), then measures:
 #   1. ingest: binary COPY of N gzipped pprof files into a profile column, against the
 #      same bytes COPYed into a bytea column and against zlib inflating them (gunzip_timer.c)
+#      (info rows "1a floor": binary COPY of the stored values' bytes into bytea, what
+#      PostgreSQL itself charges for writing values of that size; "1a stages": the core's
+#      steps timed one by one over the same files in one process, build/bench/ingest_driver)
 #   2. storage: sum(pg_column_size(profile)) against the gzipped pprof bytes
 #   3. merge: profile_merge over the N profiles, serial and with 2 parallel workers (on a
 #      warm connection; a new connection's first merge as information), against
-#      `go tool pprof -proto f1 ... fN` merging the same files
+#      `go tool pprof -proto f1 ... fN` merging the same files (info rows "3a floor":
+#      detoasting the same rows; "3a stages": zstd only, validating decode and the whole
+#      merge of the same stored values in one process, build/bench/merge_driver --stages)
 #   4. flame graph rows of a merged tree of > 1 million nodes (max_nodes 8192 and 0), against
 #      decoding that tree and ranking its functions (profile_top(p, NULL, 1))
 #   5. dashboard: one service's day of 10-second profiles (1 of 10 services, 86,400 rows)
@@ -92,7 +97,7 @@ cleanup() {
 		return
 	fi
 	if [ "$EXTERNAL" = 1 ]; then
-		psql -X -q -c "DROP TABLE IF EXISTS bench_bytea, bench_profile, bench_fg, bench_stage,
+		psql -X -q -c "DROP TABLE IF EXISTS bench_bytea, bench_stored, bench_profile, bench_fg, bench_stage,
 			bench_day, bench_mem, bench_pool, bench_store, bench_store_rollup,
 			bench_store_rollup_dirty, bench_gw, bench_gw_copy CASCADE; DELETE FROM profile_store WHERE table_name = 'bench_store'" \
 			>/dev/null 2>&1 || true
@@ -115,7 +120,7 @@ if [ "${PE_BENCH_NO_BUILD:-0}" != 1 ]; then
 		exit 1
 	fi
 fi
-make -s tools/gen/pe_gen >"$TMP/gen_build.log" 2>&1 || { cat "$TMP/gen_build.log"; exit 1; }
+make -s tools/gen/pe_gen bench-drivers >"$TMP/gen_build.log" 2>&1 || { cat "$TMP/gen_build.log"; exit 1; }
 mkdir -p "$TMP/bin"
 for helper in gunzip_timer copy_stream; do
 	cc -std=gnu11 -O2 -Wall -Wextra -o "$TMP/bin/$helper" "test/bench/$helper.c" -lz
@@ -169,19 +174,22 @@ GZ_BYTES=$(awk '{ print }' "$TMP/files.list" | xargs stat -c %s | awk '{ s += $1
 
 q <<SQL
 SET client_min_messages = warning;
-DROP TABLE IF EXISTS bench_bytea, bench_profile, bench_fg, bench_stage, bench_day, bench_mem;
+DROP TABLE IF EXISTS bench_bytea, bench_stored, bench_profile, bench_fg, bench_stage, bench_day, bench_mem;
 CREATE TABLE bench_bytea (b bytea);
+-- the stored values' bytes, kept as the profile type keeps them (no pglz attempt)
+CREATE TABLE bench_stored (b bytea);
+ALTER TABLE bench_stored ALTER COLUMN b SET STORAGE external;
 CREATE TABLE bench_profile (profile profile);
 SQL
 
 # ------------------------------------------------------------------ 1. ingest
 say "1. ingest: COPY into profile and bytea, zlib gunzip ($REPS runs each)"
-copy_seconds() {	# COPY the stream into table $1, seconds
+copy_seconds() {	# COPY stream $2 (default: the pprof files) into table $1, seconds
 	q -c "TRUNCATE $1"
 	q -c "CHECKPOINT" 2>/dev/null || true
 	local t0
 	t0=$(now)
-	psql -X -v ON_ERROR_STOP=1 -q -c "COPY $1 FROM STDIN WITH (FORMAT binary)" <"$TMP/files.copy"
+	psql -X -v ON_ERROR_STOP=1 -q -c "COPY $1 FROM STDIN WITH (FORMAT binary)" <"${2:-$TMP/files.copy}"
 	since "$t0"
 }
 T_PROFILE='' T_BYTEA='' T_GUNZIP=''
@@ -195,6 +203,22 @@ T_PROFILE=$(echo "$T_PROFILE" | median)
 T_GUNZIP=$(echo "$T_GUNZIP" | median)
 PLAIN_BYTES=$("$TMP/bin/gunzip_timer" "$TMP/files.list" 1 | awk '{ print $3 }')
 q -c "ANALYZE bench_profile"
+
+# What bounds 1a (info rows).  PostgreSQL's own cost of storing what we store: the stored
+# values' bytes (profile_send: the value as stored) COPYed into bytea, against the same
+# gunzip time; and the core's steps over the same files in one process (ingest_driver).
+say "1a floor: COPY of the stored values into bytea; the core's ingest stages ($REPS runs each)"
+psql -X -v ON_ERROR_STOP=1 -q -c "COPY (SELECT profile_send(profile) FROM bench_profile) TO STDOUT WITH (FORMAT binary)" \
+	>"$TMP/stored.copy"
+T_STORED_COPY=''
+for _ in $(seq "$REPS"); do
+	T_STORED_COPY+=" $(copy_seconds bench_stored "$TMP/stored.copy")"
+done
+T_STORED_COPY=$(echo "$T_STORED_COPY" | median)
+STORED_SEND_BYTES=$(qv -c "SELECT sum(octet_length(profile_send(profile))) FROM bench_profile")
+build/bench/ingest_driver --reps "$REPS" "$TMP/files.list" >"$TMP/ingest_stages.txt"
+ingest_stage() { awk -v s="$1" '$1 == "stage" && $2 == s { print $3 }' "$TMP/ingest_stages.txt"; }
+INGEST_LEVEL=$(awk '$1 == "files" { for (i = 1; i < NF; i++) if ($i == "level") print $(i + 1) }' "$TMP/ingest_stages.txt")
 
 SAMPLES=$(qv -c "SELECT round(avg(profile_total(profile, 'samples'))) FROM bench_profile")
 
@@ -252,10 +276,13 @@ pprof_merge_seconds() {	# go tool pprof -proto merging all files (in chunks when
 }
 # Timed on a warm connection (a pool's), as the dashboard rows are; a new connection's first
 # merge is reported beside it (3a'').
-T_SERIAL='' T_SERIAL_NEW='' T_PARALLEL='' T_PPROF=''
+# Detoasting the same rows on a warm connection: the floor row beside 3a.
+DETOAST_SQL="SELECT sum(length(profile_send(profile))) FROM bench_profile;"
+T_SERIAL='' T_SERIAL_NEW='' T_PARALLEL='' T_PPROF='' T_DETOAST=''
 for _ in $(seq "$REPS"); do
 	T_SERIAL_NEW+=" $(echo "$SERIAL_SET $MERGE_SQL" | sql_ms)"
 	T_SERIAL+=" $(echo "$SERIAL_SET $MERGE_SQL" | sql_ms_warm)"
+	T_DETOAST+=" $(echo "$SERIAL_SET $DETOAST_SQL" | sql_ms_warm)"
 	T_PARALLEL+=" $(echo "$PARALLEL_SET $MERGE_SQL" | sql_ms_warm)"
 	if [ "$PPROF_OK" = 1 ]; then
 		T_PPROF+=" $(pprof_merge_seconds)"
@@ -265,6 +292,11 @@ T_SERIAL=$(calc %.4f "$(echo "$T_SERIAL" | median) / 1000")
 T_SERIAL_NEW=$(calc %.4f "$(echo "$T_SERIAL_NEW" | median) / 1000")
 T_PARALLEL=$(calc %.4f "$(echo "$T_PARALLEL" | median) / 1000")
 T_PPROF=$(echo "${T_PPROF:-}" | median)
+T_DETOAST=$(echo "$T_DETOAST" | median)
+# The merge's stages over the same stored values in one process (merge_driver --stages).
+say "3a stages: zstd only, validating decode, merge of the stored values ($REPS runs each)"
+build/bench/merge_driver --stages --reps "$REPS" --values "$TMP/stored.copy" >"$TMP/merge_stages.txt"
+merge_stage() { awk -v s="$1" '$1 == "stage" && $2 == s { print $3 }' "$TMP/merge_stages.txt"; }
 WORKERS=$(echo "EXPLAIN (ANALYZE, COSTS OFF) $MERGE_SQL" | { echo "$PARALLEL_SET"; cat; } | qv |
 	awk '/Workers Launched:/ { print $NF; exit }')
 MERGED_NODES=$(qv -c "SELECT profile_info(profile_merge(profile))->>'nodes' FROM bench_profile")
@@ -570,6 +602,21 @@ row "1b. ingest: same, against bytea" \
 	"${T_PROFILE} s" \
 	"COPY of the same bytes into bytea: ${T_BYTEA} s = $(mbs "$GZ_BYTES" "$T_BYTEA") MB/s" \
 	"${r_bytea}x" "(info)" "-"
+# what bounds 1a: in units of 1a's gunzip time
+CORE_INGEST=$(ingest_stage encode)
+row "1a floor: binary COPY of the stored values' bytes ($(calc %.1f "$STORED_SEND_BYTES / 1048576") MB = $(ratio "$STORED_SEND_BYTES" "$GZ_BYTES")x the gz bytes; profile_send of 1a's rows) into a bytea column (storage external, as the profile type)" \
+	"${T_STORED_COPY} s" "zlib gunzip (1a): ${T_GUNZIP} s" "$(ratio "$T_STORED_COPY" "$T_GUNZIP")x" \
+	"(info: PostgreSQL's own cost of writing values of this size, which any extension pays)" "-"
+row "1a stages (ingest_driver: src/core only, the same files in one process): inflate (pe_gunzip, libdeflate)" \
+	"$(ingest_stage inflate) s" "zlib gunzip (1a): ${T_GUNZIP} s; in the driver's process: $(ingest_stage zlib) s" \
+	"$(ratio "$(ingest_stage inflate)" "$T_GUNZIP")x" "(info)" "-"
+row "1a stages: + read pprof and build the call tree (pe_pprof_decode: one call in the public API)" \
+	"$(ingest_stage read_tree) s" "zlib gunzip (1a): ${T_GUNZIP} s" "$(ratio "$(ingest_stage read_tree)" "$T_GUNZIP")x" "(info)" "-"
+row "1a stages: + encode at level 0 (the stored layout, no zstd)" \
+	"$(ingest_stage encode0) s" "zlib gunzip (1a): ${T_GUNZIP} s" "$(ratio "$(ingest_stage encode0)" "$T_GUNZIP")x" "(info)" "-"
+row "1a stages: + encode at level ${INGEST_LEVEL:-?} instead (zstd with the format's dictionary): the core's whole ingest" \
+	"${CORE_INGEST} s" "zlib gunzip (1a): ${T_GUNZIP} s" "$(ratio "$CORE_INGEST" "$T_GUNZIP")x" \
+	"(info: 1a minus this, the backend's COPY and storage: $(calc %.3f "$T_PROFILE - ${CORE_INGEST:-0}") s = $(ratio "$(calc %.4f "$T_PROFILE - ${CORE_INGEST:-0}")" "$T_GUNZIP")x gunzip)" "-"
 row "2. storage: sum(pg_column_size(profile))" \
 	"$STORED B" "gzipped pprof (level 6): $GZ_BYTES B" "${r_store}x" "<= 0.35" "$(met "$r_store" '<=' 0.35)"
 row "3a. merge $N profiles, serial (= per core)" \
@@ -582,6 +629,22 @@ row "3a'. merge throughput, one core" \
 row "3a''. the same serial merge as a new connection's first query" \
 	"${T_SERIAL_NEW} s = $(pps "$N" "$T_SERIAL_NEW") profiles/s" "on a connection that ran it before: ${T_SERIAL} s" \
 	"$(calc %.3f "$T_SERIAL_NEW / $T_SERIAL")x" "(info: page faults mapping shared_buffers and the state's memory)" "-"
+# what bounds 3a: per value, against the 100 us a value may take at 10,000 profiles/s
+US_3A=$(calc %.2f "$T_SERIAL * 1e6 / $N")
+us_row() {	# label, seconds for the N values, note
+	local us
+	us=$(calc %.2f "${2:-0} * 1e6 / $N")
+	row "$1" "${2} s = ${us} us/value ($(ratio "$us" "$US_3A")x of 3a's ${US_3A} us)" \
+		"the 10,000/s target's budget: 100 us/value" "$(calc %.3f "$us / 100")x of budget" "(info${3:+: $3})" "-"
+}
+us_row "3a floor: detoast only, sum(length(profile_send(profile))) of the same $N rows (warm connection)" \
+	"$(calc %.4f "$T_DETOAST / 1000")"
+us_row "3a stages (merge_driver --stages: src/core only, the stored values of 3a in one process): zstd decompression of each body only" \
+	"$(merge_stage zstd)"
+us_row "3a stages: validating decode of each value into a throwaway tree (pe_decode: zstd, every check, and a fresh tree with its own name table, which the merge does not build)" \
+	"$(merge_stage decode)"
+us_row "3a stages: the whole merge (pe_decode, then pe_decode_merge of each value into the state)" \
+	"$(merge_stage merge)" "3a minus this, the executor, detoasting and the aggregate: $(calc %.2f "$US_3A - $(merge_stage merge) * 1e6 / $N") us/value"
 row "3b. merge $N profiles, 2 parallel workers (workers launched: ${WORKERS:-0})" \
 	"${T_PARALLEL} s = $(pps "$N" "$T_PARALLEL") profiles/s" \
 	"go tool pprof: ${T_PPROF:-n/a} s" "${r_parallel}x" "<= 0.02 (50x faster)" "$(met "$r_parallel" '<=' 0.02)"
@@ -630,7 +693,7 @@ echo
 PGVER=$(qv -c "SHOW server_version")
 SETTINGS=$(qv -F ' ' -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
 	FROM pg_settings WHERE name IN ('shared_buffers', 'max_parallel_workers_per_gather', 'work_mem', 'fsync')")
-echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), PostgreSQL $PGVER; $([ "$EXTERNAL" = 1 ] && echo 'server from PG* environment' || echo 'throwaway cluster'): $SETTINGS (fsync off: no durability cost in the ingest numbers); command: $CMDLINE (N=$N, REPS=$REPS); total ${TOTAL_SECONDS} s"
+echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), PostgreSQL $PGVER; $([ "$EXTERNAL" = 1 ] && echo 'server from PG* environment' || echo 'throwaway cluster'): $SETTINGS (fsync off: no durability cost in the ingest numbers); command: $CMDLINE (N=$N, REPS=$REPS); total ${TOTAL_SECONDS} s; load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "pprof merge: $([ "$N" -le "$PPROF_CHUNK" ] && echo "one call with all $N files" || echo "chunks of $PPROF_CHUNK files, then one call merging the chunk results (total time)"), -symbolize=none; merged tree: $MERGED_NODES nodes"
 echo
 if [ -n "$CRASHES" ]; then
