@@ -55,6 +55,9 @@
 #                              chunks whose results are merged again (timed in total)
 #   PE_BENCH_PERF=1            also `perf record` the backend during ingest and merge and
 #                              print the hottest functions (needs perf and root)
+#   PE_BENCH_CALLGRIND=100     also count the instructions of the "1a stages" and "3a stages"
+#                              over the first 100 files under callgrind (repeatable on a
+#                              loaded machine; needs valgrind; 0: off, the default)
 #   PE_BENCH_NO_BUILD=1        skip `make && make install`
 #   KEEP=1                     keep the data folder and the throwaway cluster
 set -euo pipefail
@@ -78,6 +81,7 @@ ROLLUP_OTHER_STEP=${PE_BENCH_ROLLUP_OTHER_STEP:-600}
 INSERTS=${PE_BENCH_INSERTS:-2000}
 PPROF_CHUNK=${PE_BENCH_PPROF_CHUNK:-1000}
 PERF=${PE_BENCH_PERF:-0}
+CALLGRIND=${PE_BENCH_CALLGRIND:-0}
 BENCH_USER=profile_ext_bench
 CMDLINE="${PE_BENCH_CMDLINE:-bash test/bench/run.sh}"
 
@@ -300,6 +304,30 @@ merge_stage() { awk -v s="$1" '$1 == "stage" && $2 == s { print $3 }' "$TMP/merg
 WORKERS=$(echo "EXPLAIN (ANALYZE, COSTS OFF) $MERGE_SQL" | { echo "$PARALLEL_SET"; cat; } | qv |
 	awk '/Workers Launched:/ { print $NF; exit }')
 MERGED_NODES=$(qv -c "SELECT profile_info(profile_merge(profile))->>'nodes' FROM bench_profile")
+
+# The same stages in instructions (callgrind; optional): each stage is a function of its own
+# in the drivers, so its inclusive count is its cost.  Files are read before instrumenting.
+cg_stage() {	# callgrind output $1, stage function $2: inclusive instructions
+	callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+		awk -v f=":stage_$2" '!found && (index($0, f " [") || index($0, f ".")) { gsub(",", "", $1); print $1; found = 1 }'
+}
+if [ "$CALLGRIND" -gt 0 ]; then
+	say "callgrind: the stage drivers over the first $CALLGRIND files"
+	head -n "$CALLGRIND" "$TMP/files.list" >"$TMP/cg.list"
+	CG_FILES=$(wc -l <"$TMP/cg.list")
+	valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$TMP/cg.ingest" \
+		build/bench/ingest_driver --reps 1 "$TMP/cg.list" >/dev/null 2>"$TMP/cg.ingest.log"
+	valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$TMP/cg.merge" \
+		build/bench/merge_driver --stages --reps 1 "$TMP/cg.list" >/dev/null 2>"$TMP/cg.merge.log"
+	CG_ZLIB=$(cg_stage "$TMP/cg.ingest" zlib)
+	CG_INFLATE=$(cg_stage "$TMP/cg.ingest" inflate)
+	CG_READ=$(( CG_INFLATE + $(cg_stage "$TMP/cg.ingest" read_tree) ))
+	CG_ENC0=$(( CG_READ + $(cg_stage "$TMP/cg.ingest" encode0) ))
+	CG_ENC=$(( CG_READ + $(cg_stage "$TMP/cg.ingest" encode) ))
+	CG_ZSTD=$(cg_stage "$TMP/cg.merge" zstd)
+	CG_DECODE=$(cg_stage "$TMP/cg.merge" decode)
+	CG_MERGE=$(cg_stage "$TMP/cg.merge" merge)
+fi
 
 if [ "$PERF" = 1 ]; then
 	say "perf: ingest and serial merge backends"
@@ -617,6 +645,12 @@ row "1a stages: + encode at level 0 (the stored layout, no zstd)" \
 row "1a stages: + encode at level ${INGEST_LEVEL:-?} instead (zstd with the format's dictionary): the core's whole ingest" \
 	"${CORE_INGEST} s" "zlib gunzip (1a): ${T_GUNZIP} s" "$(ratio "$CORE_INGEST" "$T_GUNZIP")x" \
 	"(info: 1a minus this, the backend's COPY and storage: $(calc %.3f "$T_PROFILE - ${CORE_INGEST:-0}") s = $(ratio "$(calc %.4f "$T_PROFILE - ${CORE_INGEST:-0}")" "$T_GUNZIP")x gunzip)" "-"
+if [ "$CALLGRIND" -gt 0 ]; then
+	cg_ratio() { ratio "$1" "$CG_ZLIB"; }
+	row "1a stages in instructions (callgrind, the first $CG_FILES files; repeatable under load)" \
+		"inflate $(cg_ratio "$CG_INFLATE")x; + read and tree $(cg_ratio "$CG_READ")x; + encode level 0 $(cg_ratio "$CG_ENC0")x; + encode level ${INGEST_LEVEL:-?} instead $(cg_ratio "$CG_ENC")x" \
+		"zlib gunzip of the same files (in the driver): $CG_ZLIB instructions" "-" "(info)" "-"
+fi
 row "2. storage: sum(pg_column_size(profile))" \
 	"$STORED B" "gzipped pprof (level 6): $GZ_BYTES B" "${r_store}x" "<= 0.35" "$(met "$r_store" '<=' 0.35)"
 row "3a. merge $N profiles, serial (= per core)" \
@@ -645,6 +679,12 @@ us_row "3a stages: validating decode of each value into a throwaway tree (pe_dec
 	"$(merge_stage decode)"
 us_row "3a stages: the whole merge (pe_decode, then pe_decode_merge of each value into the state)" \
 	"$(merge_stage merge)" "3a minus this, the executor, detoasting and the aggregate: $(calc %.2f "$US_3A - $(merge_stage merge) * 1e6 / $N") us/value"
+if [ "$CALLGRIND" -gt 0 ]; then
+	cg_per_value() { awk -v i="$1" -v n="$CG_FILES" 'BEGIN { printf "%.0f", i / n }'; }
+	row "3a stages in instructions (callgrind, $CG_FILES values encoded at level 6 by the driver; repeatable under load)" \
+		"zstd only $(cg_per_value "$CG_ZSTD"); validating decode $(cg_per_value "$CG_DECODE"); whole merge $(cg_per_value "$CG_MERGE") (instructions per value)" \
+		"-" "-" "(info)" "-"
+fi
 row "3b. merge $N profiles, 2 parallel workers (workers launched: ${WORKERS:-0})" \
 	"${T_PARALLEL} s = $(pps "$N" "$T_PARALLEL") profiles/s" \
 	"go tool pprof: ${T_PPROF:-n/a} s" "${r_parallel}x" "<= 0.02 (50x faster)" "$(met "$r_parallel" '<=' 0.02)"
