@@ -872,6 +872,16 @@ typedef struct Decoder
 	uint32_t   *sample_locs;	/* scratch: one sample's location indexes */
 	size_t		sample_locs_cap;
 
+	/*
+	 * The stack walked last, root first: its location indexes and the node
+	 * reached after each.  Consecutive samples often share their root-most
+	 * locations; those are compared instead of looked up again.
+	 */
+	uint32_t   *walk_locs;
+	uint32_t   *walk_nodes;
+	size_t		walk_len;
+	PeTree	   *walk_tree;		/* the tree those nodes are in */
+
 	/* Split by string sample labels (pe_pprof_decode_split), else NULL. */
 	const PeSplitOptions *split_opt;
 	PeSplit    *split;
@@ -1189,9 +1199,12 @@ reserve_sample_locs(Decoder *d, size_t n)
 	while (cap < n)
 		cap *= 2;
 	d->sample_locs = arena_array(d->arena, cap, sizeof(uint32_t));
-	if (d->sample_locs == NULL)
+	d->walk_locs = arena_array(d->arena, cap, sizeof(uint32_t));
+	d->walk_nodes = arena_array(d->arena, cap, sizeof(uint32_t));
+	if (d->sample_locs == NULL || d->walk_locs == NULL || d->walk_nodes == NULL)
 		return false;
 	d->sample_locs_cap = cap;
+	d->walk_len = 0;			/* the last walk is not kept across a resize */
 	return true;
 }
 
@@ -1383,6 +1396,8 @@ add_sample(Decoder *d, size_t si)
 	uint64_t	depth = 0;
 	bool		all_zero = true;
 	uint32_t	node = 0;
+	size_t		nloc;
+	size_t		pos = 0;		/* root-first position in the stack */
 
 	if (s->n_value != d->prof->n_sample_type)
 	{
@@ -1445,9 +1460,18 @@ add_sample(Decoder *d, size_t si)
 			return false;
 	}
 
-	for (size_t k = s->n_location_id; k-- > 0;)
+	/* The root-most locations this stack shares with the last one walked. */
+	nloc = s->n_location_id;
+	if (tree != d->walk_tree)
+		d->walk_len = 0;
+	while (pos < d->walk_len && pos < nloc &&
+		   d->walk_locs[pos] == d->sample_locs[nloc - 1 - pos])
+		pos++;
+	if (pos > 0)
+		node = d->walk_nodes[pos - 1];
+	for (; pos < nloc; pos++)
 	{
-		uint32_t	li = d->sample_locs[k];
+		uint32_t	li = d->sample_locs[nloc - 1 - pos];
 		const uint32_t *f;
 		uint32_t	nf = d->loc_nframes[li];
 
@@ -1464,7 +1488,11 @@ add_sample(Decoder *d, size_t si)
 			if (node == PE_NO_NODE)
 				return false;
 		}
+		d->walk_locs[pos] = li;
+		d->walk_nodes[pos] = node;
 	}
+	d->walk_len = nloc;
+	d->walk_tree = tree;
 	return pe_tree_add_self(tree, node, s->value);
 }
 

@@ -195,12 +195,18 @@ pe_tree_presize(PeTree *t, uint64_t n)
 	return pe_tree_reserve(t, need) && child_index_reserve(t, need);
 }
 
-uint32_t
-pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
+/*
+ * A new node under parent, not yet in the child index; PE_NO_NODE on
+ * error.  Inlined into the child lookup, whose probe already found the
+ * index slot the node goes to.
+ */
+static inline uint32_t
+tree_new_node(PeTree *t, uint32_t parent, uint32_t name)
 {
 	PeCtx	   *ctx = t->ctx;
 	uint32_t	nv = t->meta.nvalues;
 	uint32_t	node = t->nnodes;
+	int64_t    *self;
 
 	if (node >= ctx->limits.max_nodes)
 	{
@@ -222,9 +228,28 @@ pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
 	t->name[node] = name;
 	if (t->last_child)
 		t->last_child[node].node = 0;
-	for (uint32_t v = 0; v < nv; v++)
-		t->self[(size_t) node * nv + v] = 0;
+	self = t->self + (size_t) node * nv;
+	/* most profiles have one or two sample types: no memset call */
+	if (nv <= 2)
+	{
+		if (nv >= 1)
+			self[0] = 0;
+		if (nv == 2)
+			self[1] = 0;
+	}
+	else
+		memset(self, 0, sizeof(int64_t) * nv);
 	t->nnodes++;
+	return node;
+}
+
+uint32_t
+pe_tree_append(PeTree *t, uint32_t parent, uint32_t name)
+{
+	uint32_t	node = tree_new_node(t, parent, name);
+
+	if (node == PE_NO_NODE)
+		return node;
 	if (t->slots && node > 0)
 	{
 		if ((uint64_t) t->nnodes * 2 > t->nslots)
@@ -265,10 +290,13 @@ pe_tree_child_lookup(PeTree *t, uint32_t parent, uint32_t name)
 		}
 		i = (i + 1) & mask;
 	}
-	/* Not found: append (which inserts into the index we just sized). */
-	found = pe_tree_append(t, parent, name);
+	/* Not found: a new node, in the empty slot the probe ended at (sized above). */
+	found = tree_new_node(t, parent, name);
 	if (found == PE_NO_NODE)
 		return found;
+	t->slots[i].parent = parent;
+	t->slots[i].name = name;
+	t->slots[i].node = found + 1;
 out:
 	t->last_child[parent].node = found;
 	t->last_child[parent].name = name;

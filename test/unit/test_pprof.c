@@ -342,6 +342,105 @@ test_inlined_lines(void)
 	expect_built(&b, "main;outer;inlined 7\nmain;outer;inlined;inlined;b;a 7");
 }
 
+/* A profile counting samples, with frames main, run, work, sleep, io (n of them) at locations 10, 20... */
+static void
+shared_stacks_frames(PbBuilder *b, int n)
+{
+	static const char *const names[] = {"main", "run", "work", "sleep", "io"};
+
+	reset_ctx();
+	pb_init_types(b, "samples/count");
+	for (int i = 0; i < n; i++)
+	{
+		uint64_t	fid = i + 1;
+
+		pb_func(b, fid, names[i]);
+		pb_loc(b, 10 * fid, 0, 0x10 * fid, 1, &fid);
+	}
+}
+
+/*
+ * Consecutive stacks that share root-most locations: the decoder compares
+ * them with the last stack walked instead of looking their nodes up again.
+ * Shorter, longer and diverging stacks, a skipped zero sample, inlined
+ * lines, a stack long enough to resize the scratch arrays, and split
+ * series (another tree: nothing shared across).
+ */
+static void
+test_shared_stacks(void)
+{
+	PbBuilder	b;
+	uint64_t	inl[] = {3, 2};
+	uint64_t	s1[] = {30, 20, 10};	/* main;run;work */
+	uint64_t	s2[] = {40, 20, 10};	/* main;run;sleep */
+	uint64_t	s3[] = {20, 10};	/* main;run */
+	uint64_t	s4[] = {50, 40, 20, 10};	/* main;run;sleep;io */
+	uint64_t	s5[] = {50, 10};	/* main;io */
+	uint64_t	s6[] = {60, 10};	/* main;run;work (inlined) */
+	uint64_t	s7[] = {40, 60, 10};	/* main;run;work;sleep */
+	uint64_t	s8[] = {10, 30};	/* work;main */
+	uint64_t	deep[100];
+	int64_t		one[] = {1};
+	int64_t		zero[] = {0};
+	char		want_deep[1024] = "";
+	char		want[2048];
+	size_t		len;
+	uint8_t    *pb;
+	PeSplitOptions opt = {NULL, 0, 0};
+	PeSplit		split;
+
+	shared_stacks_frames(&b, 5);
+	pb_loc(&b, 60, 0, 0x60, 2, inl);
+	for (int i = 0; i < 99; i++)
+		deep[i] = 20;
+	deep[99] = 10;
+	pb_sample(&b, 3, s1, 1, one);
+	pb_sample(&b, 3, s2, 1, one);
+	pb_sample(&b, 2, s3, 1, one);
+	pb_sample(&b, 4, s4, 1, one);
+	pb_sample(&b, 2, s5, 1, zero);
+	pb_sample(&b, 3, s2, 1, one);
+	pb_sample(&b, 2, s6, 1, one);
+	pb_sample(&b, 3, s7, 1, one);
+	pb_sample(&b, 2, s8, 1, one);
+	pb_sample(&b, 100, deep, 1, one);
+	pb_sample(&b, 3, s1, 1, one);
+	pb_sample(&b, 100, deep, 1, one);
+	strcat(want_deep, "main");
+	for (int i = 0; i < 99; i++)
+		strcat(want_deep, ";run");
+	snprintf(want, sizeof(want), "main;run 1\n%s 2\nmain;run;sleep 2\nmain;run;sleep;io 1\n"
+			 "main;run;work 3\nmain;run;work;sleep 1\nwork;main 1", want_deep);
+	expect_built(&b, want);
+
+	/* Split: stacks alternate between two series, whose nodes differ. */
+	shared_stacks_frames(&b, 4);
+	pb_label(pb_sample(&b, 3, s1, 1, one), pb_str(&b, "series"), pb_str(&b, "a"));
+	pb_label(pb_sample(&b, 2, s8, 1, one), pb_str(&b, "series"), pb_str(&b, "b"));
+	pb_label(pb_sample(&b, 3, s1, 1, one), pb_str(&b, "series"), pb_str(&b, "a"));
+	pb_label(pb_sample(&b, 3, s2, 1, one), pb_str(&b, "series"), pb_str(&b, "b"));
+	pb_label(pb_sample(&b, 3, s2, 1, one), pb_str(&b, "series"), pb_str(&b, "a"));
+	pb = pb_pack(&b, &len);
+	pb_free(&b);
+	clear_err();
+	CHECK_OK(&ctx, pe_pprof_decode_split(&ctx, pb, len, &opt, &split));
+	CHECK(split.nseries == 2);
+	if (split.nseries == 2)
+	{
+		char	   *a = folded(&split.series[0].tree);
+		char	   *c = folded(&split.series[1].tree);
+
+		CHECK(strcmp(split.series[0].values[0], "a") == 0);
+		CHECK(strcmp(a, "main;run;sleep 1\nmain;run;work 2") == 0);
+		CHECK(strcmp(c, "main;run;sleep 1\nwork;main 1") == 0);
+		free(a);
+		free(c);
+	}
+	pe_split_free(&ctx, &split);
+	CHECK(tracker.live == 0);
+	free(pb);
+}
+
 static void
 test_address_names(void)
 {
@@ -1543,6 +1642,7 @@ main(void)
 {
 	RUN(test_leaf_first);
 	RUN(test_inlined_lines);
+	RUN(test_shared_stacks);
 	RUN(test_address_names);
 	RUN(test_zero_ids);
 	RUN(test_dotnet_function_ids);
