@@ -20,7 +20,8 @@
  *
  * and prints, as medians over R passes (default 3), the cumulative time of
  * each stage (inflate; + read_tree; + encode0; + encode instead of encode0,
- * which is the core's whole ingest) and its ratio to zlib's time:
+ * which is the core's whole ingest) and its ratio to zlib's time, with malloc
+ * in a steady state (bench_malloc_steady):
  *
  *   stage NAME SECONDS RATIO description
  *
@@ -150,6 +151,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: ingest_driver [--reps R (1-%d)] [--level L] LIST\n", BENCH_MAX_REPS);
 		return 2;
 	}
+	bench_malloc_steady();
 	if (!bench_read_list(list, &files) || files.n == 0)
 		return 2;
 

@@ -23,7 +23,8 @@
  * COPY stream of one bytea or profile column, as `COPY (SELECT
  * profile_send(profile) FROM t) TO STDOUT (FORMAT binary)` writes it; or
  * LIST encoded as above), times three passes, each the median of R (default
- * 3), with one zstd decompression context reused as a backend reuses one:
+ * 3), with one zstd decompression context reused as a backend reuses one and
+ * malloc in a steady state (bench_malloc_steady):
  *
  *   zstd    decompressing each value's body only (libzstd, the format's
  *           dictionary; no validation)
@@ -241,6 +242,7 @@ stages_main(int argc, char **argv)
 		fprintf(stderr, "merge_driver: cannot set up zstd\n");
 		return 1;
 	}
+	bench_malloc_steady();
 	pe_ctx_init_malloc(&ctx);
 	if (copyfile)
 	{
