@@ -11,8 +11,9 @@
  *              again in this process; not part of ingest
  *   inflate    pe_gunzip: the core's inflate (libdeflate, bounded output)
  *   read_tree  pe_pprof_decode of the inflated bytes: reading pprof and
- *              building the call tree, one call in the public API (under
- *              callgrind, read_profile's inclusive count is the reading part)
+ *              building the call tree, one call in the public API (callgrind's
+ *              function list tells them apart only roughly: the wire reader's
+ *              functions against pe_tree_*)
  *   encode0    pe_encode at level 0: the stored layout without zstd
  *   encode     pe_encode at level L (default 6, the default of
  *              profile_ext.compression_level), with one zstd compression
@@ -121,6 +122,7 @@ main(int argc, char **argv)
 	int			reps = 3;
 	int			level = 6;
 	const char *list = NULL;
+	bool		usage = false;
 	BenchInputs files = {0};
 	PeCtx		ctx;
 	z_stream	zs;
@@ -144,9 +146,9 @@ main(int argc, char **argv)
 		else if (argv[i][0] != '-' && list == NULL)
 			list = argv[i];
 		else
-			list = NULL, argc = 0;
+			usage = true;
 	}
-	if (list == NULL || reps < 1 || reps > BENCH_MAX_REPS || level < 0)
+	if (usage || list == NULL || reps < 1 || reps > BENCH_MAX_REPS || level < 0)
 	{
 		fprintf(stderr, "usage: ingest_driver [--reps R (1-%d)] [--level L] LIST\n", BENCH_MAX_REPS);
 		return 2;
