@@ -560,29 +560,41 @@ put_header(uint8_t *p, int version, uint8_t flags, uint32_t body_len,
 }
 
 /*
- * Sum column v over nodes in walk order, as readers sum a decoded tree:
- * *overflow is set when a partial sum leaves 64 bits (the total is then
- * stored as 0 and reading it is an error, as for version 1 values).
+ * A column total, summed in walk order as readers sum a decoded tree: when
+ * a partial sum leaves 64 bits the total overflows (it is then stored as 0
+ * and reading it is an error, as for version 1 values).  The encoder's
+ * summary and the decoder's check of it both sum with this.
  */
+typedef struct ColumnSum
+{
+	int64_t		sum;
+	bool		overflow;
+} ColumnSum;
+
+static inline void
+column_sum_add(ColumnSum *c, int64_t x)
+{
+	c->overflow |= __builtin_add_overflow(c->sum, x, &c->sum);
+}
+
+static inline int64_t
+column_sum_total(const ColumnSum *c)
+{
+	return c->overflow ? 0 : c->sum;
+}
+
+/* The total of column v over nodes (NULL: 0 to n - 1) in that order. */
 static int64_t
 column_total(const PeTree *t, const uint32_t *nodes, uint32_t n, uint32_t v,
 			 bool *overflow)
 {
 	uint32_t	nv = t->meta.nvalues;
-	int64_t		sum = 0;
+	ColumnSum	c = {0, false};
 
-	*overflow = false;
-	for (uint32_t i = 0; i < n; i++)
-	{
-		uint32_t	node = nodes ? nodes[i] : i;
-
-		if (__builtin_add_overflow(sum, t->self[(size_t) node * nv + v], &sum))
-		{
-			*overflow = true;
-			return 0;
-		}
-	}
-	return sum;
+	for (uint32_t i = 0; i < n && !c.overflow; i++)
+		column_sum_add(&c, t->self[(size_t) (nodes ? nodes[i] : i) * nv + v]);
+	*overflow = c.overflow;
+	return column_sum_total(&c);
 }
 
 /*
@@ -1074,7 +1086,22 @@ get_names(Reader *r, const PeStrtab *own, int version, uint32_t *nstrings, uint3
 	return ok;
 }
 
-/* Up counts to depths: a node is at most one level below its predecessor. */
+/*
+ * The end of the run of up to PE_INTERRUPT_EVERY items that starts at
+ * start: the column loops check interrupts once per run instead of testing
+ * a counter for every node.
+ */
+static inline uint32_t
+run_end(uint32_t start, uint32_t n)
+{
+	return n - start > PE_INTERRUPT_EVERY ? start + PE_INTERRUPT_EVERY : n;
+}
+
+/*
+ * Up counts to depths: a node is at most one level below its predecessor.
+ * depth[k] is node k's (the root's 0), and depth[nnodes + 1] is 0, so that
+ * node k is a leaf exactly when depth[k + 1] <= depth[k].
+ */
 static bool
 get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 {
@@ -1083,24 +1110,30 @@ get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 	size_t		len = r->len;
 	size_t		pos = r->pos;
 
-	for (uint32_t i = 0; i < nnodes; i++)
+	for (uint32_t start = 0; start < nnodes; start = run_end(start, nnodes))
 	{
-		uint64_t	up;
+		uint32_t	end = run_end(start, nnodes);
 
-		if (!varint_at(data, len, &pos, &up, &r->status))
+		pe_check_interrupts(r->ctx);
+		for (uint32_t i = start; i < end; i++)
 		{
-			r->pos = pos;
-			return varint_fail(r, "the up count of node", i + 1);
+			uint64_t	up;
+
+			if (!varint_at(data, len, &pos, &up, &r->status))
+			{
+				r->pos = pos;
+				return varint_fail(r, "the up count of node", i + 1);
+			}
+			if (up > prev)
+				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u climbs %llu levels from depth %u\n"
+						"A node's up count is at most the previous node's depth, so that every node but the root has a parent.",
+						i + 1, (unsigned long long) up, prev);
+			prev = prev + 1 - (uint32_t) up;
+			depth[i + 1] = prev;
 		}
-		if (up > prev)
-			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u climbs %llu levels from depth %u\n"
-					"A node's up count is at most the previous node's depth, so that every node but the root has a parent.",
-					i + 1, (unsigned long long) up, prev);
-		depth[i] = prev + 1 - (uint32_t) up;
-		prev = depth[i];
-		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
-			pe_check_interrupts(r->ctx);
 	}
+	depth[0] = 0;
+	depth[nnodes + 1] = 0;
 	r->pos = pos;
 	return true;
 }
@@ -1120,19 +1153,30 @@ typedef struct NodeArrays
 } NodeArrays;
 
 /*
+ * The way down to the node being read, one entry per depth: the rank of
+ * the last node read at that depth (NO_NAME: none since its parent), that
+ * node and its path hash.  Entry 0 is the root.
+ */
+typedef struct PathEntry
+{
+	uint32_t	rank;
+	uint32_t	node;
+	uint64_t	hash;
+} PathEntry;
+
+/*
  * The name column: build the nodes.  A later sibling's code is the gap to
  * the previous sibling's rank (so siblings strictly increase), a first
- * child's is its rank minus its parent's, zigzagged.  path[d] is the rank
- * of the node at depth d on the way down, last[d] the previous child's
- * rank at depth d; used marks ranks seen, all of which must be.
+ * child's is its rank minus its parent's, zigzagged.  A node's parent is
+ * the last node read one level up, whose rank is the parent's rank; used
+ * marks ranks seen, all of which must be.
  */
 static bool
 get_nodes(Reader *r, NodeArrays *a, uint32_t nnodes, const uint32_t *depth,
-		  uint32_t nstrings, const uint32_t *map, uint32_t *path, uint32_t *last)
+		  uint32_t nstrings, const uint32_t *map, PathEntry *way)
 {
 	PeCtx	   *ctx = r->ctx;
 	uint8_t    *used = pe_alloc0(ctx, nstrings ? nstrings : 1);
-	uint32_t   *node_at = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
 	bool		ok = false;
 	const uint8_t *data = r->data;
 	size_t		len = r->len;
@@ -1141,46 +1185,52 @@ get_nodes(Reader *r, NodeArrays *a, uint32_t nnodes, const uint32_t *depth,
 	uint32_t   *name = a->name;
 	uint64_t   *hash = a->hash;
 
-	if (used == NULL || node_at == NULL)
+	if (used == NULL)
 		goto done;
-	path[0] = 0;
-	node_at[0] = 0;
-	last[1] = NO_NAME;
-	for (uint32_t i = 0; i < nnodes; i++)
+	way[0].rank = 0;
+	way[0].node = 0;
+	way[0].hash = PE_ROOT_PATH_HASH;
+	way[1].rank = NO_NAME;
+	for (uint32_t start = 0; start < nnodes; start = run_end(start, nnodes))
 	{
-		uint32_t	node = i + 1;
-		uint32_t	d = depth[i];
-		uint64_t	code;
-		int64_t		rank;
+		uint32_t	end = run_end(start, nnodes);
 
-		if (!varint_at(data, len, &pos, &code, &r->status))
+		pe_check_interrupts(ctx);
+		for (uint32_t i = start; i < end; i++)
 		{
-			r->pos = pos;
-			varint_fail(r, "the name of node", node);
-			goto done;
+			uint32_t	node = i + 1;
+			uint32_t	d = depth[node];
+			PathEntry  *up = &way[d - 1];
+			PathEntry  *at = &way[d];
+			uint64_t	code;
+			int64_t		rank;
+
+			if (!varint_at(data, len, &pos, &code, &r->status))
+			{
+				r->pos = pos;
+				varint_fail(r, "the name of node", node);
+				goto done;
+			}
+			if (at->rank != NO_NAME)
+				rank = code > (uint64_t) nstrings ? (int64_t) nstrings : (int64_t) at->rank + 1 + (int64_t) code;
+			else if (__builtin_add_overflow((int64_t) up->rank, zigzag_decode(code), &rank))
+				rank = -1;		/* a huge code: out of range, reported below */
+			if ((uint64_t) rank >= (uint64_t) nstrings)
+			{
+				pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u has a name out of range\n"
+						"The value has %u names.", node, nstrings);
+				goto done;
+			}
+			used[rank] = 1;
+			/* parse_tree reserved room for every node and checked max_nodes */
+			parent[node] = up->node;
+			name[node] = map[rank];
+			at->rank = (uint32_t) rank;
+			at->node = node;
+			if (hash)
+				hash[node] = at->hash = pe_path_hash(up->hash, name[node]);
+			way[d + 1].rank = NO_NAME;
 		}
-		if (last[d] != NO_NAME)
-			rank = code > (uint64_t) nstrings ? (int64_t) nstrings : (int64_t) last[d] + 1 + (int64_t) code;
-		else if (__builtin_add_overflow((int64_t) path[d - 1], zigzag_decode(code), &rank))
-			rank = -1;			/* a huge code: out of range, reported below */
-		if (rank < 0 || rank >= (int64_t) nstrings)
-		{
-			pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u has a name out of range\n"
-					"The value has %u names.", node, nstrings);
-			goto done;
-		}
-		used[rank] = 1;
-		last[d] = (uint32_t) rank;
-		last[d + 1] = NO_NAME;
-		path[d] = (uint32_t) rank;
-		/* parse_tree reserved room for every node and checked max_nodes */
-		parent[node] = node_at[d - 1];
-		name[node] = map[rank];
-		if (hash)
-			hash[node] = pe_path_hash(hash[parent[node]], name[node]);
-		node_at[d] = node;
-		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
-			pe_check_interrupts(ctx);
 	}
 	r->pos = pos;
 	for (uint32_t k = 0; k < nstrings; k++)
@@ -1193,7 +1243,6 @@ get_nodes(Reader *r, NodeArrays *a, uint32_t nnodes, const uint32_t *depth,
 	ok = true;
 done:
 	pe_free(ctx, used);
-	pe_free(ctx, node_at);
 	return ok;
 }
 
@@ -1207,39 +1256,28 @@ typedef struct TreeCounts
 } TreeCounts;
 
 /*
- * The self columns, root first; then refuse all-zero subtrees.  Version 2
- * columns start with their scale, the gcd of the column's values: at
- * least 1, 1 when all are 0, and the stored quotients have gcd 1 (so that
- * each column has one encoding).  Column totals are summed on the way.
+ * One self column from r->pos on, into self[0], self[nv], ...: the values
+ * times scale, with their gcd (from *g; 1 stops taking it) and total.
+ * last: the last column, where a leaf whose values are all zero is noted
+ * in *zero_leaf (see get_selves).  Inlined twice, so that the column loop
+ * carries no test for the last column's work.
  */
-static bool
-get_selves(Reader *r, NodeArrays *a, uint8_t *nonzero, int version, TreeCounts *counts)
+static inline __attribute__((always_inline)) bool
+get_column(Reader *r, int64_t *self, uint32_t nv, uint32_t n, uint64_t scale, uint64_t *g,
+		   ColumnSum *total, bool last, const uint32_t *depth, uint32_t *zero_leaf)
 {
-	uint32_t	nv = a->nvalues;
-	uint32_t	n = a->n;
+	const uint8_t *data = r->data;
+	size_t		len = r->len;
+	size_t		pos = r->pos;
+	uint64_t	gcd = *g;
+	ColumnSum	sum = *total;
 
-	for (uint32_t v = 0; v < nv; v++)
+	for (uint32_t start = 0; start < n; start = run_end(start, n))
 	{
-		uint64_t	scale = 1;
-		uint64_t	g = 0;
-		int64_t		sum = 0;
-		bool		overflow = false;
-		int64_t    *self = a->self + v;
-		const uint8_t *data = r->data;
-		size_t		len = r->len;
-		size_t		pos;
+		uint32_t	end = run_end(start, n);
 
-		if (version >= 2)
-		{
-			if (!get_varint(r, &scale))
-				return varint_fail(r, "the scale of value column", v);
-			/* 2^63: a column of 0 and INT64_MIN only, stored as 0 and -1 */
-			if (scale == 0 || scale > (uint64_t) INT64_MAX + 1)
-				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: value column %u has scale %llu\n"
-						"A column's scale is between 1 and 2^63.", v, (unsigned long long) scale);
-		}
-		pos = r->pos;
-		for (uint32_t node = 0; node < n; node++, self += nv)
+		pe_check_interrupts(r->ctx);
+		for (uint32_t node = start; node < end; node++, self += nv)
 		{
 			uint64_t	u;
 			int64_t		x;
@@ -1250,8 +1288,8 @@ get_selves(Reader *r, NodeArrays *a, uint8_t *nonzero, int version, TreeCounts *
 				return varint_fail(r, "a value of node", node);
 			}
 			x = zigzag_decode(u);
-			if (version >= 2 && g != 1)
-				g = gcd_u64(g, magnitude(x));
+			if (gcd != 1)
+				gcd = gcd_u64(gcd, magnitude(x));
 			if (scale > 1)
 			{
 				__int128	product = (__int128) x * (__int128) scale;
@@ -1265,36 +1303,81 @@ get_selves(Reader *r, NodeArrays *a, uint8_t *nonzero, int version, TreeCounts *
 					x = (int64_t) product;
 			}
 			*self = x;
-			overflow |= __builtin_add_overflow(sum, x, &sum);
-			if ((node & (PE_INTERRUPT_EVERY - 1)) == 0)
-				pe_check_interrupts(r->ctx);
+			column_sum_add(&sum, x);
+			/* (the root is never noted: 0 means none) */
+			if (last && ((x == 0) & (depth[node + 1] <= depth[node])))
+			{
+				bool		zero = true;
+
+				for (uint32_t w = 1; zero && w < nv; w++)
+					zero = self[-(ptrdiff_t) w] == 0;
+				if (zero)
+					*zero_leaf = node;
+			}
 		}
-		r->pos = pos;
+	}
+	r->pos = pos;
+	*g = gcd;
+	*total = sum;
+	return true;
+}
+
+/*
+ * The self columns, root first; then refuse all-zero subtrees.  Version 2
+ * columns start with their scale, the gcd of the column's values: at
+ * least 1, 1 when all are 0, and the stored quotients have gcd 1 (so that
+ * each column has one encoding).  Column totals are summed on the way.
+ *
+ * A subtree is all zero exactly when one of its leaves is (its last node
+ * in pre-order is a leaf), and the last node with an all-zero subtree is
+ * a leaf: so the last column's pass notes the last all-zero leaf, which is
+ * the node a backward walk over subtrees would name first (depths as
+ * get_depths leaves them tell leaves).
+ */
+static bool
+get_selves(Reader *r, NodeArrays *a, const uint32_t *depth, int version, TreeCounts *counts)
+{
+	uint32_t	nv = a->nvalues;
+	uint32_t	n = a->n;
+	uint32_t	zero_leaf = 0;	/* the last leaf with only zero values; 0: none */
+
+	for (uint32_t v = 0; v < nv; v++)
+	{
+		uint64_t	scale = 1;
+		uint64_t	g = version >= 2 ? 0 : 1;	/* version 1 has no scale: no gcd to take */
+		ColumnSum	total = {0, false};
+		bool		ok;
+
+		if (version >= 2)
+		{
+			if (!get_varint(r, &scale))
+				return varint_fail(r, "the scale of value column", v);
+			/* 2^63: a column of 0 and INT64_MIN only, stored as 0 and -1 */
+			if (scale == 0 || scale > (uint64_t) INT64_MAX + 1)
+				return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: value column %u has scale %llu\n"
+						"A column's scale is between 1 and 2^63.", v, (unsigned long long) scale);
+		}
+		if (v == nv - 1)
+			ok = get_column(r, a->self + v, nv, n, scale, &g, &total, true, depth, &zero_leaf);
+		else
+			ok = get_column(r, a->self + v, nv, n, scale, &g, &total, false, depth, &zero_leaf);
+		if (!ok)
+			return false;
 		/* The stored values share no factor; all 0 only with scale 1. */
 		if (version >= 2 && g != 1 && !(g == 0 && scale == 1))
 			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: the values of column %u share the factor %llu\n"
 					"A column's scale is the greatest common divisor of its values (1 when all are 0), so the stored values share no factor.",
 					v, (unsigned long long) (g ? g : scale));
-		/* as column_total: an overflowing total counts as 0 */
-		counts->totals[v] = overflow ? 0 : sum;
-		if (overflow)
+		counts->totals[v] = column_sum_total(&total);
+		if (total.overflow)
 			counts->overflow |= (uint64_t) 1 << v;
 	}
 	if (r->pos != r->len)
 		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: %zu bytes after the last column",
 					   r->len - r->pos);
-
-	/* Children have higher numbers than parents: one backward pass. */
-	memset(nonzero, 0, n);
-	for (uint32_t node = n; node-- > 1;)
-	{
-		for (uint32_t v = 0; !nonzero[node] && v < nv; v++)
-			nonzero[node] = a->self[(size_t) node * nv + v] != 0;
-		if (!nonzero[node])
-			return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u and all its descendants have only zero values\n"
-					"All-zero subtrees are left out of a stored profile.", node);
-		nonzero[a->parent[node]] = 1;
-	}
+	if (zero_leaf != 0)
+		return pe_fail(r->ctx, PE_ERR_CORRUPT, "corrupt profile value: node %u and all its descendants have only zero values\n"
+				"All-zero subtrees are left out of a stored profile.", zero_leaf);
 	return true;
 }
 
@@ -1312,9 +1395,7 @@ parse_tree(Reader *r, PeTree *t, NodeArrays *a, int version, TreeCounts *counts)
 	uint32_t	nnodes;
 	uint32_t   *map = NULL;
 	uint32_t   *depth = NULL;
-	uint32_t   *path = NULL;
-	uint32_t   *last = NULL;
-	uint8_t    *nonzero = NULL;
+	PathEntry  *way = NULL;
 	const PeStrtab *own = NULL;
 	bool		ok = false;
 
@@ -1341,11 +1422,9 @@ parse_tree(Reader *r, PeTree *t, NodeArrays *a, int version, TreeCounts *counts)
 				nnodes, r->len - r->pos);
 		goto done;
 	}
-	depth = pe_alloc(ctx, sizeof(uint32_t) * (nnodes ? nnodes : 1));
-	path = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 1));
-	last = pe_alloc(ctx, sizeof(uint32_t) * (nnodes + 2));
-	nonzero = pe_alloc(ctx, nnodes + 1);
-	if (!depth || !path || !last || !nonzero)
+	depth = pe_alloc(ctx, sizeof(uint32_t) * ((size_t) nnodes + 2));
+	way = pe_alloc(ctx, sizeof(PathEntry) * ((size_t) nnodes + 2));
+	if (!depth || !way)
 		goto done;
 	if (t != NULL)
 	{
@@ -1370,8 +1449,8 @@ parse_tree(Reader *r, PeTree *t, NodeArrays *a, int version, TreeCounts *counts)
 	}
 	a->n = nnodes + 1;
 	ok = get_depths(r, nnodes, depth) &&
-		get_nodes(r, a, nnodes, depth, nstrings, map, path, last) &&
-		get_selves(r, a, nonzero, version, counts);
+		get_nodes(r, a, nnodes, depth, nstrings, map, way) &&
+		get_selves(r, a, depth, version, counts);
 	if (t != NULL)
 		t->nnodes = a->n;
 	counts->nnodes = nnodes;
@@ -1380,9 +1459,7 @@ parse_tree(Reader *r, PeTree *t, NodeArrays *a, int version, TreeCounts *counts)
 done:
 	pe_free(ctx, map);
 	pe_free(ctx, depth);
-	pe_free(ctx, path);
-	pe_free(ctx, last);
-	pe_free(ctx, nonzero);
+	pe_free(ctx, way);
 	return ok;
 }
 

@@ -562,12 +562,76 @@ path_index_reserve(PeTree *t, uint32_t need)
 }
 
 /*
- * Slots and values this many nodes ahead are prefetched.  A node's slot
- * follows from its path hash alone, so probes do not wait for each other
- * as child lookups (parent's node, then its child) do: the walk is bound
- * by how many cache misses are in flight, not by one miss after another.
+ * Slots this many nodes ahead are prefetched, and a node's values are
+ * added this many nodes after its slot was found (and its values
+ * prefetched).  A node's slot follows from its path hash alone, so probes
+ * do not wait for each other as child lookups (parent's node, then its
+ * child) do: the walk is bound by how many cache misses are in flight, not
+ * by one miss after another.
  */
 #define PATH_PREFETCH	16
+
+/*
+ * A node new to dst, reached from p by name nm: as pe_tree_append, placed
+ * in the free slot j of the path index that the probe ended on (found
+ * again if the index regrows).  PE_NO_NODE on error.
+ */
+static uint32_t
+merge_paths_new_node(PeTree *dst, uint32_t p, uint32_t nm, uint64_t hash, uint32_t j)
+{
+	PeCtx	   *ctx = dst->ctx;
+	uint32_t	nv = dst->meta.nvalues;
+	uint32_t	node = dst->nnodes;
+	PePathSlot *slots = dst->path_slots;
+	PePathSlot	entry = {p, nm, node, (uint32_t) (hash >> 32)};
+
+	if (node >= ctx->limits.max_nodes)
+	{
+		pe_fail(ctx, PE_ERR_LIMIT_NODES, "call tree exceeds the limit of %u nodes",
+				ctx->limits.max_nodes);
+		return PE_NO_NODE;
+	}
+	if ((node + 1 > dst->cap && !tree_grow(dst, node + 1)) ||
+		!path_index_reserve(dst, node + 1))
+		return PE_NO_NODE;
+	if (dst->path_slots != slots)
+	{
+		/* regrown: find the new node's place again */
+		uint32_t	mask = dst->npath_slots - 1;
+
+		slots = dst->path_slots;
+		j = path_slot(entry.hash, dst->npath_slots);
+		while (slots[j].node != 0)
+			j = (j + 1) & mask;
+	}
+	slots[j] = entry;
+	dst->parent[node] = p;
+	dst->name[node] = nm;
+	for (uint32_t v = 0; v < nv; v++)
+		dst->self[(size_t) node * nv + v] = 0;
+	dst->nnodes++;
+	return node;
+}
+
+/* dst's values of node += values (checked). */
+static inline bool
+merge_paths_add(PeTree *dst, uint32_t node, const int64_t *values, uint32_t nv)
+{
+	int64_t    *dv = dst->self + (size_t) node * nv;
+	bool		overflow = false;
+
+	/* Two values (CPU profiles: samples and time) without a loop's overhead. */
+	if (nv == 2)
+		overflow = __builtin_add_overflow(dv[0], values[0], &dv[0]) |
+			__builtin_add_overflow(dv[1], values[1], &dv[1]);
+	else
+		for (uint32_t v = 0; v < nv; v++)
+			overflow |= __builtin_add_overflow(dv[v], values[v], &dv[v]);
+	if (overflow)
+		return pe_fail(dst->ctx, PE_ERR_OVERFLOW, "profile value out of range\n"
+					   "Adding the values overflows a 64-bit integer.");
+	return true;
+}
 
 bool
 pe_tree_merge_paths(PeTree *dst, uint32_t n, const uint32_t *parent,
@@ -576,7 +640,6 @@ pe_tree_merge_paths(PeTree *dst, uint32_t n, const uint32_t *parent,
 {
 	PeCtx	   *ctx = dst->ctx;
 	uint32_t	nv = dst->meta.nvalues;
-	uint32_t	max_nodes = ctx->limits.max_nodes;
 	PePathSlot *slots;
 	uint32_t	mask;
 	int			shift;			/* a hash's first slot: hash >> shift */
@@ -593,77 +656,51 @@ pe_tree_merge_paths(PeTree *dst, uint32_t n, const uint32_t *parent,
 	slots = dst->path_slots;
 	mask = dst->npath_slots - 1;
 	shift = 64 - __builtin_ctz(dst->npath_slots);
-	for (uint32_t i = 0; i < n; i++)
+	if (n > 0)
+		map[0] = 0;
+	for (uint32_t start = 0; start < n; start += PE_INTERRUPT_EVERY)
 	{
-		uint32_t	node = 0;
+		uint32_t	end = n - start > PE_INTERRUPT_EVERY ? start + PE_INTERRUPT_EVERY : n;
 
-		if (i + PATH_PREFETCH < n)
-			__builtin_prefetch(&slots[hash[i + PATH_PREFETCH] >> shift]);
-		if (i > 0)
+		pe_check_interrupts(ctx);
+		for (uint32_t i = start; i < end; i++)
 		{
-			uint32_t	p = map[parent[i]];
-			uint32_t	nm = name[i];
-			uint32_t	j = (uint32_t) (hash[i] >> shift);
+			uint32_t	node = 0;
 
-			while (slots[j].node != 0 &&
-				   (slots[j].parent != p || slots[j].name != nm))
-				j = (j + 1) & mask;
-			node = slots[j].node;
-			if (node == 0)
+			if (i + PATH_PREFETCH < n)
+				__builtin_prefetch(&slots[hash[i + PATH_PREFETCH] >> shift]);
+			if (i > 0)
 			{
-				/* A new node: as pe_tree_append, with the slot found as its place. */
-				PePathSlot	entry = {p, nm, dst->nnodes, (uint32_t) (hash[i] >> 32)};
+				uint32_t	p = map[parent[i]];
+				uint32_t	nm = name[i];
+				uint32_t	j = (uint32_t) (hash[i] >> shift);
 
-				node = dst->nnodes;
-				if (node >= max_nodes)
+				while (slots[j].node != 0 &&
+					   (slots[j].parent != p || slots[j].name != nm))
+					j = (j + 1) & mask;
+				node = slots[j].node;
+				if (node == 0)
 				{
-					pe_fail(ctx, PE_ERR_LIMIT_NODES, "call tree exceeds the limit of %u nodes",
-							max_nodes);
-					return false;
-				}
-				if ((node + 1 > dst->cap && !tree_grow(dst, node + 1)) ||
-					!path_index_reserve(dst, node + 1))
-					return false;
-				if (dst->path_slots != slots)
-				{
-					/* regrown: find the new node's place again */
+					node = merge_paths_new_node(dst, p, nm, hash[i], j);
+					if (node == PE_NO_NODE)
+						return false;
 					slots = dst->path_slots;
 					mask = dst->npath_slots - 1;
 					shift = 64 - __builtin_ctz(dst->npath_slots);
-					j = (uint32_t) (hash[i] >> shift);
-					while (slots[j].node != 0)
-						j = (j + 1) & mask;
 				}
-				slots[j] = entry;
-				dst->parent[node] = p;
-				dst->name[node] = nm;
-				for (uint32_t v = 0; v < nv; v++)
-					dst->self[(size_t) node * nv + v] = 0;
-				dst->nnodes++;
+				map[i] = node;
 			}
-		}
-		map[i] = node;
-		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
-			pe_check_interrupts(ctx);
-	}
-
-	/*
-	 * The values, in a second pass: every node's place is known, so the
-	 * values ahead can be prefetched exactly.
-	 */
-	for (uint32_t i = 0; i < n; i++)
-	{
-		const int64_t *sv = self + (size_t) i * nv;
-		int64_t    *dv = dst->self + (size_t) map[i] * nv;
-
-		if (i + PATH_PREFETCH < n)
-			__builtin_prefetch(&dst->self[(size_t) map[i + PATH_PREFETCH] * nv], 1);
-		for (uint32_t v = 0; v < nv; v++)
-			if (sv[v] != 0 && !pe_add64(ctx, &dv[v], sv[v]))
+			/* The values, once the prefetch of their place had time to land. */
+			__builtin_prefetch(&dst->self[(size_t) node * nv], 1);
+			if (i >= PATH_PREFETCH &&
+				!merge_paths_add(dst, map[i - PATH_PREFETCH],
+								 self + (size_t) (i - PATH_PREFETCH) * nv, nv))
 				return false;
-		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
-			pe_check_interrupts(ctx);
+		}
 	}
+	for (uint32_t i = n > PATH_PREFETCH ? n - PATH_PREFETCH : 0; i < n; i++)
+		if (!merge_paths_add(dst, map[i], self + (size_t) i * nv, nv))
+			return false;
 	return true;
 }
 

@@ -1128,6 +1128,36 @@ test_bad_trees(void)
 		v_tree(&v, 2, (const char *const[]) {"a", "b"}, 2, zero_leaf);
 		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 and all its descendants have only zero values");
 	}
+	/*
+	 * Several all-zero subtrees: the error names the last node whose
+	 * subtree is all zero (a leaf), as a walk up from the last node finds it.
+	 */
+	{
+		/* a(0) with b(0) and c(0), then d(5): a, b and c are all zero */
+		const int	two_leaves[] = {0, 0, 0, 0, 1, 0, 1, 2, 0, 2, 3, 5};
+		/* a(0) with b(0) and c(5): only b */
+		const int	first_leaf[] = {0, 0, 0, 0, 1, 0, 1, 2, 5};
+		/* a(0)/b(0)/c(0), then d(1) under a: a/b/c */
+		const int	chain[] = {0, 0, 0, 0, 1, 0, 0, 2, 0, 2, 3, 1};
+		/* a(0)/b(4): the internal zero node is fine */
+		const int	fine[] = {0, 0, 0, 0, 1, 4};
+
+		v_begin(&v);
+		v_tree(&v, 4, (const char *const[]) {"a", "b", "c", "d"}, 4, two_leaves);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 3 and all its descendants have only zero values");
+		v_begin(&v);
+		v_tree(&v, 3, (const char *const[]) {"a", "b", "c"}, 3, first_leaf);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 2 and all its descendants have only zero values");
+		v_begin(&v);
+		v_tree(&v, 4, (const char *const[]) {"a", "b", "c", "d"}, 4, chain);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 3 and all its descendants have only zero values");
+		v_begin(&v);
+		v_tree(&v, 2, (const char *const[]) {"a", "b"}, 2, fine);
+		fresh_ctx();
+		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
+		if (ctx.err.code == PE_OK)
+			pe_tree_free(&t);
+	}
 	/* Trailing bytes; too many nodes declared; the node limit. */
 	{
 		const int	one[] = {0, 0, 1};
@@ -1233,6 +1263,27 @@ same_encoding(const PeTree *t, const uint8_t *want, size_t want_len)
  * a plain merge into the state, and when the state's path index regrows),
  * and refuses what decode refuses, leaving the state's tree as it was.
  */
+/*
+ * a (stored as xa) plus b (a tree, stored as xb) two ways: m1 by decoding
+ * and pe_tree_merge, m2 by decoding and pe_decode_merge; the same result.
+ */
+static void
+merge_both_ways(const uint8_t *xa, size_t la, const PeTree *b, const uint8_t *xb, size_t lb,
+				PeTree *m1, PeTree *m2)
+{
+	uint8_t    *x1;
+	size_t		l1;
+
+	CHECK_OK(&ctx, pe_decode(&ctx, xa, la, m1));
+	CHECK_OK(&ctx, pe_tree_merge(m1, b, false));
+	CHECK_OK(&ctx, pe_meta_merge(&ctx, &m1->meta, &b->meta));
+	x1 = encode(m1, 0, &l1);
+	CHECK_OK(&ctx, pe_decode(&ctx, xa, la, m2));
+	CHECK_OK(&ctx, pe_decode_merge(&ctx, xb, lb, m2));
+	CHECK(same_encoding(m2, x1, l1));
+	free(x1);
+}
+
 static void
 test_decode_merge(void)
 {
@@ -1260,15 +1311,7 @@ test_decode_merge(void)
 	xb = encode(&b, 3, &lb);
 	xb1 = encode_v1(&b, 3, &lb1);
 	xc = encode(&c, 3, &lc);
-	/* m1: the sums by decode and pe_tree_merge; m2: the same by pe_decode_merge */
-	CHECK_OK(&ctx, pe_decode(&ctx, xa, la, &m1));
-	CHECK_OK(&ctx, pe_tree_merge(&m1, &b, false));
-	CHECK_OK(&ctx, pe_meta_merge(&ctx, &m1.meta, &b.meta));
-	x1 = encode(&m1, 0, &l1);
-	CHECK_OK(&ctx, pe_decode(&ctx, xa, la, &m2));
-	CHECK_OK(&ctx, pe_decode_merge(&ctx, xb, lb, &m2));
-	CHECK(same_encoding(&m2, x1, l1));
-	free(x1);
+	merge_both_ways(xa, la, &b, xb, lb, &m1, &m2);
 	/* c adds thousands of nodes: the path index regrows during the merge */
 	CHECK_OK(&ctx, pe_tree_merge(&m1, &c, false));
 	CHECK_OK(&ctx, pe_meta_merge(&ctx, &m1.meta, &c.meta));
@@ -1302,6 +1345,49 @@ test_decode_merge(void)
 	pe_tree_free(&c);
 	pe_tree_free(&m1);
 	pe_tree_free(&m2);
+}
+
+/*
+ * Leaves with a zero in some columns but not all are kept; the merge adds
+ * every column (two columns unrolled, others in a loop) and refuses an
+ * overflow in any of them.
+ */
+static void
+test_decode_merge_columns(void)
+{
+	static const char *const types[] = {"a:count", "b:count", "c:count"};
+
+	for (uint32_t nv = 1; nv <= 3; nv++)
+	{
+		PeTree		t,
+					m1,
+					m2;
+		uint8_t    *x;
+		size_t		l;
+		int64_t		leaf1[] = {0, 7, 0};
+		int64_t		leaf2[] = {3, 0, 9};
+		int64_t		inner[] = {0, 0, 2};
+		int64_t		big[] = {INT64_MAX, INT64_MAX, INT64_MAX};
+
+		fresh_ctx();
+		tree_new(&t, nv, types);
+		add_stack(&t, "main;work;leaf1", nv == 1 ? leaf2 : leaf1);
+		add_stack(&t, "main;work;leaf2", leaf2);
+		add_stack(&t, "main;work", inner);
+		x = encode(&t, 3, &l);
+		merge_both_ways(x, l, &t, x, l, &m1, &m2);
+		free(x);
+		/* every column overflows the second time: refused */
+		add_stack(&t, "main;work;leaf3", big);
+		x = encode(&t, 3, &l);
+		CHECK_OK(&ctx, pe_decode_merge(&ctx, x, l, &m2));
+		CHECK(!pe_decode_merge(&ctx, x, l, &m2));
+		CHECK(ctx.err.code == PE_ERR_OVERFLOW);
+		free(x);
+		pe_tree_free(&t);
+		pe_tree_free(&m1);
+		pe_tree_free(&m2);
+	}
 }
 
 /* Rewrite the summary's CRC after a test changed its bytes. */
@@ -1493,6 +1579,7 @@ main(void)
 	RUN(test_hand_built_valid);
 	RUN(test_bad_headers);
 	RUN(test_decode_merge);
+	RUN(test_decode_merge_columns);
 	RUN(test_bad_meta);
 	RUN(test_bad_trees);
 	RUN(test_truncations);
