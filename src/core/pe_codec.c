@@ -783,6 +783,13 @@ varint_at(const uint8_t *data, size_t len, size_t *pos, uint64_t *out,
 		*pos = p + 1;
 		return true;
 	}
+	/* Most others are two (a first child's name code): a last byte of 0 is not minimal. */
+	if (len - p > 1 && (unsigned) data[p + 1] - 1 < 0x7F)
+	{
+		*out = (uint64_t) (data[p] & 0x7F) | (uint64_t) data[p + 1] << 7;
+		*pos = p + 2;
+		return true;
+	}
 	for (int i = 0; i < VARINT_MAX_BYTES; i++)
 	{
 		uint8_t		byte;
@@ -985,8 +992,16 @@ get_names_with(Reader *r, const PeStrtab *own, int version, uint32_t *nstrings, 
 			return false;
 		for (uint32_t i = 0; i < *nstrings; i++)
 		{
-			if (!get_u32(r, &shared_column[i], UINT32_MAX / 2, "the shared prefix of name", i))
-				return false;
+			size_t		at = r->pos;
+			uint64_t	shared;
+
+			/* get_u32 inline; it reads a bad one again to say what is wrong */
+			if (!get_varint(r, &shared) || shared > UINT32_MAX / 2)
+			{
+				r->pos = at;
+				return get_u32(r, &shared_column[i], UINT32_MAX / 2, "the shared prefix of name", i);
+			}
+			shared_column[i] = (uint32_t) shared;
 			if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
 				pe_check_interrupts(ctx);
 		}
@@ -1102,7 +1117,7 @@ run_end(uint32_t start, uint32_t n)
  * depth[k] is node k's (the root's 0), and depth[nnodes + 1] is 0, so that
  * node k is a leaf exactly when depth[k + 1] <= depth[k].
  */
-static bool
+static __attribute__((noinline)) bool
 get_depths(Reader *r, uint32_t nnodes, uint32_t *depth)
 {
 	uint32_t	prev = 0;
@@ -1171,7 +1186,7 @@ typedef struct PathEntry
  * the last node read one level up, whose rank is the parent's rank; used
  * marks ranks seen, all of which must be.
  */
-static bool
+static __attribute__((noinline)) bool
 get_nodes(Reader *r, NodeArrays *a, uint32_t nnodes, const uint32_t *depth,
 		  uint32_t nstrings, const uint32_t *map, PathEntry *way)
 {
@@ -1334,7 +1349,7 @@ get_column(Reader *r, int64_t *self, uint32_t nv, uint32_t n, uint64_t scale, ui
  * the node a backward walk over subtrees would name first (depths as
  * get_depths leaves them tell leaves).
  */
-static bool
+static __attribute__((noinline)) bool
 get_selves(Reader *r, NodeArrays *a, const uint32_t *depth, int version, TreeCounts *counts)
 {
 	uint32_t	nv = a->nvalues;

@@ -1158,6 +1158,27 @@ test_bad_trees(void)
 		if (ctx.err.code == PE_OK)
 			pe_tree_free(&t);
 	}
+	/* Two-byte varints in a column: read, and refused when not minimal. */
+	{
+		const int	big[] = {0, 0, 300};
+		const int	one[] = {0, 0, 1};
+
+		v_begin(&v);
+		v_tree(&v, 1, (const char *const[]) {"a"}, 1, big);
+		fresh_ctx();
+		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
+		if (ctx.err.code == PE_OK)
+		{
+			CHECK(t.nnodes == 2 && t.self[1] == 300);
+			pe_tree_free(&t);
+		}
+		v_begin(&v);
+		v_tree(&v, 1, (const char *const[]) {"a"}, 1, one);
+		v.b[v.n - 1] = 0x82;	/* node 1's value 1, zigzagged 2, in two bytes */
+		v.b[v.n++] = 0x00;
+		v_end(&v);
+		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "non-minimal varint of a value of node 1");
+	}
 	/* Trailing bytes; too many nodes declared; the node limit. */
 	{
 		const int	one[] = {0, 0, 1};
