@@ -1023,6 +1023,7 @@ get_names_with(Reader *r, const PeStrtab *own, int version, uint32_t *nstrings, 
 		size_t		suffix_len;
 		uint32_t	before = own ? own->n : 0;
 		uint32_t	id;
+		uint64_t	hash = 0;
 
 		if (shared_column == NULL)
 		{
@@ -1056,7 +1057,7 @@ get_names_with(Reader *r, const PeStrtab *own, int version, uint32_t *nstrings, 
 		 * are there already, and every name there was validated when it
 		 * came in: validate only new ones.
 		 */
-		id = own == NULL ? pe_strtab_lookup(r->names, scratch, shared + suffix_len) :
+		id = own == NULL ? pe_strtab_lookup_hashed(r->names, scratch, shared + suffix_len, &hash) :
 			PE_NO_NODE;
 		if (id == PE_NO_NODE && !name_utf8_valid(prev, prev_len, scratch, shared, shared + suffix_len))
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not valid UTF-8", i);
@@ -1065,7 +1066,8 @@ get_names_with(Reader *r, const PeStrtab *own, int version, uint32_t *nstrings, 
 			return pe_fail(ctx, PE_ERR_CORRUPT, "corrupt profile value: name %u is not after name %u in byte order\n"
 					"Names are stored sorted, without repeats.", i, i - 1);
 		if (id == PE_NO_NODE)
-			id = pe_strtab_intern(r->names, scratch, shared + suffix_len);
+			id = own == NULL ? pe_strtab_intern_hashed(r->names, scratch, shared + suffix_len, hash) :
+				pe_strtab_intern(r->names, scratch, shared + suffix_len);
 		if (id == PE_NO_NODE)
 			return false;
 		/*

@@ -51,11 +51,11 @@ strtab_rehash(PeStrtab *st, uint32_t nslots)
 	return true;
 }
 
-/* The slot holding s, or the empty slot where s would go (nslots > 0). */
+/* The slot holding s (of hash pe_hash_bytes), or the empty slot where s would go (nslots > 0). */
 static uint32_t
-strtab_probe(const PeStrtab *st, const char *s, size_t len)
+strtab_probe(const PeStrtab *st, const char *s, size_t len, uint64_t hash)
 {
-	uint32_t	i = (uint32_t) pe_hash_bytes(s, len) & (st->nslots - 1);
+	uint32_t	i = (uint32_t) hash & (st->nslots - 1);
 
 	while (st->slots[i] != 0)
 	{
@@ -69,18 +69,25 @@ strtab_probe(const PeStrtab *st, const char *s, size_t len)
 }
 
 uint32_t
-pe_strtab_lookup(const PeStrtab *st, const char *s, size_t len)
+pe_strtab_lookup_hashed(const PeStrtab *st, const char *s, size_t len, uint64_t *hash)
 {
 	uint32_t	i;
 
+	*hash = pe_hash_bytes(s, len);
 	if (st->nslots == 0)
 		return PE_NO_NODE;
-	i = strtab_probe(st, s, len);
+	i = strtab_probe(st, s, len, *hash);
 	return st->slots[i] != 0 ? st->slots[i] - 1 : PE_NO_NODE;
 }
 
 uint32_t
 pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
+{
+	return pe_strtab_intern_hashed(st, s, len, pe_hash_bytes(s, len));
+}
+
+uint32_t
+pe_strtab_intern_hashed(PeStrtab *st, const char *s, size_t len, uint64_t hash)
 {
 	uint32_t	i;
 	uint32_t	id;
@@ -95,7 +102,7 @@ pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
 		!strtab_rehash(st, st->nslots ? st->nslots * 2 : 64))
 		return PE_NO_NODE;
 
-	i = strtab_probe(st, s, len);
+	i = strtab_probe(st, s, len, hash);
 	if (st->slots[i] != 0)
 		return st->slots[i] - 1;
 

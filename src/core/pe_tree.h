@@ -38,10 +38,17 @@ typedef struct PeStrtab
 
 extern bool pe_strtab_init(PeCtx *ctx, PeStrtab *st);
 extern void pe_strtab_free(PeStrtab *st);
-/* The id of s if it is interned already, else PE_NO_NODE (no error). */
-extern uint32_t pe_strtab_lookup(const PeStrtab *st, const char *s, size_t len);
 /* Intern bytes as they are; returns PE_NO_NODE on failure. */
 extern uint32_t pe_strtab_intern(PeStrtab *st, const char *s, size_t len);
+/*
+ * The id of s if it is interned already, else PE_NO_NODE (no error); either
+ * way *hash is its hash, which pe_strtab_intern_hashed takes, so that a
+ * name looked up, then interned, is hashed once.
+ */
+extern uint32_t pe_strtab_lookup_hashed(const PeStrtab *st, const char *s, size_t len,
+										uint64_t *hash);
+extern uint32_t pe_strtab_intern_hashed(PeStrtab *st, const char *s, size_t len,
+										uint64_t hash);
 /* Intern after repairing invalid UTF-8 and NUL bytes with U+FFFD. */
 extern uint32_t pe_strtab_intern_utf8(PeStrtab *st, const char *s, size_t len);
 

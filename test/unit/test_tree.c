@@ -35,6 +35,17 @@ test_intern(void)
 	}
 	CHECK(pe_strtab_intern(&st, "fn42", 4) == 43);
 	CHECK(pe_strtab_intern(&st, "", 0) == 0);
+	/* looked up, then interned with the lookup's hash: found by both calls after */
+	{
+		uint64_t	hash;
+		uint64_t	again;
+
+		CHECK(pe_strtab_lookup_hashed(&st, "fn7", 3, &hash) == 8);
+		CHECK(pe_strtab_lookup_hashed(&st, "new", 3, &hash) == PE_NO_NODE);
+		CHECK(pe_strtab_intern_hashed(&st, "new", 3, hash) == 10001);
+		CHECK(pe_strtab_lookup_hashed(&st, "new", 3, &again) == 10001 && again == hash);
+		CHECK(pe_strtab_intern(&st, "new", 3) == 10001);
+	}
 	/* invalid UTF-8 and NUL become U+FFFD */
 	{
 		uint32_t	id = pe_strtab_intern_utf8(&st, "a\xff\0b", 4);
