@@ -174,6 +174,40 @@ dict_digested(PeCtx *ctx, int level)
 /* Encoding                                                           */
 /* ---------------------------------------------------------------- */
 
+/*
+ * Columns are written a block of values at a time: room for the block's
+ * varints is reserved once, and the interrupt check comes between blocks.
+ * varints_begin returns the end of the block that starts at i (before n)
+ * and sets *p to where it goes, or NULL once b failed.
+ */
+static inline uint32_t
+varints_begin(PeBuf *b, uint32_t i, uint32_t n, uint8_t **p)
+{
+	uint32_t	end = n - i > PE_INTERRUPT_EVERY ? i + PE_INTERRUPT_EVERY : n;
+
+	*p = pe_buf_reserve(b, (size_t) (end - i) * VARINT_MAX_BYTES) ? b->data + b->len : NULL;
+	return end;
+}
+
+static inline uint8_t *
+put_varint_at(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80)
+	{
+		*p++ = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t) v;
+	return p;
+}
+
+static inline void
+varints_end(PeBuf *b, uint8_t *p, PeCtx *ctx)
+{
+	b->len = p - b->data;
+	pe_check_interrupts(ctx);
+}
+
 static inline void
 put_varint(PeBuf *b, uint64_t v)
 {
@@ -181,13 +215,7 @@ put_varint(PeBuf *b, uint64_t v)
 
 	if (!pe_buf_reserve(b, VARINT_MAX_BYTES))
 		return;
-	p = b->data + b->len;
-	while (v >= 0x80)
-	{
-		*p++ = (uint8_t) (v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t) v;
+	p = put_varint_at(b->data + b->len, v);
 	b->len = p - b->data;
 }
 
@@ -316,8 +344,7 @@ put_names(PeBuf *b, const PeTree *t, const PeOrder *o, uint32_t *table_index,
 		for (uint32_t s = 0; s < t->names.n; s++)
 			if (table_index[s] != NO_NAME)
 				sorted[nstrings++] = s;
-		if (!pe_sort(ctx, sorted, nstrings, sizeof(uint32_t), pe_strtab_compare_ids,
-					 (void *) &t->names))
+		if (!pe_strtab_sort_ids(&t->names, sorted, nstrings))
 			goto done;
 	}
 
@@ -383,43 +410,52 @@ static void
 put_columns(PeBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_index,
 			int version)
 {
+	PeCtx	   *ctx = t->ctx;
 	uint32_t	nv = t->meta.nvalues;
+	uint32_t	n = o->n;
+	uint32_t   *path = pe_alloc(ctx, sizeof(uint32_t) * (n + 1));
+	uint32_t   *last = pe_alloc(ctx, sizeof(uint32_t) * (n + 2));
+	int64_t    *column = pe_alloc(ctx, sizeof(int64_t) * (n ? n : 1));
+	uint8_t    *p;
 
-	put_varint(b, o->n - 1);
-	for (uint32_t i = 1; i < o->n; i++)
+	if (path == NULL || last == NULL || column == NULL)
 	{
-		put_varint(b, o->depth[i - 1] + 1 - o->depth[i]);
-		if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
-			pe_check_interrupts(t->ctx);
+		b->failed = true;
+		goto done;
 	}
+	put_varint(b, n - 1);
+	for (uint32_t i = 1; i < n;)
 	{
-		uint32_t   *path = pe_alloc(t->ctx, sizeof(uint32_t) * (o->n + 1));
-		uint32_t   *last = pe_alloc(t->ctx, sizeof(uint32_t) * (o->n + 2));
+		uint32_t	end = varints_begin(b, i, n, &p);
 
-		if (path == NULL || last == NULL)
-		{
-			b->failed = true;
-			return;
-		}
-		path[0] = 0;
-		last[1] = NO_NAME;
-		for (uint32_t i = 1; i < o->n; i++)
+		if (p == NULL)
+			goto done;
+		for (; i < end; i++)
+			p = put_varint_at(p, o->depth[i - 1] + 1 - o->depth[i]);
+		varints_end(b, p, ctx);
+	}
+	path[0] = 0;
+	last[1] = NO_NAME;
+	for (uint32_t i = 1; i < n;)
+	{
+		uint32_t	end = varints_begin(b, i, n, &p);
+
+		if (p == NULL)
+			goto done;
+		for (; i < end; i++)
 		{
 			uint32_t	d = o->depth[i];
 			uint32_t	rank = table_index[t->name[o->node[i]]];
 
 			if (last[d] != NO_NAME)
-				put_varint(b, rank - last[d] - 1);
+				p = put_varint_at(p, rank - last[d] - 1);
 			else
-				put_varint(b, zigzag_encode((int64_t) rank - (int64_t) path[d - 1]));
+				p = put_varint_at(p, zigzag_encode((int64_t) rank - (int64_t) path[d - 1]));
 			last[d] = rank;
 			last[d + 1] = NO_NAME;
 			path[d] = rank;
-			if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
-				pe_check_interrupts(t->ctx);
 		}
-		pe_free(t->ctx, path);
-		pe_free(t->ctx, last);
+		varints_end(b, p, ctx);
 	}
 	for (uint32_t v = 0; v < nv; v++)
 	{
@@ -430,31 +466,43 @@ put_columns(PeBuf *b, const PeTree *t, const PeOrder *o, const uint32_t *table_i
 		 */
 		uint64_t	scale = 1;
 
+		for (uint32_t i = 0; i < n; i++)
+			column[i] = t->self[(size_t) o->node[i] * nv + v];
 		if (version >= 2)
 		{
 			uint64_t	g = 0;
 
-			for (uint32_t i = 0; i < o->n && g != 1; i++)
-				g = gcd_u64(g, magnitude(t->self[(size_t) o->node[i] * nv + v]));
+			for (uint32_t i = 0; i < n && g != 1; i++)
+				g = gcd_u64(g, magnitude(column[i]));
 			scale = g ? g : 1;
 			put_varint(b, scale);
 		}
-		for (uint32_t i = 0; i < o->n; i++)
+		for (uint32_t i = 0; i < n;)
 		{
-			int64_t		self = t->self[(size_t) o->node[i] * nv + v];
+			uint32_t	end = varints_begin(b, i, n, &p);
 
-			if (scale > 1)
+			if (p == NULL)
+				goto done;
+			for (; i < end; i++)
 			{
-				/* scale >= 2: the quotient's magnitude fits in 62 bits (1 for 2^63) */
-				int64_t		q = (int64_t) (magnitude(self) / scale);
+				int64_t		self = column[i];
 
-				self = self < 0 ? -q : q;
+				if (scale > 1)
+				{
+					/* scale >= 2: the quotient's magnitude fits in 62 bits (1 for 2^63) */
+					int64_t		q = (int64_t) (magnitude(self) / scale);
+
+					self = self < 0 ? -q : q;
+				}
+				p = put_varint_at(p, zigzag_encode(self));
 			}
-			put_varint(b, zigzag_encode(self));
-			if ((i & (PE_INTERRUPT_EVERY - 1)) == 0)
-				pe_check_interrupts(t->ctx);
+			varints_end(b, p, ctx);
 		}
 	}
+done:
+	pe_free(ctx, path);
+	pe_free(ctx, last);
+	pe_free(ctx, column);
 }
 
 /*

@@ -1603,6 +1603,10 @@ decode_profile(Decoder *d)
 			frames += prof->sample[si]->n_location_id;
 		if (!pe_tree_presize(d->tree, frames / 2))
 			return false;
+		/* About one name per function (capped as the presize above is). */
+		if (!pe_strtab_reserve(&d->tree->names, (uint32_t) (prof->n_function < 65536 ?
+															 prof->n_function + 1 : 65536)))
+			return false;
 	}
 	for (size_t si = 0; si < prof->n_sample; si++)
 	{

@@ -80,6 +80,29 @@ pe_strtab_lookup_hashed(const PeStrtab *st, const char *s, size_t len, uint64_t 
 	return st->slots[i] != 0 ? st->slots[i] - 1 : PE_NO_NODE;
 }
 
+bool
+pe_strtab_reserve(PeStrtab *st, uint32_t n)
+{
+	uint32_t	nslots = st->nslots ? st->nslots : 64;
+
+	while ((uint64_t) n * 2 > nslots && nslots < (UINT32_C(1) << 31))
+		nslots *= 2;
+	if (nslots > st->nslots && !strtab_rehash(st, nslots))
+		return false;
+	if (n > st->cap)
+	{
+		uint32_t	cap = st->cap;
+
+		if (!pe_grow(st->ctx, (void **) &st->off, &cap, n, sizeof(uint32_t)))
+			return false;
+		cap = st->cap;
+		if (!pe_grow(st->ctx, (void **) &st->len, &cap, n, sizeof(uint32_t)))
+			return false;
+		st->cap = cap;
+	}
+	return true;
+}
+
 uint32_t
 pe_strtab_intern(PeStrtab *st, const char *s, size_t len)
 {
@@ -98,8 +121,8 @@ pe_strtab_intern_hashed(PeStrtab *st, const char *s, size_t len, uint64_t hash)
 		return PE_NO_NODE;
 	}
 	/* Keep the load factor at most one half. */
-	if ((uint64_t) (st->n + 1) * 2 > st->nslots &&
-		!strtab_rehash(st, st->nslots ? st->nslots * 2 : 64))
+	if (((uint64_t) (st->n + 1) * 2 > st->nslots || st->n + 1 > st->cap) &&
+		!pe_strtab_reserve(st, st->n + 1))
 		return PE_NO_NODE;
 
 	i = strtab_probe(st, s, len, hash);
@@ -123,17 +146,6 @@ pe_strtab_intern_hashed(PeStrtab *st, const char *s, size_t len, uint64_t hash)
 			return PE_NO_NODE;
 		st->buf = buf;
 		st->bufcap = cap;
-	}
-	if (st->n + 1 > st->cap)
-	{
-		uint32_t	cap = st->cap;
-
-		if (!pe_grow(st->ctx, (void **) &st->off, &cap, st->n + 1, sizeof(uint32_t)))
-			return PE_NO_NODE;
-		cap = st->cap;
-		if (!pe_grow(st->ctx, (void **) &st->len, &cap, st->n + 1, sizeof(uint32_t)))
-			return PE_NO_NODE;
-		st->cap = cap;
 	}
 	id = st->n++;
 	st->off[id] = (uint32_t) st->buflen;
@@ -201,4 +213,119 @@ int
 pe_strtab_compare_ids(const void *a, const void *b, void *arg)
 {
 	return pe_strtab_compare(arg, *(const uint32_t *) a, *(const uint32_t *) b);
+}
+
+/*
+ * Sorting names: each id is paired with its first 8 bytes as a big-endian
+ * integer (zero padded), which decides most comparisons without reading
+ * the names; equal prefixes fall back to the bytes after them.
+ */
+static inline uint64_t
+name_prefix(const PeStrtab *st, uint32_t id)
+{
+	const unsigned char *s = (const unsigned char *) st->buf + st->off[id];
+	uint32_t	len = st->len[id];
+	uint64_t	key = 0;
+
+	if (len >= 8)
+	{
+		memcpy(&key, s, 8);
+		return __builtin_bswap64(key);
+	}
+	for (uint32_t k = 0; k < len; k++)
+		key |= (uint64_t) s[k] << (8 * (7 - k));
+	return key;
+}
+
+static inline bool
+name_pair_less(const PeStrtab *st, const uint64_t *a, const uint64_t *b)
+{
+	uint32_t	la,
+				lb;
+	const char *sa,
+			   *sb;
+	int			c;
+
+	if (a[0] != b[0])
+		return a[0] < b[0];
+	sa = pe_strtab_get(st, (uint32_t) a[1], &la);
+	sb = pe_strtab_get(st, (uint32_t) b[1], &lb);
+	if (la < 8 || lb < 8)
+		return pe_strtab_compare(st, (uint32_t) a[1], (uint32_t) b[1]) < 0;
+	c = memcmp(sa + 8, sb + 8, (la < lb ? la : lb) - 8);
+	return c < 0 || (c == 0 && la < lb);
+}
+
+bool
+pe_strtab_sort_ids(const PeStrtab *st, uint32_t *ids, uint32_t n)
+{
+	PeCtx	   *ctx = st->ctx;
+	const uint32_t run = 8;
+	uint64_t   *src;
+	uint64_t   *dst;
+
+	if (n < 2)
+		return true;
+	src = pe_alloc(ctx, sizeof(uint64_t) * 4 * (size_t) n);
+	if (src == NULL)
+		return false;
+	dst = src + 2 * (size_t) n;
+	for (uint32_t i = 0; i < n; i++)
+	{
+		src[2 * i] = name_prefix(st, ids[i]);
+		src[2 * i + 1] = ids[i];
+	}
+	/* insertion sort of short runs, then bottom-up merges (no recursion) */
+	for (uint32_t lo = 0; lo < n; lo += run)
+	{
+		uint32_t	hi = lo + run < n ? lo + run : n;
+
+		for (uint32_t i = lo + 1; i < hi; i++)
+		{
+			uint64_t	pair[2] = {src[2 * i], src[2 * i + 1]};
+			uint32_t	j = i;
+
+			for (; j > lo && name_pair_less(st, pair, src + 2 * (j - 1)); j--)
+			{
+				src[2 * j] = src[2 * (j - 1)];
+				src[2 * j + 1] = src[2 * (j - 1) + 1];
+			}
+			src[2 * j] = pair[0];
+			src[2 * j + 1] = pair[1];
+		}
+	}
+	for (uint32_t width = run; width < n; width *= 2)
+	{
+		for (uint32_t lo = 0; lo < n; lo += 2 * width)
+		{
+			uint32_t	mid = lo + width < n ? lo + width : n;
+			uint32_t	hi = lo + 2 * width < n ? lo + 2 * width : n;
+			uint32_t	i = lo;
+			uint32_t	j = mid;
+			uint64_t   *out = dst + 2 * (size_t) lo;
+
+			while (i < mid && j < hi)
+			{
+				const uint64_t *take = name_pair_less(st, src + 2 * j, src + 2 * i) ?
+					src + 2 * j++ : src + 2 * i++;
+
+				*out++ = take[0];
+				*out++ = take[1];
+			}
+			memcpy(out, src + 2 * i, sizeof(uint64_t) * 2 * (mid - i));
+			out += 2 * (mid - i);
+			memcpy(out, src + 2 * j, sizeof(uint64_t) * 2 * (hi - j));
+		}
+		pe_check_interrupts(ctx);
+		{
+			uint64_t   *swap = src;
+
+			src = dst;
+			dst = swap;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = (uint32_t) src[2 * i + 1];
+	pe_free(ctx, src < dst ? src : dst);
+	return true;
 }

@@ -858,9 +858,10 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	uint32_t   *ids = NULL;
 	uint64_t   *keys = NULL;
 	uint32_t   *first = NULL;	/* first child's position in keys, per node */
-	uint32_t   *stack = NULL;
+	uint32_t   *stack = NULL;	/* scratch: size and pos below */
+	uint32_t   *size;			/* kept nodes in each node's subtree */
+	uint32_t   *pos;			/* each node's place in the order */
 	uint32_t	nkeys = 0;
-	uint32_t	sp = 0;
 	bool		ok = false;
 
 	memset(out, 0, sizeof(*out));
@@ -892,7 +893,7 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	/* Rank names by bytes once, so siblings sort on integers. */
 	for (uint32_t s = 0; s < nstr; s++)
 		ids[s] = s;
-	if (!pe_sort(ctx, ids, nstr, sizeof(uint32_t), pe_strtab_compare_ids, (void *) &t->names))
+	if (!pe_strtab_sort_ids(&t->names, ids, nstr))
 		goto done;
 	for (uint32_t s = 0; s < nstr; s++)
 		rank[ids[s]] = s;
@@ -936,46 +937,42 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	}
 
 	/*
-	 * Iterative depth-first walk.  Stack entries are (position in keys,
-	 * depth); pushing the next sibling before the first child makes the
-	 * child come out first.  At most one entry per depth is pending, plus
-	 * one.
+	 * Place nodes without walking: a node's subtree holds size[] kept
+	 * nodes, so its first child comes right after it and each next sibling
+	 * after the subtree of the one before.  keys holds the sibling groups
+	 * by parent index, and a parent's index is below its children's, so
+	 * one pass in keys order meets every parent placed before its
+	 * children.  (A depth-first walk chains each step on the last one's
+	 * loads; these passes do not.)
 	 */
+	size = stack;
+	pos = stack + n + 1;
+	for (uint32_t i = 0; i < n; i++)
+		size[i] = keep[i];
+	for (uint32_t i = n - 1; i > 0; i--)
+		if (keep[i])
+			size[t->parent[i]] += size[i];
 	out->node[0] = 0;
 	out->depth[0] = 0;
-	out->n = 1;
-	if (first[0] != UINT32_MAX)
+	pos[0] = 0;
+	for (uint32_t k = 0, parent = UINT32_MAX, at = 0, depth = 0; k < nkeys; k++)
 	{
-		stack[0] = first[0];
-		stack[1] = 1;
-		sp = 1;
-	}
-	while (sp > 0)
-	{
-		uint32_t	k = stack[2 * (sp - 1)];
-		uint32_t	depth = stack[2 * (sp - 1) + 1];
 		uint32_t	node = (uint32_t) keys[2 * k + 1];
-		uint32_t	parent = (uint32_t) (keys[2 * k] >> 32);
 
-		sp--;
-		out->node[out->n] = node;
-		out->depth[out->n] = depth;
-		out->n++;
-		if (k + 1 < nkeys && (uint32_t) (keys[2 * (k + 1)] >> 32) == parent)
+		if ((uint32_t) (keys[2 * k] >> 32) != parent)
 		{
-			stack[2 * sp] = k + 1;
-			stack[2 * sp + 1] = depth;
-			sp++;
+			parent = (uint32_t) (keys[2 * k] >> 32);
+			at = pos[parent] + 1;
+			depth = out->depth[pos[parent]] + 1;
 		}
-		if (first[node] != UINT32_MAX)
-		{
-			stack[2 * sp] = first[node];
-			stack[2 * sp + 1] = depth + 1;
-			sp++;
-		}
-		if ((out->n & (PE_INTERRUPT_EVERY - 1)) == 0)
+		pos[node] = at;
+		out->node[at] = node;
+		out->depth[at] = depth;
+		at += size[node];
+		if ((k & (PE_INTERRUPT_EVERY - 1)) == 0)
 			pe_check_interrupts(ctx);
 	}
+	out->n = nkeys + 1;
 	ok = true;
 done:
 	if (ok)

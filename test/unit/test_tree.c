@@ -228,6 +228,130 @@ test_presize(void)
 	pe_tree_free(&plain);
 }
 
+/*
+ * pe_strtab_sort_ids against pe_sort with pe_strtab_compare_ids, on names
+ * that tie on their first 8 bytes, end inside them, are prefixes of each
+ * other, hold NUL or non-ASCII bytes; and pe_strtab_reserve.
+ */
+static void
+test_sort_names(void)
+{
+	static const char *const base[] = {"", "a", "ab", "b", "abcdefgh", "abcdefg",
+		"abcdefghi", "abcdefgh\x01", "\xc3\xa9t\xc3\xa9", "github.com/a/b.F",
+		"github.com/a/b.G", "github.com/a/bc.F", "github.com/a/b", "runtime.mallocgc"};
+	static const char nul[][4] = {"a\0", "a\0\0", "\0", "\0\0"};
+	PeStrtab	st;
+	uint32_t   *ids;
+	uint32_t   *want;
+	uint32_t	n;
+	uint64_t	seed = 7;
+	char		name[64];
+
+	CHECK_OK(&ctx, pe_strtab_init(&ctx, &st));
+	CHECK_OK(&ctx, pe_strtab_reserve(&st, 3000));
+	CHECK(st.nslots >= 6000 && st.cap >= 3000);
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		CHECK(pe_strtab_intern(&st, base[i], strlen(base[i])) != PE_NO_NODE);
+	for (size_t i = 0; i < sizeof(nul) / sizeof(nul[0]); i++)
+		CHECK(pe_strtab_intern(&st, nul[i], i < 2 ? i + 2 : i - 1) != PE_NO_NODE);
+	for (int i = 0; i < 2000; i++)
+	{
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		snprintf(name, sizeof(name), "%s%llu", base[(seed >> 33) % 14],
+				 (unsigned long long) ((seed >> 40) % 5000));
+		CHECK(pe_strtab_intern(&st, name, strlen(name)) != PE_NO_NODE);
+	}
+	CHECK_OK(&ctx, pe_strtab_reserve(&st, 10));	/* smaller: nothing to do */
+	n = st.n;
+	ids = malloc(sizeof(uint32_t) * n);
+	want = malloc(sizeof(uint32_t) * n);
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = want[i] = n - 1 - i;
+	CHECK_OK(&ctx, pe_strtab_sort_ids(&st, ids, n));
+	CHECK_OK(&ctx, pe_sort(&ctx, want, n, sizeof(uint32_t), pe_strtab_compare_ids, &st));
+	CHECK(memcmp(ids, want, sizeof(uint32_t) * n) == 0);
+	for (uint32_t r = 1; r < n; r++)
+		CHECK(pe_strtab_compare(&st, ids[r - 1], ids[r]) < 0);
+	free(ids);
+	free(want);
+	pe_strtab_free(&st);
+}
+
+/*
+ * The canonical order of random trees, checked against its definition:
+ * pre-order (each node right after its parent's subtree so far), siblings
+ * by name bytes, exactly the nodes with a non-zero value below them.
+ */
+static void
+test_order_random(void)
+{
+	PeSampleType types[2] = {{"samples", "count"}, {"cpu", "nanoseconds"}};
+	static const char *const names[] = {"main", "run", "run2", "github.com/x/y.F",
+		"github.com/x/y.G", "a", "\xc3\xa9", "zz", "github.com/x/y"};
+	PeMeta		m;
+	uint64_t	seed = 11;
+
+	unit_meta(&m, types, 2);
+	for (int round = 0; round < 20; round++)
+	{
+		PeTree		t;
+		PeOrder		o;
+		uint32_t   *path;
+		int64_t    *sub;
+		uint32_t	kept = 0;
+
+		CHECK_OK(&ctx, pe_tree_init(&ctx, &t, &m));
+		for (int s = 0; s < 300; s++)
+		{
+			uint32_t	node = 0;
+			int64_t		v[2];
+
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			for (int d = 0, depth = 1 + (seed >> 40) % 12; d < depth; d++)
+			{
+				const char *nm = names[(seed >> (3 * d % 60)) % 9];
+
+				node = pe_tree_child(&t, node, pe_strtab_intern(&t.names, nm, strlen(nm)));
+			}
+			v[0] = (seed >> 20) % 4 == 0 ? 0 : 1;
+			v[1] = (seed >> 22) % 3 == 0 ? 0 : -5;
+			CHECK(node != PE_NO_NODE);
+			CHECK_OK(&ctx, pe_tree_add_self(&t, node, v));
+		}
+		/* which nodes have a non-zero value in their subtree */
+		sub = calloc(t.nnodes, sizeof(int64_t));
+		for (uint32_t i = t.nnodes; i-- > 0;)
+		{
+			sub[i] |= t.self[2 * i] != 0 || t.self[2 * i + 1] != 0;
+			if (i > 0)
+				sub[t.parent[i]] |= sub[i];
+		}
+		for (uint32_t i = 1; i < t.nnodes; i++)
+			kept += sub[i] != 0;
+		CHECK_OK(&ctx, pe_tree_preorder(&t, round % 2 == 0, &o));
+		CHECK(o.n == (round % 2 == 0 ? kept + 1 : t.nnodes));
+		CHECK(o.node[0] == 0 && o.depth[0] == 0);
+		path = calloc(o.n + 1, sizeof(uint32_t));
+		for (uint32_t i = 1; i < o.n; i++)
+		{
+			uint32_t	node = o.node[i];
+			uint32_t	d = o.depth[i];
+
+			CHECK(d >= 1 && d <= o.depth[i - 1] + 1);
+			CHECK(t.parent[node] == path[d - 1]);
+			CHECK(round % 2 == 1 || sub[node] != 0);
+			/* the previous sibling, if any, sorts first */
+			if (d <= o.depth[i - 1])
+				CHECK(pe_strtab_compare(&t.names, t.name[path[d]], t.name[node]) < 0);
+			path[d] = node;
+		}
+		free(path);
+		free(sub);
+		pe_order_free(&ctx, &o);
+		pe_tree_free(&t);
+	}
+}
+
 /* "type:unit[,type:unit...]" lists, as profile_from_folded takes them. */
 static void
 test_parse_types(void)
@@ -271,6 +395,8 @@ main(void)
 	RUN(test_incompatible_and_overflow);
 	RUN(test_deep_chain);
 	RUN(test_presize);
+	RUN(test_sort_names);
+	RUN(test_order_random);
 	RUN(test_parse_types);
 	return unit_finish("tree");
 }
