@@ -419,7 +419,7 @@ wire_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 }
 
 /* The field at *pp (before end), advancing past it; false when malformed. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 wire_field(const uint8_t **pp, const uint8_t *end, WireField *f)
 {
 	const uint8_t *p = *pp;
@@ -462,6 +462,16 @@ wire_field(const uint8_t **pp, const uint8_t *end, WireField *f)
 			*pp = p + 4;
 			return true;
 		case WIRE_LEN:
+			if (p < end && p[0] < 0x80)
+			{
+				/* most lengths are one byte */
+				if (p[0] > (size_t) (end - p) - 1)
+					return false;
+				f->data = p + 1;
+				f->len = p[0];
+				*pp = f->data + f->len;
+				return true;
+			}
 			max = end - p < 5 ? (size_t) (end - p) : 5;
 			len = 0;
 			for (i = 0; i < max; i++)
@@ -571,7 +581,7 @@ wire_messages(Arena *a, size_t n, size_t elem)
 static bool
 read_ints(const uint8_t *p, const uint8_t *end, int64_t *const *into, uint32_t n)
 {
-	WireField	f;
+	WireField	f = {0};
 
 	while (p < end)
 	{
@@ -604,7 +614,7 @@ static bool
 read_sample(Arena *a, const uint8_t *start, const uint8_t *end, PbSample *s)
 {
 	const uint8_t *p = start;
-	WireField	f;
+	WireField	f = {0};
 	size_t		nloc = 0;
 	size_t		nval = 0;
 	size_t		nlab = 0;
@@ -671,7 +681,7 @@ static bool
 read_location(Arena *a, const uint8_t *start, const uint8_t *end, PbLocation *loc)
 {
 	const uint8_t *p = start;
-	WireField	f;
+	WireField	f = {0};
 	int64_t		unused;
 	size_t		nline = 0;
 
