@@ -196,12 +196,11 @@ pe_tree_presize(PeTree *t, uint64_t n)
 }
 
 /*
- * A new node under parent, not yet in the child index; PE_NO_NODE on
- * error.  Inlined into the child lookup, whose probe already found the
- * index slot the node goes to.
+ * Append a node under parent with zero values, in no index; PE_NO_NODE on
+ * error (max_nodes, memory), with the tree unchanged.
  */
 static inline uint32_t
-tree_new_node(PeTree *t, uint32_t parent, uint32_t name)
+tree_push_node(PeTree *t, uint32_t parent, uint32_t name)
 {
 	PeCtx	   *ctx = t->ctx;
 	uint32_t	nv = t->meta.nvalues;
@@ -217,17 +216,8 @@ tree_new_node(PeTree *t, uint32_t parent, uint32_t name)
 	if (node + 1 > t->cap && !tree_grow(t, node + 1))
 		return PE_NO_NODE;
 	t->canonical = false;
-	if (t->path_slots)
-	{
-		/* not kept up to date here: rebuilt when the merge needs it */
-		pe_free(ctx, t->path_slots);
-		t->path_slots = NULL;
-		t->npath_slots = 0;
-	}
 	t->parent[node] = parent;
 	t->name[node] = name;
-	if (t->last_child)
-		t->last_child[node].node = 0;
 	self = t->self + (size_t) node * nv;
 	/* most profiles have one or two sample types: no memset call */
 	if (nv <= 2)
@@ -240,6 +230,30 @@ tree_new_node(PeTree *t, uint32_t parent, uint32_t name)
 	else
 		memset(self, 0, sizeof(int64_t) * nv);
 	t->nnodes++;
+	return node;
+}
+
+/*
+ * A new node under parent, not yet in the child index; PE_NO_NODE on
+ * error.  Inlined into the child lookup, whose probe already found the
+ * index slot the node goes to.
+ */
+static inline uint32_t
+tree_new_node(PeTree *t, uint32_t parent, uint32_t name)
+{
+	uint32_t	node = tree_push_node(t, parent, name);
+
+	if (node == PE_NO_NODE)
+		return node;
+	if (t->path_slots)
+	{
+		/* not kept up to date here: rebuilt when the merge needs it */
+		pe_free(t->ctx, t->path_slots);
+		t->path_slots = NULL;
+		t->npath_slots = 0;
+	}
+	if (t->last_child)
+		t->last_child[node].node = 0;
 	return node;
 }
 
@@ -579,37 +593,26 @@ path_index_reserve(PeTree *t, uint32_t need)
 static uint32_t
 merge_paths_new_node(PeTree *dst, uint32_t p, uint32_t nm, uint64_t hash, uint32_t j)
 {
-	PeCtx	   *ctx = dst->ctx;
-	uint32_t	nv = dst->meta.nvalues;
-	uint32_t	node = dst->nnodes;
 	PePathSlot *slots = dst->path_slots;
-	PePathSlot	entry = {p, nm, node, (uint32_t) (hash >> 32)};
+	uint32_t	node;
 
-	if (node >= ctx->limits.max_nodes)
-	{
-		pe_fail(ctx, PE_ERR_LIMIT_NODES, "call tree exceeds the limit of %u nodes",
-				ctx->limits.max_nodes);
+	/* Room in the index first, so that no node is ever without its slot. */
+	if (!path_index_reserve(dst, dst->nnodes + 1))
 		return PE_NO_NODE;
-	}
-	if ((node + 1 > dst->cap && !tree_grow(dst, node + 1)) ||
-		!path_index_reserve(dst, node + 1))
-		return PE_NO_NODE;
+	node = tree_push_node(dst, p, nm);
+	if (node == PE_NO_NODE)
+		return node;
 	if (dst->path_slots != slots)
 	{
 		/* regrown: find the new node's place again */
 		uint32_t	mask = dst->npath_slots - 1;
 
 		slots = dst->path_slots;
-		j = path_slot(entry.hash, dst->npath_slots);
+		j = path_slot((uint32_t) (hash >> 32), dst->npath_slots);
 		while (slots[j].node != 0)
 			j = (j + 1) & mask;
 	}
-	slots[j] = entry;
-	dst->parent[node] = p;
-	dst->name[node] = nm;
-	for (uint32_t v = 0; v < nv; v++)
-		dst->self[(size_t) node * nv + v] = 0;
-	dst->nnodes++;
+	slots[j] = (PePathSlot) {p, nm, node, (uint32_t) (hash >> 32)};
 	return node;
 }
 
@@ -857,8 +860,8 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	uint32_t   *rank = NULL;
 	uint32_t   *ids = NULL;
 	uint64_t   *keys = NULL;
-	uint32_t   *first = NULL;	/* first child's position in keys, per node */
-	uint32_t   *stack = NULL;	/* scratch: size and pos below */
+	uint32_t   *first = NULL;	/* per node: its kept children, then its group's place in keys */
+	uint32_t   *scratch = NULL;	/* size and pos below */
 	uint32_t   *size;			/* kept nodes in each node's subtree */
 	uint32_t   *pos;			/* each node's place in the order */
 	uint32_t	nkeys = 0;
@@ -872,10 +875,10 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	ids = pe_alloc(ctx, sizeof(uint32_t) * nstr);
 	keys = pe_alloc(ctx, sizeof(uint64_t) * 2 * (n ? n : 1));
 	first = pe_alloc(ctx, sizeof(uint32_t) * (n + 1));
-	stack = pe_alloc(ctx, sizeof(uint32_t) * 2 * (n + 1));
+	scratch = pe_alloc(ctx, sizeof(uint32_t) * 2 * (n + 1));
 	out->node = pe_alloc(ctx, sizeof(uint32_t) * n);
 	out->depth = pe_alloc(ctx, sizeof(uint32_t) * n);
-	if (!keep || !rank || !ids || !keys || !first || !stack || !out->node || !out->depth)
+	if (!keep || !rank || !ids || !keys || !first || !scratch || !out->node || !out->depth)
 		goto done;
 
 	/* Which nodes to emit: all, or those with a non-zero value below. */
@@ -925,14 +928,13 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 		keys[2 * k + 1] = i;
 		nkeys++;
 	}
-	/* first[p] now points past p's group: sort groups, restore starts. */
+	/* first[p] now points past p's group, so first[p - 1] is where it starts: sort groups. */
 	for (uint32_t p = n + 1, end = nkeys; p-- > 0;)
 	{
 		uint32_t	start = p > 0 ? first[p - 1] : 0;
 
 		if (end - start > 1)
 			sort_pairs(keys + 2 * (size_t) start, end - start);
-		first[p] = end > start ? start : UINT32_MAX;
 		end = start;
 	}
 
@@ -945,8 +947,8 @@ pe_tree_preorder(const PeTree *t, bool skip_zero, PeOrder *out)
 	 * children.  (A depth-first walk chains each step on the last one's
 	 * loads; these passes do not.)
 	 */
-	size = stack;
-	pos = stack + n + 1;
+	size = scratch;
+	pos = scratch + n + 1;
 	for (uint32_t i = 0; i < n; i++)
 		size[i] = keep[i];
 	for (uint32_t i = n - 1; i > 0; i--)
@@ -983,7 +985,7 @@ done:
 	pe_free(ctx, rank);
 	pe_free(ctx, keys);
 	pe_free(ctx, first);
-	pe_free(ctx, stack);
+	pe_free(ctx, scratch);
 	if (!ok)
 		pe_order_free(ctx, out);
 	return ok;
