@@ -145,6 +145,18 @@ expect_fail(const uint8_t *data, size_t len, PeErrCode code, const char *msg_par
 	}
 }
 
+/* data must decode. */
+static void
+expect_ok(const uint8_t *data, size_t len)
+{
+	PeTree		t;
+
+	fresh_ctx();
+	CHECK_OK(&ctx, pe_decode(&ctx, data, len, &t));
+	if (ctx.err.code == PE_OK)
+		pe_tree_free(&t);
+}
+
 /* Round trip at a level: decoded tree equals t, re-encoding is identical. */
 static void
 check_round_trip(const PeTree *t, int level)
@@ -1074,10 +1086,7 @@ test_bad_trees(void)
 		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "name 1 is not after name 0 in byte order");
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"a", "ab"}, 2, fine);
-		fresh_ctx();
-		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
-		if (ctx.err.code == PE_OK)
-			pe_tree_free(&t);
+		expect_ok(v.b, v.n);
 	}
 	/* Same name at different parents is fine; a child then a sibling. */
 	{
@@ -1085,10 +1094,7 @@ test_bad_trees(void)
 
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"a", "b"}, 3, nodes);
-		fresh_ctx();
-		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
-		if (ctx.err.code == PE_OK)
-			pe_tree_free(&t);
+		expect_ok(v.b, v.n);
 	}
 	/* Depth jumps: the first node must have up 0; no climbing past the root. */
 	{
@@ -1153,10 +1159,7 @@ test_bad_trees(void)
 		expect_fail(v.b, v.n, PE_ERR_CORRUPT, "node 3 and all its descendants have only zero values");
 		v_begin(&v);
 		v_tree(&v, 2, (const char *const[]) {"a", "b"}, 2, fine);
-		fresh_ctx();
-		CHECK_OK(&ctx, pe_decode(&ctx, v.b, v.n, &t));
-		if (ctx.err.code == PE_OK)
-			pe_tree_free(&t);
+		expect_ok(v.b, v.n);
 	}
 	/* Two-byte varints in a column: read, and refused when not minimal. */
 	{
