@@ -39,8 +39,8 @@ done
 
 pe_work retention
 CLUSTER_DIR=$WORK/pg
-BG_PID=
-stop_background() { [ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null; }
+BG_PID= LOCK_PID=
+stop_background() { for p in $BG_PID $LOCK_PID; do kill "$p" 2>/dev/null; done; }
 PE_CLEANUP_HOOKS+=(stop_background)
 
 # check NAME SQL: ok when the query prints t
@@ -121,29 +121,41 @@ LIVE_EXPECTED="SELECT date_bin('1 hour', ts, '2000-01-01 00:00+00') AS bucket, l
 	FROM profiles GROUP BY 1, 2"
 
 # ---------------------------------------------------------------- 2. killed mid-run, rerun
-# zstd level 19 for this run only: it is slow enough to be killed between its commits on a
-# fast machine (the merges alone finished before the kill arrived); the bytes compared
-# below are folded stacks and totals, which the level does not change.
-psql -X -q -c "SET application_name = 'retention_killed'" -c "SET profile_ext.compression_level = 19" \
-	-c "CALL profile_store_maintain('profiles')" \
+# Stopped deterministically, not by timing: another session holds row locks on the dirty
+# marks of the 31st bucket, so maintenance commits its first batch (24 buckets) and then
+# waits on those rows in its second; it is killed while it waits.
+activity() { q -c "SELECT $1 FROM pg_stat_activity WHERE application_name = '$2'"; }
+wait_for() {	# wait_for APP CONDITION: up to 60 s for that session to meet the condition
+	for _ in $(seq 1 600); do
+		[ "$(activity "bool_or($2)" "$1")" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+psql -X -q -c "SET application_name = 'retention_locker'" -c "BEGIN" \
+	-c "SELECT 1 FROM profiles_rollup_dirty WHERE bucket =
+	        (SELECT DISTINCT bucket FROM profiles_rollup_dirty ORDER BY 1 OFFSET 30 LIMIT 1) FOR UPDATE" \
+	-c "SELECT pg_sleep(120)" -c "COMMIT" >"$CLUSTER_DIR/locker.log" 2>&1 &
+LOCK_PID=$!
+wait_for retention_locker "wait_event = 'PgSleep'" ||
+	bad "the locking session did not start: $(cat "$CLUSTER_DIR/locker.log")"
+psql -X -q -c "SET application_name = 'retention_killed'" -c "CALL profile_store_maintain('profiles')" \
 	>"$CLUSTER_DIR/killed.log" 2>&1 &
 BG_PID=$!
 killed=0
-for _ in $(seq 1 100); do
-	sleep 0.05
-	n=$(q -c "SELECT count(*) FROM profiles_rollup")
-	if [ "${n:-0}" -gt 0 ]; then
-		q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'retention_killed'" >/dev/null
-		killed=1
-		break
-	fi
-done
+if wait_for retention_killed "wait_event_type = 'Lock'"; then
+	q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'retention_killed'" >/dev/null
+	killed=1
+fi
 wait "$BG_PID"
 rc=$?
 BG_PID=
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'retention_locker'" >/dev/null
+wait "$LOCK_PID"
+LOCK_PID=
 done_buckets=$(q -c "SELECT count(DISTINCT bucket) FROM profiles_rollup")
 left=$(q -c "SELECT count(DISTINCT bucket) FROM profiles_rollup_dirty")
-if [ "$killed" = 1 ] && [ "$rc" != 0 ] && [ "$left" -gt 0 ]; then
+if [ "$killed" = 1 ] && [ "$rc" != 0 ] && [ "$done_buckets" -gt 0 ] && [ "$left" -gt 0 ]; then
 	ok "maintenance killed mid-run ($done_buckets buckets rolled up, $left still marked)"
 else
 	bad "maintenance was not killed mid-run (rc $rc, killed $killed, $left buckets left): $(cat "$CLUSTER_DIR/killed.log")"
